@@ -1,0 +1,44 @@
+# Two commands on a fresh machine:  `make run` (set up, then the web chat on corpus/)
+# and `make test` (set up, then every test tier). Python 3.11+ is the only prerequisite.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 7860
+
+.PHONY: setup browser run test test-fast lint fix bench clean
+
+setup: $(VENV)/.installed
+
+# CPU torch is installed first and on its own: letting pip resolve torch through
+# sentence-transformers would pull several GB of CUDA wheels.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# Debian's Chromium for the real-browser tests (Playwright's own download cannot work here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "install Debian's chromium (sudo apt-get install chromium) for the browser tests"; fi; }
+
+run: setup
+	$(VENV)/bin/rag serve --port $(PORT)
+
+test: setup browser
+	$(PY) -m pytest -q
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not integration and not browser"
+
+lint: setup
+	$(VENV)/bin/ruff check rag ui tests benchmarks
+	$(VENV)/bin/mypy
+
+fix: setup
+	$(VENV)/bin/ruff check --fix rag ui tests benchmarks
+
+clean:
+	rm -rf $(VENV) embeddings/index embeddings/models

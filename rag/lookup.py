@@ -1,0 +1,162 @@
+"""Exact citation look-up: questions that name a document and a clause get that clause first.
+
+Handles 《证券法》第一百九十一条, 证券法第191条,
+中华人民共和国证券法第一百九十一条,
+刑法第一百八十条之一, 《关于依法从严打击证券违法活动的意见》第（十一）项,
+证券法第五十一条第（三）项,
+"Article 56 of the Securities Law", "Securities Law, Art. 56".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rag.clauses import Clause
+from rag.documents import Document
+from rag.numerals import CN_NUMERAL_CHARS, cn_to_int, int_to_cn
+
+_NUM = rf"[0-9{CN_NUMERAL_CHARS}]+"
+# 第一百九十一条 / 第191条 / 第一百八十条之一, optionally followed by 第二款 and 第（三）项
+ARTICLE_REF = re.compile(
+    rf"第\s*(?P<num>{_NUM})\s*条(?:\s*之\s*(?P<sub>[{CN_NUMERAL_CHARS}0-9]+))?"
+    rf"(?:\s*第\s*(?P<para>{_NUM})\s*款)?"
+    rf"(?:\s*第?\s*[（(]\s*(?P<item>{_NUM})\s*[）)]\s*项?|\s*第\s*(?P<item2>{_NUM})\s*项)?"
+)
+# A policy document's numbered clause: 第（十一）项 / 第（十一）条 / （十一）
+NUMBERED_REF = re.compile(rf"第?\s*[（(]\s*(?P<num>{_NUM})\s*[）)]\s*[项条款]?")
+# Article 56 / Art. 56 / Section 3
+ENGLISH_REF = re.compile(
+    r"\b(?:(?P<art>art(?:icle)?s?\.?)|(?P<sec>sec(?:tion)?\.?|§))\s*(?P<num>\d+)"
+    r"(?:\s*\((?P<item>[a-z0-9]+)\))?",
+    re.IGNORECASE,
+)
+
+# English names people use for the shipped laws (matched case-insensitively).
+ENGLISH_TITLES = {
+    "securities law": "证券法",
+    "criminal law": "刑法",
+    "penal code": "刑法",
+    "company law": "公司法",
+    "futures and derivatives law": "期货和衍生品法",
+    "securities investment fund law": "证券投资基金法",
+    "anti-money laundering law": "反洗钱法",
+    "anti money laundering law": "反洗钱法",
+    "aml law": "反洗钱法",
+    "civil code": "民法典",
+    "regulations on the supervision and administration of securities companies":
+        "证券公司监督管理条例",
+    "regulations on futures trading": "期货交易管理条例",
+    "regulations on the supervision and administration of private investment funds":
+        "私募投资基金监督管理条例",
+}
+
+_TITLE_NOISE = re.compile(r"[《》〈〉\s]")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A clause named in a question: which documents, which clause label, which span."""
+
+    doc_ids: tuple[str, ...]
+    label: str  # the clause label to match: 第一百九十一条 / （十一） / Article 56
+    span_label: str | None  # 第（三）项 / 第二款 … inside the clause, when named
+    matched: str  # the question text that named it
+
+
+def aliases(doc: Document) -> set[str]:
+    """Names a question may use for ``doc``: full title, short title, without 《》."""
+    title = _TITLE_NOISE.sub("", doc.title)
+    names = {title}
+    if title.startswith("中华人民共和国"):
+        names.add(title[len("中华人民共和国"):])
+    stem = re.sub(r"[（(]\d{4}.*?[)）]$", "", title)
+    names.add(stem)
+    return {n for n in names if len(n) >= 2}
+
+
+def _english_aliases(question: str) -> set[str]:
+    low = question.lower()
+    return {zh for en, zh in ENGLISH_TITLES.items() if en in low}
+
+
+def _named_documents(question: str, documents: Iterable[Document]) -> list[Document]:
+    """Documents whose name occurs in the question; the longest name wins."""
+    compact = _TITLE_NOISE.sub("", question)
+    english = _english_aliases(question)
+    best: list[tuple[int, Document]] = []
+    for doc in documents:
+        names = aliases(doc)
+        length = max((len(n) for n in names if n in compact), default=0)
+        if not length and english & names:
+            length = max(len(n) for n in english & names)
+        if length:
+            best.append((length, doc))
+    if not best:
+        return []
+    top = max(length for length, _ in best)
+    return [doc for length, doc in best if length == top]
+
+
+def _span_label(match: re.Match[str]) -> str | None:
+    para, item = match.group("para"), match.group("item") or match.group("item2")
+    parts = []
+    if para:
+        parts.append(f"第{int_to_cn(cn_to_int(para))}款")
+    if item:
+        parts.append(f"第（{int_to_cn(cn_to_int(item))}）项")
+    return "".join(parts) or None
+
+
+def find_references(question: str, documents: Iterable[Document]) -> list[Reference]:
+    """Clause references in ``question`` that name a document in ``documents``."""
+    named = _named_documents(question, documents)
+    if not named:
+        return []
+    doc_ids = tuple(d.doc_id for d in named)
+    refs: list[Reference] = []
+    for match in ARTICLE_REF.finditer(question):
+        try:
+            label = f"第{int_to_cn(cn_to_int(match.group('num')))}条"
+            if match.group("sub"):
+                label += f"之{int_to_cn(cn_to_int(match.group('sub')))}"
+        except ValueError:
+            continue
+        refs.append(Reference(doc_ids, label, _span_label(match), match.group()))
+    if not refs:
+        for match in NUMBERED_REF.finditer(question):
+            try:
+                label = f"（{int_to_cn(cn_to_int(match.group('num')))}）"
+            except ValueError:
+                continue
+            refs.append(Reference(doc_ids, label, None, match.group()))
+    if not refs:
+        for match in ENGLISH_REF.finditer(question):
+            number = int(match.group("num"))
+            item = match.group("item")
+            try:
+                cn = int_to_cn(number)
+            except ValueError:
+                continue
+            span = f"({item})" if item and item.isalpha() else None
+            refs.append(Reference(doc_ids, f"第{cn}条", span, match.group()))
+            refs.append(Reference(doc_ids, f"Article {number}", span, match.group()))
+    return refs
+
+
+def resolve(references: Iterable[Reference], clauses: Iterable[Clause]) -> list[Clause]:
+    """Clauses matching the references, in reference order (all parts of a split clause)."""
+    wanted = list(references)
+    if not wanted:
+        return []
+    by_key: dict[tuple[str, str], list[Clause]] = {}
+    for clause in clauses:
+        by_key.setdefault((clause.doc_id, clause.label), []).append(clause)
+    found: list[Clause] = []
+    for ref in wanted:
+        for doc_id in ref.doc_ids:
+            for clause in by_key.get((doc_id, ref.label), []):
+                if clause not in found:
+                    found.append(clause)
+    return found

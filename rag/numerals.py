@@ -1,0 +1,65 @@
+"""Chinese numerals as used in legal numbering (第一百九十一条, （三十）, 之一)."""
+
+from __future__ import annotations
+
+DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+          "六": 6, "七": 7, "八": 8, "九": 9}
+UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
+CN_NUMERAL_CHARS = "".join(DIGITS) + "".join(UNITS)
+
+
+def cn_to_int(text: str) -> int:
+    """Parse a Chinese or Arabic numeral: ``一百九十一`` → 191, ``十`` → 10, ``191`` → 191.
+
+    Raises ValueError for anything else.
+    """
+    text = text.strip()
+    if not text:
+        raise ValueError("empty numeral")
+    if text.isdigit():
+        return int(text)
+    total = 0
+    section = 0
+    number = 0
+    seen_digit = False
+    for ch in text:
+        if ch in DIGITS:
+            number = DIGITS[ch]
+            seen_digit = True
+        elif ch in UNITS:
+            unit = UNITS[ch]
+            if unit == 10000:
+                section = (section + number) * unit
+                total += section
+                section = 0
+            else:
+                section += (number if seen_digit else 1) * unit
+            number = 0
+            seen_digit = False
+        else:
+            raise ValueError(f"not a Chinese numeral: {text!r}")
+    return total + section + number
+
+
+def int_to_cn(n: int) -> str:
+    """Write a positive integer below 10000 the way statutes do: 191 → 一百九十一, 10 → 十."""
+    if not 0 < n < 10000:
+        raise ValueError(f"cannot write {n} as a legal numeral (1..9999)")
+    digits = "零一二三四五六七八九"
+    parts: list[str] = []
+    units = [(1000, "千"), (100, "百"), (10, "十"), (1, "")]
+    zero_pending = False
+    for value, unit in units:
+        d = n // value % 10
+        if d == 0:
+            if parts:
+                zero_pending = True
+            continue
+        if zero_pending:
+            parts.append("零")
+            zero_pending = False
+        if value == 10 and d == 1 and not parts:
+            parts.append("十")
+        else:
+            parts.append(digits[d] + unit)
+    return "".join(parts)

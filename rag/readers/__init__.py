@@ -1,0 +1,267 @@
+"""Readers: turn a source file into a :class:`~rag.documents.Document` with clean text.
+
+Supported inputs: news posts (YAML front matter + HTML body), plain text, LawRefBook statute
+markdown (joined with the folder's ``db.sqlite3``), other markdown and HTML pages. A file
+``X.meta.yaml`` next to ``X`` overrides metadata. :func:`load_documents` reads many files
+and reports bad ones as :class:`~rag.documents.ReadError` instead of raising.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Iterable, Iterator
+from datetime import date
+from pathlib import Path, PurePath
+
+from rag.documents import Document, ReadError
+from rag.readers._frontmatter import split_front_matter
+from rag.readers._lawref import is_lawrefbook, read_lawrefbook, split_dated_stem
+from rag.readers._markdown import read_markdown
+from rag.readers._plain import read_plain
+from rag.readers._post import read_html, read_post
+from rag.readers._sidecar import SIDECAR_SUFFIX, apply_sidecar, read_sidecar
+from rag.readers._text import FormatError, Parsed, TextBuilder, clean_line, decode_bytes, slugify
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "FORMATS",
+    "SUFFIXES",
+    "DocumentError",
+    "detect_format",
+    "load_documents",
+    "read_document",
+]
+
+DEFAULT_MAX_BYTES = 16 * 2**20
+SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm")
+FORMATS = ("lawrefbook", "post", "html", "markdown", "text")
+SKIP_NAMES = frozenset({"_index.md", "法律法规模版.md"})
+_MARKDOWN = frozenset({".md", ".markdown"})
+_HTML = frozenset({".html", ".htm"})
+_HTML_PAGE = re.compile(r"\A\s*(?:<!doctype\s+html|<html[\s>])", re.IGNORECASE)
+_HTML_BODY = re.compile(r"<(?:p|div|span|br|h[1-6]|ul|ol|li|table|section|article)\b", re.I)
+
+
+class DocumentError(ValueError):
+    """A file that cannot be read as a document. ``error`` is the :class:`ReadError`."""
+
+    def __init__(self, path: str | PurePath, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+    @property
+    def error(self) -> ReadError:
+        return ReadError(path=self.path, reason=self.reason)
+
+
+def read_document(
+    path: Path,
+    *,
+    root: Path | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    today: date | None = None,
+) -> Document:
+    """Read one file into a :class:`Document`; raises :class:`DocumentError` saying why not.
+
+    ``root`` makes ``source_path`` relative (posix separators); ``max_bytes`` is checked on
+    the file size before reading; ``today`` decides ``not_yet_in_force`` for statutes.
+    """
+    path = Path(path)
+    shown = display_path(path, root=root)
+    try:
+        text = _read_text(path, max_bytes=max_bytes)
+        overrides = read_sidecar(path)
+        parsed = _parse(path, text, today=today or date.today())
+        apply_sidecar(parsed, overrides)
+        return _build(parsed, doc_id=slugify(path.stem), source_path=shown)
+    except FormatError as exc:
+        raise DocumentError(shown, str(exc)) from exc
+
+
+def load_documents(
+    paths: Iterable[Path],
+    *,
+    root: Path | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    today: date | None = None,
+) -> tuple[list[Document], list[ReadError]]:
+    """Read files and directories (recursively, sorted); bad files become errors.
+
+    Never raises for a bad file. Documents whose ``doc_id`` collides get the parent
+    folder's name as a prefix (``民法商法-公司法``), then a ``-2``, ``-3`` … suffix.
+    """
+    today = today or date.today()
+    loaded: list[tuple[Path, Document]] = []
+    errors: list[ReadError] = []
+    for path in _source_files(paths, errors=errors, root=root):
+        try:
+            document = read_document(path, root=root, max_bytes=max_bytes, today=today)
+        except DocumentError as exc:
+            errors.append(exc.error)
+        except Exception as exc:  # one broken file must not abort a corpus load
+            shown = display_path(path, root=root)
+            errors.append(ReadError(shown, f"unexpected {type(exc).__name__}: {exc}"))
+        else:
+            loaded.append((path, document))
+    return _unique_ids(loaded), errors
+
+
+def detect_format(path: Path, text: str) -> str:
+    """Which reader handles ``text`` from ``path``: one of :data:`FORMATS`."""
+    suffix = path.suffix.lower()
+    if suffix in _MARKDOWN and is_lawrefbook(text):
+        return "lawrefbook"
+    meta, body = split_front_matter(text)
+    if meta is not None and _HTML_BODY.search(body):
+        return "post"
+    if suffix in _HTML or _HTML_PAGE.match(text):
+        return "html"
+    if suffix in _MARKDOWN or meta is not None:
+        return "markdown"
+    return "text"
+
+
+def _source_files(
+    paths: Iterable[Path], *, errors: list[ReadError], root: Path | None = None
+) -> Iterator[Path]:
+    """Files named in ``paths``, directories expanded recursively in sorted order.
+
+    Inside directories, only :data:`SUFFIXES` are taken; hidden files and folders,
+    ``_index.md``, ``法律法规模版.md`` and ``*.meta.yaml`` sidecars are skipped. A path that
+    does not exist is reported in ``errors``. Each file is yielded once.
+    """
+    seen: set[Path] = set()
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            found: Iterable[Path] = _walk(path)
+        elif path.exists():
+            found = [path]
+        else:
+            errors.append(ReadError(display_path(path, root=root), "no such file or directory"))
+            continue
+        for file in found:
+            key = file.resolve()
+            if key not in seen:
+                seen.add(key)
+                yield file
+
+
+def display_path(path: Path, *, root: Path | None) -> str:
+    """``path`` relative to ``root`` when it lies inside it, with posix separators."""
+    if root is not None:
+        try:
+            return path.resolve().relative_to(Path(root).resolve()).as_posix()
+        except ValueError:
+            pass
+    return path.as_posix()
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    for current, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if _is_source_name(name):
+                yield Path(current, name)
+
+
+def _is_source_name(name: str) -> bool:
+    return (
+        not name.startswith(".")
+        and name not in SKIP_NAMES
+        and not name.endswith(SIDECAR_SUFFIX)
+        and Path(name).suffix.lower() in SUFFIXES
+    )
+
+
+def _read_text(path: Path, *, max_bytes: int) -> str:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise FormatError("no such file") from None
+    except OSError as exc:
+        raise FormatError(f"cannot read: {exc.strerror or exc}") from exc
+    if path.is_dir():
+        raise FormatError("is a directory, not a file")
+    if path.suffix.lower() not in SUFFIXES:
+        raise FormatError(
+            f"unsupported file type {path.suffix or '(none)'!r} (supported: {', '.join(SUFFIXES)})"
+        )
+    if size > max_bytes:
+        raise FormatError(f"file too large: {size} bytes (limit {max_bytes} bytes)")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FormatError(f"cannot read: {exc.strerror or exc}") from exc
+    text = decode_bytes(data) if data.strip() else ""
+    if not text.strip():
+        raise FormatError("empty file")
+    return text
+
+
+def _parse(path: Path, text: str, *, today: date) -> Parsed:
+    fmt = detect_format(path, text)
+    fallback = split_dated_stem(path.stem)[0]
+    if fmt == "lawrefbook":
+        return read_lawrefbook(text, path, today=today)
+    if fmt == "html":
+        return read_html(text, fallback_title=fallback)
+    meta, body = split_front_matter(text)
+    if fmt == "post":
+        return read_post(meta or {}, body, fallback_title=fallback)
+    if fmt == "markdown":
+        return read_markdown(meta, body, fallback_title=fallback)
+    return read_plain(text, fallback_title=fallback)
+
+
+def _build(parsed: Parsed, *, doc_id: str, source_path: str) -> Document:
+    extra = dict(parsed.extra)
+    lead = parsed.lead_blocks
+    builder = TextBuilder()
+    builder.extend(parsed.blocks[:lead])
+    if lead:
+        extra["body_start"] = str(builder.length + 1 if builder.lines else 0)
+    builder.extend(parsed.blocks[lead:])
+    if not builder.lines:
+        raise FormatError("no text after cleaning")
+    return Document(
+        doc_id=doc_id,
+        title=clean_line(parsed.title) or doc_id,
+        text=builder.text,
+        kind=parsed.kind,
+        source_path=source_path,
+        date=parsed.date,
+        version=parsed.version,
+        issuer=parsed.issuer,
+        url=parsed.url,
+        status=parsed.status,
+        valid_from=parsed.valid_from,
+        subtitle=parsed.subtitle,
+        history=parsed.history,
+        headings=tuple(builder.headings),
+        extra=extra,
+    )
+
+
+def _unique_ids(loaded: list[tuple[Path, Document]]) -> list[Document]:
+    """Disambiguate colliding ``doc_id``s deterministically (input order is sorted)."""
+    counts: dict[str, int] = {}
+    for _, document in loaded:
+        counts[document.doc_id] = counts.get(document.doc_id, 0) + 1
+    taken: set[str] = {doc_id for doc_id, n in counts.items() if n == 1}
+    out = []
+    for path, document in loaded:
+        if counts[document.doc_id] == 1:
+            out.append(document)
+            continue
+        base = f"{slugify(path.resolve().parent.name)}-{document.doc_id}"
+        doc_id, n = base, 1
+        while doc_id in taken:
+            n += 1
+            doc_id = f"{base}-{n}"
+        taken.add(doc_id)
+        out.append(dataclasses.replace(document, doc_id=doc_id))
+    return out

@@ -1,0 +1,86 @@
+"""Plain text: one paragraph per line; policy announcements recognised by their lede."""
+
+from __future__ import annotations
+
+import re
+
+from rag.numerals import CN_NUMERAL_CHARS
+from rag.readers._text import Block, FormatError, Parsed, clean_line, relative_levels
+
+_LEDE_LINES = 5
+_TITLE_CHARS = 100
+_ANNOUNCED = re.compile(
+    r"([^，。；：！？、\s][^，。；：！？\s]{1,59}?)(?:联合)?(?:印发|发布|公布|出台|下发)了?"
+    r"《([^》]{2,100})》"
+)
+_CONTENT_OF = re.compile(r"^《([^》]{2,100})》(?:的)?(?:主要内容|全文)如下")
+_ISSUER_LEAD = re.compile(r"^(?:近日|日前|最近|近期|今天|今日|昨天|昨日)")
+_POLICY_TITLE = re.compile(
+    r"(?:意见|方案|通知|决定|办法|规定|纲要|规划|计划|细则|措施|指引|指南|决议|通告|公告)"
+    r"(?:[（(][^）)]*[）)])?$"
+)
+_STATUTE_HEADING = re.compile(rf"^第[{CN_NUMERAL_CHARS}\d]+([编分章节])(?:\s|$)")
+_SECTION_HEADING = re.compile(rf"^[{CN_NUMERAL_CHARS}]+、\S")
+_SENTENCE_END = re.compile(r"[。；;！？]")
+_STATUTE_LEVELS = {"编": 1, "分": 2, "章": 3, "节": 4}
+_HEADING_CHARS = 40
+
+
+def read_plain(text: str, *, fallback_title: str) -> Parsed:
+    """Plain text. A report that announces a document (``…印发了《X》``) is titled X."""
+    lines = [line for line in (clean_line(raw) for raw in text.split("\n")) if line]
+    if not lines:
+        raise FormatError("empty file")
+    title, issuer = announced_document(lines[:_LEDE_LINES])
+    kind = "policy" if title and _POLICY_TITLE.search(title) else "other"
+    return Parsed(
+        title=title or lines[0][:_TITLE_CHARS] or fallback_title,
+        blocks=plain_blocks(lines),
+        kind=kind,
+        issuer=issuer if title else None,
+        extra={"format": "text"},
+    )
+
+
+def announced_document(lede: list[str]) -> tuple[str | None, str | None]:
+    """The 《title》 a lede announces and who issued it.
+
+    From ``X印发了《T》`` (issuer X) or ``《T》主要内容如下`` (no issuer unless the same T).
+    """
+    issuer = title = None
+    for line in lede:
+        match = _ANNOUNCED.search(line)
+        if match and title is None:
+            issuer = _ISSUER_LEAD.sub("", match.group(1)) or None
+            title = match.group(2)
+    for line in lede:
+        match = _CONTENT_OF.match(line)
+        if match:
+            if match.group(1) != title:
+                issuer = None
+            return match.group(1), issuer
+    return title, issuer
+
+
+def plain_blocks(lines: list[str]) -> list[Block]:
+    """Lines as blocks; short 第X编/章/节 lines (else short ``一、`` lines) are headings."""
+    statute = [_statute_level(line) for line in lines]
+    if any(level is not None for level in statute):
+        return relative_levels([Block(line, lvl) for line, lvl in zip(lines, statute, strict=True)])
+    return [Block(line, 1 if _is_section_heading(line) else None) for line in lines]
+
+
+def _statute_level(line: str) -> int | None:
+    match = _STATUTE_HEADING.match(line)
+    if not match or len(line) > _HEADING_CHARS or _SENTENCE_END.search(line):
+        return None
+    return _STATUTE_LEVELS[match.group(1)]
+
+
+def _is_section_heading(line: str) -> bool:
+    return (
+        bool(_SECTION_HEADING.match(line))
+        and len(line) <= _HEADING_CHARS
+        and not _SENTENCE_END.search(line)
+        and "，" not in line
+    )
