@@ -1,0 +1,234 @@
+"""The index on disk: round trip, incremental builds, refusal of foreign or broken indexes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.build import index_paths
+from rag.encoders import HashingEncoder
+from rag.index import load_index, read_manifest
+from rag.store import StoreError, current_generation
+
+from .conftest import CORPUS
+
+
+class CountingEncoder(HashingEncoder):
+    """A hashing encoder that records how many passages it embedded."""
+
+    def __init__(self, dimension: int = 64) -> None:
+        super().__init__(dimension=dimension)
+        self.passages_seen = 0
+
+    def encode_passages(self, texts, *, batch_size=32, progress=False):  # type: ignore[no-untyped-def, override]
+        self.passages_seen += len(texts)
+        return super().encode_passages(texts, batch_size=batch_size, progress=progress)
+
+
+@pytest.fixture()
+def corpus(tmp_path: Path) -> Path:
+    """A small writable corpus: two statutes, the policy document and one news post."""
+    folder = tmp_path / "corpus"
+    (folder / "laws").mkdir(parents=True)
+    for name in ("证券法(2019-12-28).md", "证券投资基金法(2015-04-24).md"):
+        shutil.copy(CORPUS / "lawrefbook" / "民法商法" / name, folder / "laws" / name)
+    for name in ("001_fac9b76a4238144e.txt", "001_fac9b76a4238144e.txt.meta.yaml",
+                 "003_09ea28eacbf07f88.txt"):
+        shutil.copy(CORPUS / "seeds" / name, folder / name)
+    return folder
+
+
+def build(corpus: Path, index_dir: Path, encoder: HashingEncoder):  # type: ignore[no-untyped-def]
+    return index_paths([corpus], index_dir=index_dir, encoder=encoder)
+
+
+def test_round_trip_search_matches_a_fresh_build(corpus: Path, tmp_path: Path) -> None:
+    encoder = HashingEncoder(dimension=64)
+    report = build(corpus, tmp_path / "index", encoder)
+    index = load_index(tmp_path / "index", encoder=encoder)
+    assert report.clauses == len(index.clauses) > 300
+    assert report.embedded == report.clauses
+    query = encoder.encode_queries(["内幕信息的知情人"])[0]
+    scores, rows = index.search_dense(query, 5)
+    expected = np.argsort(-(index.vectors @ query), kind="stable")[:5]
+    assert set(rows.tolist()) == set(expected.tolist())
+    assert np.allclose(scores, (index.vectors @ query)[rows], atol=1e-5)
+    # every stored clause resolves to its verbatim text without re-reading sources
+    for clause in index.clauses:
+        assert index.documents[clause.doc_id].text[clause.start:clause.end] == clause.text
+    _, bm25_rows = index.search_bm25("内幕信息的知情人包括哪些？发行人的董事、监事算不算", 3)
+    assert index.clauses[bm25_rows[0]].label == "第五十一条"
+
+
+def test_manifest_records_model_corpus_and_files(corpus: Path, tmp_path: Path) -> None:
+    encoder = HashingEncoder(dimension=64)
+    build(corpus, tmp_path / "index", encoder)
+    _, manifest = read_manifest(tmp_path / "index")
+    assert manifest["model"] == {
+        "name": "hashing", "identity": encoder.identity, "dimension": 64, "normalized": True,
+    }
+    assert manifest["format_version"] == 1 and manifest["package_version"]
+    assert len(str(manifest["corpus_fingerprint"])) == 32
+    assert {"clauses.jsonl", "documents.jsonl", "vectors.npy"} <= set(manifest["files"])  # type: ignore[arg-type]
+    assert manifest["created"]
+
+
+def test_rebuild_with_nothing_changed_embeds_nothing(corpus: Path, tmp_path: Path) -> None:
+    encoder = CountingEncoder()
+    first = build(corpus, tmp_path / "index", encoder)
+    generation = current_generation(tmp_path / "index")
+    seen = encoder.passages_seen
+    second = build(corpus, tmp_path / "index", encoder)
+    assert encoder.passages_seen == seen
+    assert (second.embedded, second.reused, second.removed) == (0, first.clauses, 0)
+    assert not second.changed
+    assert current_generation(tmp_path / "index") == generation
+
+
+def test_editing_one_document_reembeds_only_its_changed_clauses(
+    corpus: Path, tmp_path: Path
+) -> None:
+    encoder = CountingEncoder()
+    build(corpus, tmp_path / "index", encoder)
+    law = corpus / "laws" / "证券法(2019-12-28).md"
+    text = law.read_text(encoding="utf-8")
+    edited = text.replace("第三条 证券的发行、交易活动，必须遵循公开、公平、公正的原则。",
+                          "第三条 证券的发行、交易活动，必须遵循公开、公平、公正和诚信的原则。")
+    assert edited != text
+    law.write_text(edited, encoding="utf-8")
+    before = encoder.passages_seen
+    report = build(corpus, tmp_path / "index", encoder)
+    assert encoder.passages_seen - before == 1 == report.embedded
+    assert report.removed == 1
+    index = load_index(tmp_path / "index", encoder=encoder)
+    art3 = index.clauses[index.row_of["证券法-2019-12-28#art3"]]
+    assert "诚信" in art3.text
+
+
+def test_deleting_a_document_removes_its_clauses(corpus: Path, tmp_path: Path) -> None:
+    encoder = CountingEncoder()
+    first = build(corpus, tmp_path / "index", encoder)
+    (corpus / "003_09ea28eacbf07f88.txt").unlink()
+    report = build(corpus, tmp_path / "index", encoder)
+    index = load_index(tmp_path / "index", encoder=encoder)
+    assert report.embedded == 0
+    assert report.removed == first.clauses - report.clauses > 0
+    assert not any(c.doc_id == "003_09ea28eacbf07f88" for c in index.clauses)
+    assert "003_09ea28eacbf07f88" not in index.documents
+
+
+def test_loading_with_another_model_is_refused_with_rebuild_advice(
+    corpus: Path, tmp_path: Path
+) -> None:
+    build(corpus, tmp_path / "index", HashingEncoder(dimension=64))
+    with pytest.raises(StoreError, match=r"built with model hashing.*rag index"):
+        load_index(tmp_path / "index", encoder=HashingEncoder(dimension=32))
+
+
+def test_a_different_model_rebuilds_every_vector(corpus: Path, tmp_path: Path) -> None:
+    first = build(corpus, tmp_path / "index", HashingEncoder(dimension=64))
+    other = CountingEncoder(dimension=32)
+    report = build(corpus, tmp_path / "index", other)
+    assert report.embedded == other.passages_seen == first.clauses
+    assert load_index(tmp_path / "index", encoder=other).vectors.shape[1] == 32
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "delete", "pointer"])
+def test_damaged_index_files_are_detected_not_served(
+    corpus: Path, tmp_path: Path, damage: str
+) -> None:
+    encoder = HashingEncoder(dimension=64)
+    build(corpus, tmp_path / "index", encoder)
+    folder = current_generation(tmp_path / "index")
+    assert folder is not None
+    vectors = folder / "vectors.npy"
+    if damage == "truncate":
+        vectors.write_bytes(vectors.read_bytes()[:-100])
+    elif damage == "flip":
+        data = bytearray(vectors.read_bytes())
+        data[-5] ^= 0xFF
+        vectors.write_bytes(bytes(data))
+    elif damage == "delete":
+        (folder / "clauses.jsonl").unlink()
+    else:
+        (tmp_path / "index" / "CURRENT").write_text("gen-missing\n")
+    with pytest.raises(StoreError, match="rebuild"):
+        load_index(tmp_path / "index", encoder=encoder)
+
+
+def test_a_missing_index_says_how_to_build_one(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="rag index"):
+        load_index(tmp_path / "nothing", encoder=HashingEncoder())
+
+
+KILLER = """
+import sys, time
+from pathlib import Path
+from rag.build import index_paths
+from rag.encoders import HashingEncoder
+
+class Slow(HashingEncoder):
+    def encode_passages(self, texts, *, batch_size=32, progress=False):
+        out = []
+        for i in range(0, len(texts), 16):
+            time.sleep(0.01)
+            out.append(super().encode_passages(texts[i:i + 16]))
+        import numpy as np
+        return np.concatenate(out) if out else super().encode_passages([])
+
+print("start", flush=True)
+index_paths([Path(sys.argv[1])], index_dir=Path(sys.argv[2]), encoder=Slow(dimension=64))
+print("done", flush=True)
+"""
+
+
+def test_killing_a_build_midway_leaves_the_previous_index_answering(
+    corpus: Path, tmp_path: Path
+) -> None:
+    encoder = HashingEncoder(dimension=64)
+    index_dir = tmp_path / "index"
+    build(corpus, index_dir, encoder)
+    old = read_manifest(index_dir)[1]["corpus_fingerprint"]
+    # change every clause so the next build must embed all of them (slowly)
+    for path in corpus.rglob("*.md"):
+        path.write_text(path.read_text(encoding="utf-8").replace("证券", "证劵"), "utf-8")
+    script = tmp_path / "killer.py"
+    script.write_text(KILLER, encoding="utf-8")
+    fingerprints = set()
+    for delay in (0.3, 0.8, 1.5, 2.5):
+        proc = subprocess.Popen(
+            [sys.executable, str(script), str(corpus), str(index_dir)],
+            stdout=subprocess.PIPE, cwd=Path(__file__).resolve().parents[1],
+        )
+        assert proc.stdout is not None and proc.stdout.readline().strip() == b"start"
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        index = load_index(index_dir, encoder=encoder)  # verifies every checksum
+        fingerprints.add(index.manifest["corpus_fingerprint"])
+        _, rows = index.search_bm25("内幕信息", 1)
+        assert len(rows) == 1
+    assert old in fingerprints
+    # a later build still completes and replaces the index
+    report = build(corpus, index_dir, encoder)
+    assert load_index(index_dir, encoder=encoder).manifest["corpus_fingerprint"] != old
+    assert report.changed or report.embedded == 0
+    assert not list(index_dir.glob(".tmp-*"))
+    assert len(list(index_dir.glob("gen-*"))) == 1
+
+
+def test_clause_records_are_plain_json(corpus: Path, tmp_path: Path) -> None:
+    build(corpus, tmp_path / "index", HashingEncoder(dimension=64))
+    folder = current_generation(tmp_path / "index")
+    assert folder is not None
+    first = json.loads((folder / "clauses.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert {"id", "doc_id", "label", "path", "start", "end", "hash"} <= set(first)
+    assert not list(folder.rglob("*.pkl")) and not list(folder.rglob("*.pickle"))
