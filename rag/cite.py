@@ -27,13 +27,14 @@ def _cn_date(iso: str | None) -> str | None:
 
 def edition(doc: Document) -> str | None:
     """（2019年修订）/（2023年修正）/（2012年）: the version a statute citation names."""
-    year = (doc.version or doc.date or "")[:4]
+    version_year = (doc.version or doc.date or "")[:4]
     last = doc.history[-1] if doc.history else ""
     match = _YEAR.search(last)
-    if match:
-        year = match.group(1)
+    year = match.group(1) if match else version_year
     if not year:
         return None
+    if version_year > year:  # revised later than the history lines record
+        return f"{version_year}年版"
     if "修订" in last:
         return f"{year}年修订"
     if "修正" in last or "修改" in last:
@@ -43,9 +44,10 @@ def edition(doc: Document) -> str | None:
 
 def _title(doc: Document) -> str:
     title = doc.title.strip()
-    if title.startswith("《") and title.endswith("》"):
+    if title.startswith("《") and title.endswith("》") and title.count("《") == 1:
         return title
-    return f"《{title}》"
+    # a title mark inside a title becomes the inner mark: 《〈上海方案〉正式出台》
+    return "《" + title.replace("《", "〈").replace("》", "〉") + "》"
 
 
 def clause_label(clause: Clause, doc: Document) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 
 from rag.answers import Highlight
 
+_NUMERAL_WORD = re.compile(r"[第零〇一二两三四五六七八九十百千万条款项之]+")
 # Sentence ends: Chinese full stops/semicolons, Latin ones followed by space, line breaks.
 _SENTENCE_END = re.compile(r"[。！？；!?;]|\.(?=\s)|\n")
 
@@ -44,6 +45,8 @@ def term_weights(
     weights = {}
     for token in tokenizer(question):
         if len(token) < 2 and not token.isdigit():
+            continue
+        if _NUMERAL_WORD.fullmatch(token):  # 九十, 十一 from 第一百九十一条: not a term
             continue
         value = idf(token)
         if value is not None:

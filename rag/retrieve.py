@@ -92,6 +92,41 @@ def _as_of(filters: Filters) -> dt.date | None:
         raise ValueError(f"as-of date {filters.as_of!r} is not YYYY-MM-DD") from None
 
 
+def channel_results(
+    question: str,
+    *,
+    index: Index,
+    encoder: Encoder,
+    depth: int,
+    allowed: np.ndarray | None = None,
+    channels: Sequence[str] = ("dense", "bm25"),
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each channel's top ``depth`` (scores, rows), best first."""
+    ranked: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    if "dense" in channels:
+        vector = encoder.encode_queries([question])[0]
+        ranked["dense"] = index.search_dense(vector, depth, allowed=allowed)
+    if "bm25" in channels:
+        ranked["bm25"] = index.search_bm25(question, depth, allowed=allowed)
+    return ranked
+
+
+def fuse(
+    ranked: dict[str, tuple[np.ndarray, np.ndarray]], fusion: Fusion
+) -> tuple[dict[int, float], dict[int, tuple[dict[str, float], dict[str, int]]]]:
+    """Weighted reciprocal-rank fusion: row → fused score, and row → per-channel details."""
+    weights = {"dense": fusion.dense_weight, "bm25": fusion.bm25_weight}
+    fused: dict[int, float] = {}
+    per_row: dict[int, tuple[dict[str, float], dict[str, int]]] = {}
+    for channel, (scores, rows) in ranked.items():
+        for rank, (score, row) in enumerate(zip(scores.tolist(), rows.tolist(), strict=True), 1):
+            fused[row] = fused.get(row, 0.0) + weights[channel] / (fusion.rrf_k + rank)
+            channel_scores, channel_ranks = per_row.setdefault(row, ({}, {}))
+            channel_scores[channel] = float(score)
+            channel_ranks[channel] = rank
+    return fused, per_row
+
+
 def retrieve(
     question: str,
     *,
@@ -107,24 +142,11 @@ def retrieve(
     fusion = fusion or Fusion()
     if not question.strip() or not index.clauses:
         return []
-    allowed = allowed_rows(index, filters)
-    depth = max(fusion.depth, 3 * k)
-    ranked: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    if "dense" in channels:
-        vector = encoder.encode_queries([question])[0]
-        ranked["dense"] = index.search_dense(vector, depth, allowed=allowed)
-    if "bm25" in channels:
-        ranked["bm25"] = index.search_bm25(question, depth, allowed=allowed)
-    weights = {"dense": fusion.dense_weight, "bm25": fusion.bm25_weight}
-
-    fused: dict[int, float] = {}
-    per_row: dict[int, tuple[dict[str, float], dict[str, int]]] = {}
-    for channel, (scores, rows) in ranked.items():
-        for rank, (score, row) in enumerate(zip(scores.tolist(), rows.tolist(), strict=True), 1):
-            fused[row] = fused.get(row, 0.0) + weights[channel] / (fusion.rrf_k + rank)
-            channel_scores, channel_ranks = per_row.setdefault(row, ({}, {}))
-            channel_scores[channel] = float(score)
-            channel_ranks[channel] = rank
+    ranked = channel_results(
+        question, index=index, encoder=encoder, depth=max(fusion.depth, 3 * k),
+        allowed=allowed_rows(index, filters), channels=channels,
+    )
+    fused, per_row = fuse(ranked, fusion)
     return collapse(index, fused, per_row, k=k, fusion=fusion, as_of=_as_of(filters))
 
 

@@ -1,0 +1,266 @@
+"""Answers: exact citation look-up, verbatim quotes, citations, versions, filters, refusal.
+
+The look-up and invariant tests run on the hashing-encoder index (fast); the semantic
+expectations run with the real default model (``integration``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.answer import answer
+from rag.build import index_paths
+from rag.encoders import HashingEncoder
+from rag.index import load_index
+from rag.retrieve import Filters
+
+SEC = "证券法-2019-12-28"
+CRIM = "刑法"
+OPINION = "001_fac9b76a4238144e"
+
+
+def ids(result) -> list[str]:  # type: ignore[no-untyped-def]
+    return [c.clause_id for c in result.citations]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("《证券法》第一百九十一条", f"{SEC}#art191"),
+        ("证券法第191条规定了什么", f"{SEC}#art191"),
+        ("中华人民共和国证券法第一百九十一条", f"{SEC}#art191"),
+        ("证券法 第 191 条", f"{SEC}#art191"),
+        ("刑法第一百二十条之一", f"{CRIM}#art120-1"),
+        ("《刑法》第120条之一是什么罪", f"{CRIM}#art120-1"),
+        ("《关于依法从严打击证券违法活动的意见》第（十一）项", f"{OPINION}#sec3.c11"),
+        ("关于依法从严打击证券违法活动的意见（二十）", f"{OPINION}#sec5.c20"),
+        ("Article 56 of the Securities Law", f"{SEC}#art56"),
+        ("What does Securities Law Art. 191 say?", f"{SEC}#art191"),
+        ("Criminal Law Article 182", f"{CRIM}#art182"),
+    ],
+)
+def test_named_clauses_come_first(shipped_index, hashing_encoder, question, expected) -> None:  # type: ignore[no-untyped-def]
+    result = answer(question, index=shipped_index, encoder=hashing_encoder, k=3)
+    assert result.answered
+    assert result.citations[0].clause_id == expected
+    assert result.citations[0].via == "lookup"
+
+
+def test_a_named_item_is_cited_down_to_the_item(shipped_index, hashing_encoder) -> None:  # type: ignore[no-untyped-def]
+    result = answer("证券法第五十一条第（三）项", index=shipped_index, encoder=hashing_encoder)
+    first = result.citations[0]
+    assert first.clause_id == f"{SEC}#art51"
+    assert first.citation == "《中华人民共和国证券法》（2019年修订）第五十一条第（三）项"
+
+
+@pytest.mark.parametrize(
+    ("clause_id", "citation"),
+    [
+        (f"{SEC}#art191", "《中华人民共和国证券法》（2019年修订）第一百九十一条"),
+        (f"{CRIM}#art182", "《中华人民共和国刑法》（2023年修正）第一百八十二条"),
+        (f"{OPINION}#sec3.c11",
+         "中共中央办公厅、国务院办公厅《关于依法从严打击证券违法活动的意见》（2021年7月6日）第（十一）项"),
+    ],
+)
+def test_citation_strings_name_document_version_and_clause(
+    shipped_index, hashing_encoder, clause_id, citation  # type: ignore[no-untyped-def]
+) -> None:
+    clause = shipped_index.clauses[shipped_index.row_of[clause_id]]
+    doc = shipped_index.documents[clause.doc_id]
+    from rag.cite import citation_string
+
+    assert citation_string(clause, doc) == citation
+
+
+def test_news_citations_carry_outlet_date_paragraph_and_url(shipped_index) -> None:  # type: ignore[no-untyped-def]
+    from rag.cite import citation_string
+
+    clause = next(c for c in shipped_index.clauses if c.doc_id == "000_f3c2838118472376")
+    cite = citation_string(clause, shipped_index.documents[clause.doc_id])
+    assert cite == (
+        "证券时报《〈上海市关于依法从严打击证券违法活动的方案〉正式出台》（2022年2月28日）第1段，"
+        "http://finews.zning.xyz/html_News/NewsShare.html?infoCode=NW202202282291428632"
+    )
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["内幕交易的法律责任", "操纵市场", "What is the penalty for market manipulation?",
+     "《证券法》第一百九十一条", "意见对中概股监管的要求"],
+)
+def test_quotes_are_exact_source_slices(shipped_index, hashing_encoder, question) -> None:  # type: ignore[no-untyped-def]
+    result = answer(question, index=shipped_index, encoder=hashing_encoder, k=8)
+    assert result.citations
+    for cite in [*result.citations, *result.related]:
+        doc = shipped_index.documents[cite.doc_id]
+        assert doc.text[cite.start:cite.end] == cite.text
+        for mark in cite.highlights:
+            assert 0 <= mark.start < mark.end <= len(cite.text)
+
+
+def test_one_unit_appears_once(shipped_index, hashing_encoder) -> None:  # type: ignore[no-untyped-def]
+    result = answer("刑法关于操纵证券期货市场罪的规定", index=shipped_index,
+                    encoder=hashing_encoder, k=20)
+    units = [c.clause_id.split(".part")[0] for c in result.citations]
+    assert len(units) == len(set(units))
+
+
+def test_cross_references_are_resolved_and_offered(shipped_index, hashing_encoder) -> None:  # type: ignore[no-untyped-def]
+    result = answer("证券法第一百九十一条", index=shipped_index, encoder=hashing_encoder, k=1)
+    assert result.citations[0].related == (f"{SEC}#art53", f"{SEC}#art54")
+    assert [c.clause_id for c in result.related] == [f"{SEC}#art53", f"{SEC}#art54"]
+    assert all(c.via == "cross_reference" for c in result.related)
+
+
+def test_filters_restrict_kinds_and_documents(shipped_index, hashing_encoder) -> None:  # type: ignore[no-untyped-def]
+    only_news = answer("打击证券违法活动", index=shipped_index, encoder=hashing_encoder, k=10,
+                       filters=Filters(kinds=("news",)))
+    assert only_news.citations and {c.kind for c in only_news.citations} == {"news"}
+    only_sec = answer("内幕交易", index=shipped_index, encoder=hashing_encoder, k=10,
+                      filters=Filters(doc_ids=(SEC,)))
+    assert {c.doc_id for c in only_sec.citations} == {SEC}
+    dated = answer("证券违法", index=shipped_index, encoder=hashing_encoder, k=10,
+                   filters=Filters(date_from="2022-01-01", date_to="2022-12-31"))
+    assert dated.citations
+    assert all("2022-01-01" <= (c.version or c.date or "") <= "2022-12-31"
+               for c in dated.citations)
+
+
+def test_empty_question_is_an_error(shipped_index, hashing_encoder) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError, match="empty"):
+        answer("   ", index=shipped_index, encoder=hashing_encoder)
+
+
+def test_a_very_long_question_still_answers(shipped_index, hashing_encoder) -> None:  # type: ignore[no-untyped-def]
+    result = answer("内幕交易" * 5000, index=shipped_index, encoder=hashing_encoder)
+    assert result.question.startswith("内幕交易")
+
+
+LAW_V1 = """# 中华人民共和国示范法
+
+2001年1月1日 第九届全国人民代表大会常务委员会通过
+
+<!-- INFO END -->
+
+## 第一章 总则
+
+第一条 为了示范，制定本法。
+
+第二条 违反本法的，处一万元以下罚款。
+"""
+
+LAW_V2 = LAW_V1.replace(
+    "2001年1月1日 第九届全国人民代表大会常务委员会通过",
+    "2001年1月1日 第九届全国人民代表大会常务委员会通过\n\n"
+    "2020年6月1日 第十三届全国人民代表大会常务委员会修订",
+).replace("处一万元以下罚款", "处十万元以上一百万元以下罚款")
+
+
+@pytest.fixture()
+def versioned_index(tmp_path: Path):  # type: ignore[no-untyped-def]
+    folder = tmp_path / "laws" / "经济法"
+    folder.mkdir(parents=True)
+    (folder / "示范法(2001-01-01).md").write_text(LAW_V1, encoding="utf-8")
+    (folder / "示范法(2020-06-01).md").write_text(LAW_V2, encoding="utf-8")
+    encoder = HashingEncoder(dimension=64)
+    index_paths([tmp_path / "laws"], index_dir=tmp_path / "index", encoder=encoder)
+    return load_index(tmp_path / "index", encoder=encoder), encoder
+
+
+def test_the_version_in_force_is_preferred_and_others_labelled(versioned_index) -> None:  # type: ignore[no-untyped-def]
+    index, encoder = versioned_index
+    result = answer("示范法第二条", index=index, encoder=encoder, k=5)
+    first = result.citations[0]
+    assert first.version == "2020-06-01" and "十万元以上" in first.text
+    assert first.citation == "《中华人民共和国示范法》（2020年修订）第二条"
+    older = [c for c in result.citations if c.version == "2001-01-01"]
+    assert older and older[0].version_note and "2020" in older[0].version_note
+
+
+def test_as_of_date_answers_with_the_version_then_in_force(versioned_index) -> None:  # type: ignore[no-untyped-def]
+    index, encoder = versioned_index
+    result = answer("示范法第二条", index=index, encoder=encoder, k=5,
+                    filters=Filters(as_of="2010-01-01"))
+    first = result.citations[0]
+    assert first.version == "2001-01-01" and "一万元以下" in first.text
+
+
+def test_near_duplicates_fold_under_the_authoritative_source(tmp_path: Path) -> None:
+    from .conftest import CORPUS
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    shutil.copy(CORPUS / "seeds" / "001_fac9b76a4238144e.txt", folder)
+    shutil.copy(CORPUS / "seeds" / "001_fac9b76a4238144e.txt.meta.yaml", folder)
+    (folder / "restated.md").write_text(
+        "---\ntitle: 意见全文解读\ndate: 2021-07-08\nkind: news\n---\n"
+        "报道称，意见要求加强中概股监管。切实采取措施做好中概股公司风险及突发情况应对，"
+        "推进相关监管制度体系建设。\n", encoding="utf-8")
+    encoder = HashingEncoder(dimension=64)
+    index_paths([folder], index_dir=tmp_path / "index", encoder=encoder)
+    index = load_index(tmp_path / "index", encoder=encoder)
+    result = answer("加强中概股监管 中概股公司风险及突发情况应对", index=index,
+                    encoder=encoder, k=5)
+    kinds = [c.kind for c in result.citations]
+    assert "news" not in kinds[:1]
+    top = result.citations[0]
+    assert top.clause_id == f"{OPINION}#sec5.c20"
+    assert any(f.startswith("restated") for f in top.folded)
+
+
+# ---------------------------------------------------------------- real model
+
+CHINESE = [
+    ("利用内幕消息炒股会被罚多少钱？", {f"{SEC}#art191"}),
+    ("操纵股价构成犯罪吗，最多判几年？", {f"{CRIM}#art182"}),
+    ("意见里对中概股监管是怎么要求的？", {f"{OPINION}#sec5.c20"}),
+    ("哪些人算是证券交易内幕信息的知情人？", {f"{SEC}#art51"}),
+    ("什么行为属于非法集资？", {"防范和处置非法集资条例-2021-01-26#art2"}),
+    ("在网上编造传播虚假信息影响股价会受到什么处罚？", {f"{SEC}#art193"}),
+    ("帮别人把犯罪所得洗白会判什么刑？", {f"{CRIM}#art191"}),
+    ("承诺金的数额是怎么确定的？",
+     {"证券期货行政执法当事人承诺制度实施办法-2021-10-26#art14"}),
+    ("证券公司可以经营哪些业务？", {f"{SEC}#art120"}),
+    ("上市公司信息披露造假，投资者能要求谁赔偿？", {f"{SEC}#art85"}),
+]
+ENGLISH = [
+    ("What is the penalty for insider trading?", {f"{SEC}#art191"}),
+    ("Is manipulating the securities market a crime?", {f"{CRIM}#art182"}),
+    ("Who counts as an insider with access to inside information?", {f"{SEC}#art51"}),
+    ("What counts as illegal fund-raising?", {"防范和处置非法集资条例-2021-01-26#art2"}),
+    ("What is the punishment for money laundering?", {f"{CRIM}#art191"}),
+]
+OUT_OF_SCOPE = [
+    "明天北京天气怎么样？",
+    "红烧肉怎么做才好吃？",
+    "How do I reverse a linked list in Python?",
+    "Who won the 2022 FIFA World Cup?",
+    "周末推荐几部好看的科幻电影",
+]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("question", "expected"), CHINESE + ENGLISH)
+def test_governing_clause_in_top_three(real_index, real_encoder, question, expected) -> None:  # type: ignore[no-untyped-def]
+    result = answer(question, index=real_index, encoder=real_encoder, k=3)
+    assert result.answered, (question, result.confidence)
+    assert expected & {c.clause_id.split(".part")[0] for c in result.citations}, ids(result)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("question", OUT_OF_SCOPE)
+def test_out_of_scope_questions_are_refused(real_index, real_encoder, question) -> None:  # type: ignore[no-untyped-def]
+    result = answer(question, index=real_index, encoder=real_encoder, k=3)
+    assert not result.answered, (question, result.confidence, ids(result))
+    assert result.citations and all(c.low_confidence for c in result.citations)
+    assert "No clause in the corpus answers" in result.message
+
+
+@pytest.mark.integration
+def test_english_question_finds_the_chinese_clause_first(real_index, real_encoder) -> None:  # type: ignore[no-untyped-def]
+    result = answer("What is the penalty for market manipulation under the Securities Law?",
+                    index=real_index, encoder=real_encoder, k=3)
+    assert f"{SEC}#art192" in ids(result)
