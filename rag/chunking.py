@@ -92,9 +92,10 @@ _EN_HEADING = re.compile(r"^(?P<unit>Chapter|Part|Title|CHAPTER|PART|TITLE)\s+(?
 _EN_HEADING_LEVELS = {"part": 1, "title": 1, "chapter": 2}
 # Numbered paragraph "1. …" / "(1) …" and lettered item "(a) …" inside an Article.
 _EN_PARAGRAPH = re.compile(r"^(?:(?P<dot>\d{1,3})\.(?!\d)|\((?P<paren>\d{1,3})\))")
-_EN_ITEM = re.compile(r"^\((?P<letter>[a-z]{1,2})\)")
+_EN_ITEM = re.compile(r"^\((?P<letter>[a-z]{1,2}|[ivx]{1,5})\)")
 _EN_ROMAN = re.compile(r"^\((?:i|ii|iii|iv|v|vi|vii|viii|ix|x|xi|xii)\)")
 _EN_TITLE_SEPARATORS = " \t.:-–—"
+_EN_SENTENCE_END = (".", ";", ":", ",", "!", "?")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 # Enumerations in prose: "一是…二是…" and "首先，…其次，…再次，…最后，…".
@@ -317,6 +318,7 @@ class _ArticleStyle:
     heading: Callable[[list[_Line], re.Match[str]], str | None]
     heading_level: Callable[[str], int | None]
     ends_article: Callable[[str], bool]
+    preamble_label: str = "题注"
 
 
 def _statute_style(doc: Document) -> _ArticleStyle:
@@ -341,6 +343,7 @@ def _english_style(lines: list[_Line]) -> _ArticleStyle:
             heading=_english_heading,
             heading_level=_en_heading_level_with_sections,
             ends_article=lambda text: False,
+            preamble_label="Preamble",
         )
     return _ArticleStyle(
         match=_EN_SECTION.match,
@@ -349,6 +352,7 @@ def _english_style(lines: list[_Line]) -> _ArticleStyle:
         heading=_english_heading,
         heading_level=_en_heading_level,
         ends_article=lambda text: False,
+        preamble_label="Preamble",
     )
 
 
@@ -425,7 +429,7 @@ def _chunk_articles(doc: Document, lines: list[_Line], style: _ArticleStyle) -> 
             else:
                 front.append(line)
     close()
-    drafts.extend(_front_drafts(doc, front))
+    drafts.extend(_front_drafts(doc, front, label=style.preamble_label))
     last_article = max((d.start for d in drafts if d.kind == "article"), default=-1)
     tail = 0
     for line, path, block in loose:
@@ -472,7 +476,7 @@ def _line_draft(line: _Line, local: str, path: tuple[str, ...], block: int) -> _
     )
 
 
-def _front_drafts(doc: Document, front: list[_Line]) -> list[_Draft]:
+def _front_drafts(doc: Document, front: list[_Line], *, label: str = "题注") -> list[_Draft]:
     """Title/subtitle/history lines → one preamble clause; other front lines → paragraphs."""
     known = {_normalize(t) for t in (doc.title, doc.subtitle, *doc.history) if t}
     count = 0
@@ -486,7 +490,7 @@ def _front_drafts(doc: Document, front: list[_Line]) -> list[_Draft]:
             _Draft(
                 local="preamble",
                 kind="preamble",
-                label="题注",
+                label=label,
                 path=(),
                 block=0,
                 start=front[0].start,
@@ -517,46 +521,57 @@ def _is_front_matter(text: str, position: int, known: set[str]) -> bool:
     return position == 0 and len(text) <= _TITLE_MAX and "。" not in text
 
 
+@dataclass
+class _OpenSpan:
+    """A span whose end may still grow while the lines of its clause are read."""
+
+    key: str
+    label: str
+    start: int
+    end: int
+    items: list[_OpenSpan] = field(default_factory=list)
+
+    def span(self) -> Span:
+        return Span(self.key, self.label, self.start, self.end)
+
+
 def _statute_spans(lines: list[_Line], content_start: int) -> list[Span]:
-    """款 (paragraphs) and 项 (items) of one article as spans."""
-    paragraphs: list[list[int]] = []  # [start, end]
-    items: list[list[tuple[str, int, int]]] = []  # per 款: (numeral, start, end)
+    """款 (paragraphs) and 项 (items) of one article as spans.
+
+    Items ``（一）`` belong to the preceding 款 and are not 款 themselves; sub-items
+    ``1.``/``（1）`` (目) extend the current item (or the 款 when there is no item).
+    """
+    paragraphs: list[_OpenSpan] = []
     first = lines[0]
     start = content_start
     while start < first.end and _is_space(first.text[start - first.start]):
         start += 1
     if start < first.end:
-        paragraphs.append([start, first.end])
-        items.append([])
+        paragraphs.append(_OpenSpan("", "", start, first.end))
     for line in lines[1:]:
         item = _ITEM.match(line.text)
         if item and paragraphs:
-            items[-1].append((item.group("num"), line.start, line.end))
-            paragraphs[-1][1] = line.end
+            numeral = item.group("num")
+            key, label = f"i{_number(numeral)}", f"第（{numeral}）项"
+            paragraphs[-1].items.append(_OpenSpan(key, label, line.start, line.end))
+            paragraphs[-1].end = line.end
         elif _SUBITEM.match(line.text) and paragraphs:
-            if items[-1]:
-                numeral, item_start, _ = items[-1][-1]
-                items[-1][-1] = (numeral, item_start, line.end)
-            paragraphs[-1][1] = line.end
+            if paragraphs[-1].items:
+                paragraphs[-1].items[-1].end = line.end
+            paragraphs[-1].end = line.end
         else:
-            paragraphs.append([line.start, line.end])
-            items.append([])
+            paragraphs.append(_OpenSpan("", "", line.start, line.end))
     spans: list[Span] = []
     if len(paragraphs) > 1:
-        for k, ((p_start, p_end), p_items) in enumerate(zip(paragraphs, items, strict=True), 1):
+        for k, paragraph in enumerate(paragraphs, 1):
             name = f"第{int_to_cn(k)}款"
-            spans.append(Span(f"p{k}", name, p_start, p_end))
-            spans.extend(_item_spans(p_items, prefix=f"p{k}.", label_prefix=name))
-    elif paragraphs and items[0]:
-        spans.extend(_item_spans(items[0], prefix="", label_prefix=""))
+            spans.append(Span(f"p{k}", name, paragraph.start, paragraph.end))
+            spans.extend(
+                Span(f"p{k}.{i.key}", f"{name}{i.label}", i.start, i.end) for i in paragraph.items
+            )
+    elif paragraphs:
+        spans.extend(item.span() for item in paragraphs[0].items)
     return _unique_keys(spans)
-
-
-def _item_spans(items: list[tuple[str, int, int]], *, prefix: str, label_prefix: str) -> list[Span]:
-    return [
-        Span(f"{prefix}i{_number(numeral)}", f"{label_prefix}第（{numeral}）项", start, end)
-        for numeral, start, end in items
-    ]
 
 
 def _unique_keys(spans: list[Span]) -> list[Span]:
@@ -571,59 +586,53 @@ def _unique_keys(spans: list[Span]) -> list[Span]:
 
 def _english_heading(lines: list[_Line], match: re.Match[str]) -> str | None:
     """The Article's title: the rest of its first line, or a short title line after it."""
-    rest = match.string[match.end() :].strip(_EN_TITLE_SEPARATORS)
+    rest = match.string[match.end() :].lstrip(_EN_TITLE_SEPARATORS)
     candidate = rest
     if not rest and len(lines) > 1:
         candidate = lines[1].text
         if _EN_PARAGRAPH.match(candidate) or _EN_ITEM.match(candidate):
             return None
-    if candidate and len(candidate) <= _TITLE_MAX and not candidate.endswith((".", ";", ":")):
+    if candidate and len(candidate) <= _TITLE_MAX and not candidate.endswith(_EN_SENTENCE_END):
         return candidate
     return None
 
 
 def _english_spans(lines: list[_Line], content_start: int) -> list[Span]:
-    """Numbered paragraphs ``1.``/``(1)`` → ``p1``; lettered items ``(a)`` → ``a``/``p1.a``."""
-    spans: list[Span] = []
-    paragraph: list = []  # [number, start, end]
-    last_item: list = []  # [key, letter, start, end]
+    """Numbered paragraphs ``1.``/``(1)`` → ``p1``; lettered items ``(a)`` → ``a``/``p1.a``.
 
-    def close_paragraph() -> None:
-        if paragraph:
-            number, start, end = paragraph
-            spans.append(Span(f"p{number}", f"paragraph {number}", start, end))
-
-    items: list[list] = []
+    A paragraph runs to the next numbered paragraph; an item is its own line plus roman
+    sub-items ``(i)``, ``(ii)``….
+    """
+    paragraphs: list[_OpenSpan] = []
+    items: list[_OpenSpan] = []
+    last_item: _OpenSpan | None = None
     for line in lines[1:]:
         numbered = _EN_PARAGRAPH.match(line.text)
-        item = _EN_ITEM.match(line.text)
         if numbered:
-            close_paragraph()
             number = numbered.group("dot") or numbered.group("paren")
-            paragraph = [number, line.start, line.end]
-            last_item = []
+            paragraphs.append(_OpenSpan(f"p{number}", f"paragraph {number}", line.start, line.end))
+            last_item = None
             continue
-        if item and _is_roman_subitem(line.text, last_item):
-            last_item[3] = line.end
+        item = _EN_ITEM.match(line.text)
+        if item and last_item is not None and _is_roman_subitem(item.group("letter"), last_item):
+            last_item.end = line.end
         elif item:
             letter = item.group("letter")
-            key = f"p{paragraph[0]}.{letter}" if paragraph else letter
-            last_item = [key, letter, line.start, line.end]
+            prefix = f"{paragraphs[-1].key}." if paragraphs else ""
+            last_item = _OpenSpan(f"{prefix}{letter}", f"({letter})", line.start, line.end)
             items.append(last_item)
-        if paragraph:
-            paragraph[2] = line.end
-    close_paragraph()
-    spans.extend(Span(key, f"({letter})", start, end) for key, letter, start, end in items)
+        if paragraphs:
+            paragraphs[-1].end = line.end
+    spans = [open_span.span() for open_span in paragraphs + items]
     spans.sort(key=lambda s: (s.start, -s.end))
     return _unique_keys(spans)
 
 
-def _is_roman_subitem(text: str, last_item: list) -> bool:
+def _is_roman_subitem(letter: str, last_item: _OpenSpan) -> bool:
     """``(i)``/``(ii)`` under a lettered item, unless ``(i)`` simply follows ``(h)``."""
-    if not last_item or not _EN_ROMAN.match(text):
+    if not _EN_ROMAN.match(f"({letter})"):
         return False
-    letter = _EN_ITEM.match(text).group("letter")  # type: ignore[union-attr]
-    previous = last_item[1]
+    previous = last_item.label[1:-1]
     return not (len(letter) == 1 and len(previous) == 1 and ord(letter) == ord(previous) + 1)
 
 
@@ -638,6 +647,41 @@ def _marker(text: str) -> tuple[str, re.Match[str]] | None:
     return None
 
 
+_Marked = tuple[str, re.Match[str]]
+
+
+@dataclass
+class _OpenClause:
+    """A numbered clause of an outline while its lines are read."""
+
+    draft: _Draft
+    lines: list[_Line]
+    level: str  # marker level of its own label: "L1", "L2" or "L3"
+    number: int
+    top_level: bool  # a sentence-like 一、 clause: lower markers inside it are its items
+    quote_depth: int = 0
+
+    def add(self, line: _Line) -> None:
+        self.lines.append(line)
+        self.quote_depth = _quote_depth(self.quote_depth, line.text)
+
+    def quotes(self, marker: _Marked) -> bool:
+        """Whether a clause-level line is quoted text inside this clause.
+
+        Inside an open quotation only the very next number after a finished sentence starts
+        a new clause (sources sometimes forget the closing ”).
+        """
+        if self.quote_depth == 0:
+            return False
+        finished = self.lines[-1].text.endswith(("。", "”"))
+        return not (finished and _marker_number(marker) == self.number + 1)
+
+    def finish(self) -> _Draft:
+        self.draft.end = self.lines[-1].end
+        self.draft.spans = _outline_spans(self.lines, self.level)
+        return self.draft
+
+
 def _chunk_outline(lines: list[_Line]) -> list[_Draft]:
     """Policy documents: 一、 sections, （N） clauses, bullets and sub-items."""
     markers = [None if line.heading else _marker(line.text) for line in lines]
@@ -647,48 +691,29 @@ def _chunk_outline(lines: list[_Line]) -> list[_Draft]:
     level = _clause_level(lines, markers, sections, clauses_l1)
     outline = _Outline()
     drafts: list[_Draft] = []
-    current: list[_Line] = []
-    current_draft: _Draft | None = None
-    current_kind = ""
-    in_l1_clause = False
+    clause: _OpenClause | None = None
     paragraph_count = 0
-    quote_depth = 0  # open “ quotes in the current clause: quoted lines never start clauses
-
-    def close() -> None:
-        nonlocal current, current_draft
-        if current_draft is not None:
-            current_draft.end = current[-1].end
-            current_draft.spans = _outline_spans(current, current_kind)
-            drafts.append(current_draft)
-        current, current_draft = [], None
-
     for i, line in enumerate(lines):
         marker = markers[i]
         if line.heading is not None or i in sections:
-            close()
-            in_l1_clause = False
+            if clause is not None:
+                drafts.append(clause.finish())
+                clause = None
             paragraph_count = 0
-            if line.heading is not None:
-                numbered = _L1.match(line.heading.text.strip())
-                number = cn_to_int(numbered.group("num")) if numbered else None
-                outline.push(line.heading.level, line.text, number)
-            else:
-                outline.push_section(line.text, cn_to_int(marker[1].group("num")))
+            _push_outline(outline, line, marker)
             continue
-        quoted = current_draft is not None and quote_depth > 0
-        starts_clause = not quoted and (
-            i in clauses_l1 or (marker is not None and marker[0] == level and not in_l1_clause)
+        top_level = i in clauses_l1
+        starts = top_level or (
+            marker is not None
+            and marker[0] == level
+            and not (clause is not None and clause.top_level)
         )
-        if starts_clause:
-            close()
-            in_l1_clause = i in clauses_l1
-            current_kind = marker[0]
-            current = [line]
-            current_draft = _numbered_draft(line, marker, outline, in_l1_clause)
-            quote_depth = _quote_balance(line.text)
-        elif current_draft is not None:
-            current.append(line)
-            quote_depth += _quote_balance(line.text)
+        if marker is not None and starts and not (clause is not None and clause.quotes(marker)):
+            if clause is not None:
+                drafts.append(clause.finish())
+            clause = _open_clause(line, marker, outline, top_level=top_level)
+        elif clause is not None:
+            clause.add(line)
         else:
             section = outline.section
             if section is not None:
@@ -697,12 +722,48 @@ def _chunk_outline(lines: list[_Line]) -> list[_Draft]:
             else:
                 local = f"p{line.index}"
             drafts.append(_line_draft(line, local, outline.path, outline.block))
-    close()
+    if clause is not None:
+        drafts.append(clause.finish())
     return drafts
 
 
-def _quote_balance(text: str) -> int:
-    return text.count("“") - text.count("”")
+def _push_outline(outline: _Outline, line: _Line, marker: _Marked | None) -> None:
+    """A recorded heading or a detected 一、 section line enters the path."""
+    if line.heading is not None:
+        numbered = _L1.match(line.text)
+        number = _marker_number(("L1", numbered)) if numbered else None
+        outline.push(line.heading.level, line.text, number)
+    elif marker is not None:
+        outline.push_section(line.text, _marker_number(marker))
+
+
+def _open_clause(
+    line: _Line, marker: _Marked, outline: _Outline, *, top_level: bool
+) -> _OpenClause:
+    return _OpenClause(
+        draft=_numbered_draft(line, marker, outline, top_level),
+        lines=[line],
+        level=marker[0],
+        number=_marker_number(marker),
+        top_level=top_level,
+        quote_depth=_quote_depth(0, line.text),
+    )
+
+
+def _marker_number(marker: _Marked | None) -> int:
+    try:
+        return cn_to_int(marker[1].group("num")) if marker else -1
+    except ValueError:
+        return -1
+
+
+def _quote_depth(depth: int, text: str) -> int:
+    """Open “ quotes after ``text``. A quoted passage of several paragraphs opens each
+    paragraph with “ and closes only the last with ”, so a leading “ inside an open quote
+    continues it rather than nesting."""
+    if depth > 0 and text.startswith("“"):
+        text = text[1:]
+    return max(0, depth + text.count("“") - text.count("”"))
 
 
 def _l1_roles(lines: list[_Line], markers: list, use_l1: bool) -> tuple[set[int], set[int]]:
@@ -778,7 +839,9 @@ def _lead_phrase(rest: str) -> str | None:
         return None
     period = rest.find("。")
     if 0 < period <= 30:
-        return rest[:period]
+        # "将刑法第十七条修改为：“……。" — the phrase stops before a colon or a quotation.
+        phrase = re.split(r"[：:“]", rest[:period], maxsplit=1)[0]
+        return phrase or None
     if period == -1 and len(rest) <= 30:
         phrase = rest.rstrip("：:，,；;")
         return phrase or None

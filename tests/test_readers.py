@@ -92,11 +92,21 @@ def test_seed_001_policy_announcement() -> None:
     assert doc.title == "关于依法从严打击证券违法活动的意见"
     assert doc.issuer == "中共中央办公厅、国务院办公厅"
     assert doc.kind == "policy"
-    assert doc.date is None  # the dateline has no year
+    # the dateline has no year: the shipped sidecar supplies the date
+    sidecar = seed("001").with_name(seed("001").name + ".meta.yaml")
+    assert doc.date == ("2021-07-06" if sidecar.is_file() else None)
     assert doc.url is None
     assert doc.text.split("\n")[0].startswith("新华社北京7月6日电 近日，中共中央办公厅")
     assert "一、总体要求" in [h.text for h in doc.headings]
     assert len(doc.headings) == 8
+
+
+def test_seed_001_without_sidecar_has_no_guessed_date(tmp_path: Path) -> None:
+    copy = tmp_path / seed("001").name
+    copy.write_bytes(seed("001").read_bytes())
+    doc = read_document(copy)
+    assert doc.date is None
+    assert doc.issuer == "中共中央办公厅、国务院办公厅"
 
 
 def test_seed_002_sina_post() -> None:
