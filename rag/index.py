@@ -287,15 +287,9 @@ def build_index(
         todo = sorted({h: i for i, h in enumerate(hashes) if h not in previous}.items(),
                       key=lambda item: item[1])
         embed_started = time.perf_counter()
-        fresh = encoder.encode_passages(
-            [passages[i] for _, i in todo], batch_size=batch_size, progress=progress
-        ) if todo else np.zeros((0, encoder.dimension), np.float32)
+        fresh = embed([passages[i] for _, i in todo], encoder=encoder,
+                      batch_size=batch_size, progress=progress)
         embed_seconds = time.perf_counter() - embed_started
-        if fresh.shape != (len(todo), encoder.dimension):
-            raise ValueError(
-                f"encoder {encoder.name} returned vectors of shape {fresh.shape}, "
-                f"expected ({len(todo)}, {encoder.dimension})"
-            )
         by_hash = dict(previous)
         by_hash.update({h: fresh[j] for j, (h, _) in enumerate(todo)})
         vectors = np.zeros((len(clauses), encoder.dimension), np.float32)
@@ -335,6 +329,36 @@ def build_index(
         str(index_dir), len(docs), len(clauses), len(todo), len(clauses) - len(todo),
         removed, tuple(skipped_files), True, time.perf_counter() - started, embed_seconds,
     )
+
+
+def embed(
+    texts: Sequence[str], *, encoder: Encoder, batch_size: int = 32, progress: bool = False,
+    step: int = 512,
+) -> np.ndarray:
+    """Encode passages longest first in steps of ``step``, with a clauses/s progress bar.
+
+    Sorting by length keeps padding low (as sentence-transformers does within one call);
+    stepping lets the bar report clauses rather than batches.
+    """
+    from tqdm import tqdm
+
+    out = np.zeros((len(texts), encoder.dimension), np.float32)
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    with tqdm(total=len(texts), unit="clause", desc="embedding", disable=not progress,
+              smoothing=0.1) as bar:
+        for start in range(0, len(order), step):
+            rows = order[start:start + step]
+            vectors = encoder.encode_passages(
+                [texts[i] for i in rows], batch_size=batch_size, progress=False
+            )
+            if vectors.shape != (len(rows), encoder.dimension):
+                raise ValueError(
+                    f"encoder {encoder.name} returned vectors of shape {vectors.shape}, "
+                    f"expected ({len(rows)}, {encoder.dimension})"
+                )
+            out[rows] = vectors
+            bar.update(len(rows))
+    return out
 
 
 def _hnsw(vectors: np.ndarray, *, m: int = 32, ef_construction: int = 80):  # type: ignore[no-untyped-def]
