@@ -140,18 +140,40 @@ class SentenceTransformerEncoder:
         max_seq_length: int | None = None,
     ) -> None:
         self.name = str(model)
-        path = _local_model_path(self.name, cache_dir)
-        self._st = _load_sentence_transformer(path if path is not None else self.name, device)
-        if max_seq_length is not None:
-            if max_seq_length < 1:
-                raise ValueError(f"max_seq_length must be positive, got {max_seq_length}")
-            self._st.max_seq_length = max_seq_length
-        self.query_prefix, self.passage_prefix = self._prefixes(query_prefix, passage_prefix)
-        if path is not None:
-            self.identity = "sha256:" + weights_sha256(path)
+        if max_seq_length is not None and max_seq_length < 1:
+            raise ValueError(f"max_seq_length must be positive, got {max_seq_length}")
+        self._device = device
+        self._max_seq_length = max_seq_length
+        self._explicit_prefixes = (query_prefix, passage_prefix)
+        self._loaded: Any = None
+        self._path = _local_model_path(self.name, cache_dir)
+        if self._path is not None:
+            # A local folder is described without loading torch: an index that is already
+            # up to date is checked (and left alone) in well under a second.
+            self.identity = "sha256:" + weights_sha256(self._path)
+            dimension = _folder_dimension(self._path)
+            self.dimension = dimension if dimension is not None else self._dimension()
         else:
             self.identity = _hub_identity(self.name, self._st)
-        self.dimension = self._dimension()
+            self.dimension = self._dimension()
+
+    @property
+    def _st(self) -> Any:
+        """The sentence-transformers model, loaded on first use."""
+        if self._loaded is None:
+            model = self._path if self._path is not None else self.name
+            self._loaded = _load_sentence_transformer(model, self._device)
+            if self._max_seq_length is not None:
+                self._loaded.max_seq_length = self._max_seq_length
+        return self._loaded
+
+    @property
+    def query_prefix(self) -> str:
+        return self._prefixes(*self._explicit_prefixes)[0]
+
+    @property
+    def passage_prefix(self) -> str:
+        return self._prefixes(*self._explicit_prefixes)[1]
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, self.query_prefix, batch_size=32, progress=False)
@@ -178,7 +200,9 @@ class SentenceTransformerEncoder:
         return _normalised(np.asarray(vectors, dtype=np.float32))
 
     def _prefixes(self, query: str | None, passage: str | None) -> tuple[str, str]:
-        if _is_e5(self.name):
+        if query is not None and passage is not None:
+            return query, passage
+        if _is_e5(self.name) or (self._path is not None and _is_e5(str(self._path))):
             default_query, default_passage = QUERY_PREFIX, PASSAGE_PREFIX
         else:
             prompts = getattr(self._st, "prompts", None) or {}
@@ -200,6 +224,23 @@ class SentenceTransformerEncoder:
 
     def __repr__(self) -> str:
         return f"SentenceTransformerEncoder({self.name!r}, identity={self.identity!r})"
+
+
+def _folder_dimension(path: Path) -> int | None:
+    """The output dimension a sentence-transformers folder declares, if it declares one
+    plainly (a pooling layer with no Dense layer after it)."""
+    import json
+
+    try:
+        modules = json.loads((path / "modules.json").read_text(encoding="utf-8"))
+        types = [m.get("type", "") for m in modules]
+        if any("Dense" in t for t in types):
+            return None
+        pooling = next(m["path"] for m in modules if m.get("type", "").endswith("Pooling"))
+        config = json.loads((path / pooling / "config.json").read_text(encoding="utf-8"))
+        return int(config["word_embedding_dimension"])
+    except (OSError, ValueError, KeyError, StopIteration, TypeError):
+        return None
 
 
 def _is_e5(name: str) -> bool:
