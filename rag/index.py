@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -102,7 +103,7 @@ class Index:
         self, query_vector: np.ndarray, k: int, *, allowed: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Top-k rows by cosine similarity. ``allowed`` is a boolean row mask (filters)."""
-        import faiss
+        import faiss  # its SWIG stubs lack the SearchParameters keywords
 
         n = len(self.clauses)
         k = min(k, n)
@@ -117,11 +118,13 @@ class Index:
             k = min(k, len(ids))
             selector = faiss.IDSelectorBatch(ids)
             if isinstance(self.faiss_index, faiss.IndexHNSW):
-                params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(64, 2 * k))
+                params = faiss.SearchParametersHNSW(  # type: ignore[attr-defined]
+                    sel=selector, efSearch=max(64, 2 * k)
+                )
             else:
-                params = faiss.SearchParameters(sel=selector)
+                params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
         elif isinstance(self.faiss_index, faiss.IndexHNSW):
-            params = faiss.SearchParametersHNSW(efSearch=max(64, 2 * k))
+            params = faiss.SearchParametersHNSW(efSearch=max(64, 2 * k))  # type: ignore[attr-defined]
         scores, rows = self.faiss_index.search(query, k, params=params)  # type: ignore[attr-defined]
         keep = rows[0] >= 0
         return scores[0][keep], rows[0][keep]
@@ -165,11 +168,11 @@ def _document_row(doc: Document) -> dict[str, object]:
     return row
 
 
-def _document_from_row(row: dict[str, object]) -> Document:
+def _document_from_row(row: dict[str, Any]) -> Document:
     data = dict(row)
-    data["headings"] = tuple(Heading(**h) for h in data.get("headings", []))  # type: ignore[arg-type, union-attr]
-    data["history"] = tuple(data.get("history", []))  # type: ignore[arg-type]
-    return Document(**data)  # type: ignore[arg-type]
+    data["headings"] = tuple(Heading(**h) for h in data.get("headings", []))
+    data["history"] = tuple(data.get("history", []))
+    return Document(**data)
 
 
 def _clause_row(clause: Clause, digest: str) -> dict[str, object]:
@@ -181,17 +184,16 @@ def _clause_row(clause: Clause, digest: str) -> dict[str, object]:
     return row
 
 
-def _clause_from_row(row: dict[str, object], documents: dict[str, Document]) -> Clause:
+def _clause_from_row(row: dict[str, Any], documents: dict[str, Document]) -> Clause:
     data = dict(row)
     data.pop("hash", None)
     doc = documents.get(str(data["doc_id"]))
     if doc is None:
         raise StoreError(f"clause {data['id']} names unknown document {data['doc_id']}")
-    start, end = int(data["start"]), int(data["end"])  # type: ignore[call-overload]
-    data["text"] = doc.text[start:end]
-    data["path"] = tuple(data["path"])  # type: ignore[arg-type]
-    data["spans"] = tuple(Span(**s) for s in data["spans"])  # type: ignore[arg-type, union-attr]
-    return Clause(**data)  # type: ignore[arg-type]
+    data["text"] = doc.text[int(data["start"]) : int(data["end"])]
+    data["path"] = tuple(data["path"])
+    data["spans"] = tuple(Span(**s) for s in data["spans"])
+    return Clause(**data)
 
 
 def _model(manifest: dict[str, object]) -> dict[str, object]:

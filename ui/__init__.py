@@ -1,0 +1,1 @@
+"""The web chat (Gradio) over rag.answer."""

@@ -1,0 +1,291 @@
+"""Pure formatting for the web chat: answers → escaped HTML and plain text.
+
+Every piece of document text (quotes, titles, citation strings, paths, URLs) is passed
+through :func:`html.escape` before it is put into HTML. Highlights are applied by slicing
+the raw quote at the highlight offsets and escaping each slice, so markup in a document
+can never become markup on the page, and the text a reader sees (and copies) is the quote.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+from collections.abc import Iterable, Sequence
+from urllib.parse import urlparse
+
+from rag.answers import Answer, Citation, Highlight
+
+NOT_FOUND_TITLE = "语料库中没有条款能回答这个问题 · No clause in the corpus answers this question"
+CANDIDATES_NOTE = (
+    "以下为最接近的条款，置信度低，仅供参考，不构成答案。"
+    " Nearest candidates, low confidence: for reference only, not an answer."
+)
+STATUS_CLASS = {"现行有效": "ok", "已废止": "bad", "已被修订": "warn", "尚未施行": "info"}
+
+
+def esc(text: object) -> str:
+    """HTML-escape anything shown on the page (quotes too, for attribute values)."""
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def _bounds(highlights: Iterable[Highlight], kind: str, n: int) -> list[tuple[int, int]]:
+    spans = []
+    for mark in highlights:
+        if mark.kind == kind:
+            start, end = max(0, mark.start), min(n, mark.end)
+            if start < end:
+                spans.append((start, end))
+    return spans
+
+
+def _covered(spans: Sequence[tuple[int, int]], start: int, end: int) -> bool:
+    return any(s <= start and end <= e for s, e in spans)
+
+
+def quote_html(text: str, highlights: Sequence[Highlight] = ()) -> str:
+    """The quote with its key sentence in ``<mark class="key">`` and matched terms in
+    ``<b class="term">``; each slice of the raw quote is escaped on its own."""
+    n = len(text)
+    sentences = _bounds(highlights, "sentence", n)
+    terms = _bounds(highlights, "term", n)
+    cuts = sorted({0, n, *(p for span in sentences + terms for p in span)})
+    out: list[str] = []
+    in_sentence = False
+    for start, end in itertools.pairwise(cuts):
+        piece = esc(text[start:end])
+        if _covered(terms, start, end):
+            piece = f'<b class="term">{piece}</b>'
+        marked = _covered(sentences, start, end)
+        if marked != in_sentence:
+            out.append('<mark class="key">' if marked else "</mark>")
+            in_sentence = marked
+        out.append(piece)
+    if in_sentence:
+        out.append("</mark>")
+    return "".join(out)
+
+
+def copy_text(citation: Citation) -> str:
+    """What the copy button puts on the clipboard: the formal citation, then the quote."""
+    return f"{citation.citation}\n{citation.text}"
+
+
+def _safe_url(url: str | None) -> str | None:
+    if not url:
+        return None
+    parsed = urlparse(url.strip())
+    return url.strip() if parsed.scheme in ("http", "https") and parsed.netloc else None
+
+
+def _badges(citation: Citation) -> str:
+    badges = []
+    if citation.status:
+        kind = STATUS_CLASS.get(citation.status, "info")
+        badges.append(f'<span class="badge {kind}">{esc(citation.status)}</span>')
+    if citation.version or citation.date:
+        label = f"版本 {citation.version}" if citation.version else f"日期 {citation.date}"
+        badges.append(f'<span class="badge plain">{esc(label)}</span>')
+    if citation.kind:
+        badges.append(f'<span class="badge plain">{esc(citation.kind)}</span>')
+    if citation.version_note:
+        badges.append(f'<span class="badge warn">{esc(citation.version_note)}</span>')
+    if citation.low_confidence:
+        badges.append('<span class="badge low">low confidence 低置信度</span>')
+    return "".join(badges)
+
+
+def citation_card_html(citation: Citation, *, rank: str | None = None) -> str:
+    """One quoted clause as a card: citation, badges, where it sits, quote, copy button."""
+    meta = []
+    if citation.path:
+        meta.append(f'<span class="path">{esc(" › ".join(citation.path))}</span>')
+    meta.append(f'<span class="source">{esc(citation.source)}</span>')
+    url = _safe_url(citation.url)
+    if url:
+        meta.append(
+            f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer nofollow">'
+            f"{esc(url)}</a>"
+        )
+    elif citation.url:
+        meta.append(f'<span class="url">{esc(citation.url)}</span>')
+    classes = "card low" if citation.low_confidence else "card"
+    return (
+        f'<article class="{classes}" data-clause="{esc(citation.clause_id)}">'
+        f'<header><span class="rank">{esc(rank or citation.rank)}</span>'
+        f'<span class="cite">{esc(citation.citation)}</span>{_badges(citation)}</header>'
+        f'<div class="meta">{" · ".join(meta)}</div>'
+        f'<blockquote class="quote">{quote_html(citation.text, citation.highlights)}'
+        "</blockquote>"
+        f'<footer><button type="button" class="copy" data-copy="{esc(copy_text(citation))}"'
+        ' title="Copy the citation and the quote">复制引文 Copy citation</button>'
+        f'<span class="cid">{esc(citation.clause_id)}</span></footer>'
+        "</article>"
+    )
+
+
+def _filters_line(answer: Answer) -> str:
+    if not answer.filters:
+        return ""
+    parts = []
+    for key, value in answer.filters.items():
+        shown = ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+        parts.append(f"{key}: {shown}")
+    return f'<div class="filters">筛选 Filters — {esc("; ".join(parts))}</div>'
+
+
+def answer_html(answer: Answer) -> str:
+    """One answer: the verdict, then a card per citation (candidates marked when refused)."""
+    if answer.answered:
+        verdict = (
+            f'<div class="verdict ok">✔ {esc(answer.message)}'
+            f' <span class="conf">confidence {answer.confidence:.2f}</span></div>'
+        )
+    else:
+        verdict = (
+            f'<div class="verdict refused">✘ {esc(NOT_FOUND_TITLE)}'
+            f' <span class="conf">confidence {answer.confidence:.2f}</span></div>'
+        )
+        if answer.citations:
+            verdict += f'<div class="candidates">{esc(CANDIDATES_NOTE)}</div>'
+    cards = "".join(citation_card_html(c) for c in answer.citations)
+    related = ""
+    if answer.related:
+        inner = "".join(citation_card_html(c, rank="→") for c in answer.related)
+        related = (
+            f'<details class="related"><summary>引文中提到的条款 Clauses referred to by the '
+            f"quotes ({len(answer.related)})</summary>{inner}</details>"
+        )
+    state = "answered" if answer.answered else "refused"
+    return (
+        f'<div class="answer {state}">{verdict}{_filters_line(answer)}{cards}{related}</div>'
+    )
+
+
+def turn_html(answer: Answer) -> str:
+    return (
+        '<section class="turn">'
+        f'<div class="question"><span class="who">问 Q</span>{esc(answer.question)}</div>'
+        f"{answer_html(answer)}</section>"
+    )
+
+
+WELCOME = (
+    '<div class="welcome"><b>合规问答 · Compliance Q&amp;A</b><br>'
+    "提出问题（中文或英文），系统只引用语料库中法律、法规、政策、新闻的原文条款并注明出处；"
+    "没有条款能回答时会明确说明。<br>"
+    "Ask in Chinese or English. Every answer quotes the governing clauses verbatim with "
+    "citations; nothing is generated, and when no clause answers, it says so.</div>"
+)
+
+
+def transcript_html(answers: Sequence[Answer]) -> str:
+    """The whole conversation, oldest first."""
+    if not answers:
+        return f'<div class="chat">{WELCOME}</div>'
+    return '<div class="chat">' + "".join(turn_html(a) for a in answers) + "</div>"
+
+
+def answer_text(answer: Answer) -> str:
+    """Plain text of an answer (citation, then quote, for each clause) for copying."""
+    if answer.answered:
+        out = [f"问题 Q: {answer.question}", answer.message, ""]
+    else:
+        out = [f"问题 Q: {answer.question}", NOT_FOUND_TITLE]
+        if answer.citations:
+            out.append(CANDIDATES_NOTE)
+        out.append("")
+    for citation in answer.citations:
+        flag = " [low confidence]" if citation.low_confidence else ""
+        out += [f"[{citation.rank}] {copy_text(citation)}{flag}", ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def index_html(info: dict[str, object], *, documents: int) -> str:
+    """A one-line footer naming the index the answers come from."""
+    fingerprint = str(info.get("fingerprint") or "")[:12]
+    return (
+        f'<div class="index-info">{documents} documents · {esc(info.get("clauses"))} clauses'
+        f" · model {esc(info.get('model'))} · index {esc(fingerprint)}"
+        f" built {esc(info.get('created'))}</div>"
+    )
+
+
+# Scoped to the transcript component by gr.HTML(css_template=...). It is evaluated as a
+# JS template string: no backticks, no dollar-brace, no double braces.
+CSS = """
+.chat { display: flex; flex-direction: column; gap: 14px; max-height: 68vh;
+  overflow-y: auto; padding-right: 4px; position: relative; }
+.welcome { padding: 14px 16px; border-radius: 10px; background: #f1f5f9; color: #1e293b;
+  line-height: 1.6; }
+.turn { display: flex; flex-direction: column; gap: 8px; }
+.question { align-self: flex-end; max-width: 85%; background: #1d4ed8; color: #fff;
+  padding: 8px 12px; border-radius: 12px 12px 2px 12px; white-space: pre-wrap; }
+.question .who { font-size: 0.75em; opacity: 0.8; margin-right: 8px; }
+.answer { display: flex; flex-direction: column; gap: 10px; }
+.verdict { padding: 8px 12px; border-radius: 8px; font-weight: 600; }
+.verdict.ok { background: #ecfdf5; color: #065f46; border: 1px solid #a7f3d0; }
+.verdict.refused { background: #fef2f2; color: #991b1b; border: 1px solid #fecaca; }
+.conf { font-weight: 400; font-size: 0.8em; opacity: 0.75; margin-left: 6px; }
+.candidates { color: #92400e; font-size: 0.9em; }
+.filters { color: #475569; font-size: 0.85em; }
+.card { border: 1px solid #cbd5e1; border-left: 4px solid #1d4ed8; border-radius: 8px;
+  background: #fff; color: #0f172a; padding: 10px 14px; }
+.card.low { border-left-color: #d97706; background: #fffbeb; }
+.card header { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; }
+.rank { display: inline-block; min-width: 1.6em; text-align: center; border-radius: 999px;
+  background: #1e293b; color: #fff; font-size: 0.8em; padding: 1px 6px; }
+.cite { font-weight: 700; }
+.badge { font-size: 0.75em; border-radius: 999px; padding: 1px 8px; border: 1px solid; }
+.badge.ok { color: #065f46; border-color: #6ee7b7; background: #ecfdf5; }
+.badge.bad { color: #991b1b; border-color: #fca5a5; background: #fef2f2; }
+.badge.warn { color: #92400e; border-color: #fcd34d; background: #fffbeb; }
+.badge.info, .badge.plain { color: #334155; border-color: #cbd5e1; background: #f8fafc; }
+.badge.low { color: #fff; border-color: #d97706; background: #d97706; }
+.meta { color: #475569; font-size: 0.8em; margin: 4px 0 6px; word-break: break-all; }
+.meta a { color: #1d4ed8; }
+.quote { margin: 0; padding: 8px 12px; background: #f8fafc; border-radius: 6px;
+  white-space: pre-wrap; line-height: 1.75; font-size: 0.95em; color: #0f172a; }
+.quote mark.key { background: #fde68a; color: inherit; padding: 0; }
+.quote b.term { font-weight: 700; color: #1e3a8a; }
+.card footer { display: flex; align-items: center; gap: 10px; margin-top: 6px; }
+.copy { cursor: pointer; border: 1px solid #94a3b8; border-radius: 6px; background: #fff;
+  color: #1e293b; padding: 2px 10px; font-size: 0.8em; }
+.copy:hover { background: #eff6ff; }
+.cid { color: #94a3b8; font-size: 0.7em; word-break: break-all; }
+.related summary { cursor: pointer; color: #334155; font-size: 0.9em; margin-bottom: 6px; }
+.related .card { margin-top: 8px; border-left-color: #64748b; }
+"""
+
+# Runs once when the transcript component mounts; one delegated listener serves every
+# copy button, including those of answers rendered later. After each answer the
+# conversation scrolls to the start of the newest turn (not to its end).
+COPY_JS = """
+watch('value', () => {
+  const chat = element.querySelector('.chat');
+  const turns = element.querySelectorAll('.turn');
+  if (chat && turns.length) chat.scrollTop = turns[turns.length - 1].offsetTop;
+});
+element.addEventListener('click', async (event) => {
+  const button = event.target.closest('button.copy');
+  if (!button || !element.contains(button)) return;
+  const text = button.getAttribute('data-copy') || '';
+  let copied = false;
+  try {
+    await navigator.clipboard.writeText(text);
+    copied = true;
+  } catch (error) {
+    const area = document.createElement('textarea');
+    area.value = text;
+    area.setAttribute('readonly', '');
+    area.style.position = 'fixed';
+    area.style.opacity = '0';
+    document.body.appendChild(area);
+    area.select();
+    try { copied = document.execCommand('copy'); } catch (ignored) { copied = false; }
+    area.remove();
+  }
+  if (!button.dataset.label) button.dataset.label = button.textContent;
+  button.textContent = copied ? '已复制 Copied ✓' : '复制失败 Copy failed';
+  setTimeout(() => { button.textContent = button.dataset.label; }, 1500);
+});
+"""
