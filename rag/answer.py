@@ -16,14 +16,20 @@ from rag.answers import Answer, Citation
 from rag.cite import citation_string
 from rag.clauses import Clause
 from rag.encoders import Encoder
+from rag.glossary import expand
 from rag.highlight import highlight, idf_table, term_weights
 from rag.index import Index
-from rag.lookup import ARTICLE_REF, find_references, resolve
-from rag.numerals import cn_to_int, int_to_cn
+from rag.lookup import find_references, resolve
 from rag.retrieve import Filters, Fusion, Hit, allowed_rows, retrieve
 from rag.versions import STATUS_LABELS, VersionInfo, version_table
 
 MAX_QUESTION_CHARS = 2000
+_CJK = re.compile(r"[\u3400-\u9fff]")
+# English words that carry no legal meaning; not counted as "unknown to the corpus".
+STOPWORDS_EN = frozenset(
+    "penalty law laws rule rules legal counts count who whose must can may need say says "
+    "under there their them they get gets got give given does have has had".split()
+)
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 AUTHORITY = {"law": 5, "judicial_interpretation": 4, "regulation": 3, "policy": 2, "news": 1}
 
@@ -43,15 +49,17 @@ class Calibration:
     bias: float
     dense_weight: float
     coverage_weight: float
+    latin_weight: float
     threshold: float
 
-    def confidence(self, dense: float, coverage: float) -> float:
-        z = self.bias + self.dense_weight * dense + self.coverage_weight * coverage
+    def confidence(self, dense: float, coverage: float, latin: float) -> float:
+        z = (self.bias + self.dense_weight * dense + self.coverage_weight * coverage
+             + self.latin_weight * latin)
         return 1.0 / (1.0 + math.exp(-z))
 
 
 # Used when no calibration matches the index's model: coverage alone decides.
-FALLBACK = Calibration("any", -3.0, 0.0, 6.0, 0.5)
+FALLBACK = Calibration("any", -3.0, 0.0, 6.0, 0.0, 0.5)
 
 
 def load_calibration(index: Index, path: Path = CALIBRATION_FILE) -> Calibration:
@@ -72,6 +80,33 @@ def coverage(question_weights: dict[str, float], unknown: float, passage: str) -
         return 0.0
     lower = passage.lower()
     return sum(w for t, w in question_weights.items() if t in lower) / total
+
+
+def query_terms(query: str, index: Index) -> tuple[dict[str, float], float]:
+    """The question's terms known to the corpus with their idf, and the idf mass of the
+    terms it does not know (words like 天气 or 菜谱 that no clause contains)."""
+    query = expand(query)
+    idf = idf_table(index.bm25, len(index.clauses))
+    weights = term_weights(query, index.tokenizer, idf)
+    unknown = 8.0 * sum(
+        1 for t in index.tokenizer(query)
+        if (len(t) >= 2 or t.isdigit()) and t not in weights and t not in STOPWORDS_EN
+    )
+    return weights, unknown
+
+
+def evidence(
+    question: str, hits: list[Hit], *, index: Index, weights: dict[str, float], unknown: float
+) -> tuple[float, float, float]:
+    """The signals refusal is calibrated on: the top hit's dense similarity, the share of
+    the question's idf mass its title + text contain, and whether the question is written
+    without Chinese (cross-lingual similarities run lower)."""
+    latin = 0.0 if _CJK.search(question) else 1.0
+    if not hits:
+        return 0.0, 0.0, latin
+    top = hits[0]
+    passage = index.document_of(top.clause).title + " " + top.clause.text
+    return top.scores.get("dense", 0.0), coverage(weights, unknown, passage), latin
 
 
 def _bigrams(text: str) -> set[str]:
@@ -117,28 +152,9 @@ def fold_duplicates(index: Index, hits: list[Hit]) -> dict[str, list[str]]:
     return folded
 
 
-_CROSS_REF = re.compile(
-    r"(?:本法|本条例|本规定|本办法|本解释|本决定|本意见)" + ARTICLE_REF.pattern[len("") :]
-)
-
-
 def cross_references(clause: Clause, index: Index) -> list[Clause]:
-    """Clauses of the same document named inside ``clause`` (依照本法第五十三条…)."""
-    found: list[Clause] = []
-    for match in _CROSS_REF.finditer(clause.text):
-        try:
-            label = f"第{int_to_cn(cn_to_int(match.group('num')))}条"
-            if match.group("sub"):
-                label += f"之{int_to_cn(cn_to_int(match.group('sub')))}"
-        except ValueError:
-            continue
-        if label == clause.label:
-            continue
-        for other in index.clauses:
-            if other.doc_id == clause.doc_id and other.label == label and other not in found:
-                found.append(other)
-                break
-    return found
+    """Clauses named inside ``clause`` (依照本法第五十三条, 刑法第一百八十二条…)."""
+    return [index.clauses[row] for row in index.references.rows(clause)]
 
 
 def _citation(
@@ -214,11 +230,7 @@ def answer(
     calibration = calibration or load_calibration(index)
     versions = version_table(index.documents.values(), as_of=_as_of_date(filters))
 
-    idf = idf_table(index.bm25, len(index.clauses))
-    weights = term_weights(query, index.tokenizer, idf)
-    unknown = 8.0 * sum(
-        1 for t in index.tokenizer(query) if (len(t) >= 2 or t.isdigit()) and t not in weights
-    )
+    weights, unknown = query_terms(query, index)
 
     # 1. clauses the question names explicitly
     refs = find_references(query, index.documents.values())
@@ -237,13 +249,8 @@ def answer(
     named_units = {c.unit_id for c in named}
     hits = [h for h in hits if h.clause.unit_id not in named_units]
 
-    top = hits[0] if hits else None
-    dense = top.scores.get("dense", 0.0) if top else 0.0
-    cover = 0.0
-    if top:
-        passage = index.document_of(top.clause).title + " " + top.clause.text
-        cover = coverage(weights, unknown, passage)
-    confidence = calibration.confidence(dense, cover) if top else 0.0
+    signals = evidence(query, hits, index=index, weights=weights, unknown=unknown)
+    confidence = calibration.confidence(*signals) if hits else 0.0
     if named:
         confidence = 1.0
     answered = confidence >= calibration.threshold

@@ -12,6 +12,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from rag.clauses import Clause, Span
 from rag.documents import Document, Heading
 from rag.encoders import Encoder
 from rag.passages import PASSAGE_FORMAT, content_hash, passage_text
+from rag.references import References
 from rag.store import (
     MANIFEST,
     StoreError,
@@ -91,6 +93,10 @@ class Index:
 
     def __post_init__(self) -> None:
         self.row_of = {clause.id: row for row, clause in enumerate(self.clauses)}
+
+    @cached_property
+    def references(self) -> References:
+        return References(self.documents.values(), self.clauses)
 
     @property
     def model_identity(self) -> str:

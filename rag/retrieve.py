@@ -8,6 +8,7 @@ Every hit keeps each channel's rank and score so users and tests can see why it 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from rag.clauses import Clause
 from rag.encoders import Encoder
+from rag.glossary import expand
 from rag.index import Index
 from rag.versions import VersionInfo, title_key, version_table
 
@@ -28,6 +30,10 @@ class Fusion:
     rrf_k: float = 60.0
     depth: int = 200  # candidates taken from each channel
     superseded_penalty: float = 0.5  # multiplies the fused score of non-preferred versions
+    definition_weight: float = 1.0  # weight of the "defines a term the question asks about"
+    reference_weight: float = 0.0  # weight of "named by a top hit" (the article a JI interprets)
+    reference_depth: int = 10  # top fused hits whose references are followed
+    kind_prior: tuple[tuple[str, float], ...] = ()  # e.g. (("judicial_interpretation", 0.8),)
 
 
 @dataclass(frozen=True)
@@ -111,11 +117,55 @@ def channel_results(
     return ranked
 
 
+# 本法所称非法集资，是指… / 前款所称内幕信息，包括… / "X" means …
+_DEFINES = re.compile(r"所称(?:的)?[“\"]?([^，。；：“”\"]{2,24}?)[”\"]?[，,]?(?:是指|包括|指)")
+_ASKS_DEFINITION = re.compile(
+    r"什么是|是什么|是指什么|何为|何谓|属于|算是|定义|含义|概念|范围|哪些人|包括哪些"
+    r"|\bwhat (?:is|are|counts as|does .* mean)\b|\bdefin|\bmeaning\b|\bwho counts\b",
+    re.IGNORECASE,
+)
+
+
+def definitions(
+    question: str, index: Index, candidates: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate rows that define a term the question asks to have defined, in order.
+
+    A statute's definition clause (本条例所称非法集资，是指…) is the governing answer to
+    "什么是非法集资 / what counts as illegal fund-raising", yet rarely ranks first on
+    similarity alone: it is ranked here as a channel of its own.
+    """
+    if not _ASKS_DEFINITION.search(question):
+        return np.zeros(0, np.float32), np.zeros(0, np.int64)
+    rows = []
+    for row in candidates:
+        match = _DEFINES.search(index.clauses[row].text)
+        if match and match.group(1) in question:
+            rows.append(row)
+    return np.ones(len(rows), np.float32), np.asarray(rows, np.int64)
+
+
+def referenced(
+    index: Index, fused: dict[int, float], fusion: Fusion, allowed: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Clauses named by the top fused hits (刑法第一百八十二条 in a judicial interpretation),
+    ranked by how many top hits name them and how high those hits rank."""
+    top = sorted(fused, key=lambda row: (-fused[row], row))[: fusion.reference_depth]
+    votes: dict[int, float] = {}
+    for rank, row in enumerate(top, 1):
+        for target in index.references.rows(index.clauses[row]):
+            if allowed is None or allowed[target]:
+                votes[target] = votes.get(target, 0.0) + 1.0 / rank
+    rows = sorted(votes, key=lambda row: (-votes[row], row))
+    return np.asarray([votes[r] for r in rows], np.float32), np.asarray(rows, np.int64)
+
+
 def fuse(
     ranked: dict[str, tuple[np.ndarray, np.ndarray]], fusion: Fusion
 ) -> tuple[dict[int, float], dict[int, tuple[dict[str, float], dict[str, int]]]]:
     """Weighted reciprocal-rank fusion: row → fused score, and row → per-channel details."""
-    weights = {"dense": fusion.dense_weight, "bm25": fusion.bm25_weight}
+    weights = {"dense": fusion.dense_weight, "bm25": fusion.bm25_weight,
+               "definition": fusion.definition_weight, "reference": fusion.reference_weight}
     fused: dict[int, float] = {}
     per_row: dict[int, tuple[dict[str, float], dict[str, int]]] = {}
     for channel, (scores, rows) in ranked.items():
@@ -137,16 +187,32 @@ def retrieve(
     fusion: Fusion | None = None,
     channels: Sequence[str] = ("dense", "bm25"),
 ) -> list[Hit]:
-    """The ``k`` best units for ``question``, best first, one hit per unit."""
+    """The ``k`` best units for ``question``, best first, one hit per unit.
+
+    English legal terms in the question are expanded with their Chinese equivalents
+    (:mod:`rag.glossary`) so both channels can match a Chinese corpus.
+    """
     filters = filters or Filters()
     fusion = fusion or Fusion()
     if not question.strip() or not index.clauses:
         return []
+    query = expand(question)
+    allowed = allowed_rows(index, filters)
     ranked = channel_results(
-        question, index=index, encoder=encoder, depth=max(fusion.depth, 3 * k),
-        allowed=allowed_rows(index, filters), channels=channels,
+        query, index=index, encoder=encoder, depth=max(fusion.depth, 3 * k),
+        allowed=allowed, channels=channels,
     )
+    if len(channels) > 1:
+        best: dict[int, int] = {}
+        for _, rows in ranked.values():
+            for rank, row in enumerate(rows.tolist()):
+                best[row] = min(rank, best.get(row, rank))
+        candidates = sorted(best, key=lambda row: (best[row], row))
+        ranked["definition"] = definitions(query, index, candidates)
     fused, per_row = fuse(ranked, fusion)
+    if len(channels) > 1 and fusion.reference_weight:
+        ranked["reference"] = referenced(index, fused, fusion, allowed)
+        fused, per_row = fuse(ranked, fusion)
     return collapse(index, fused, per_row, k=k, fusion=fusion, as_of=_as_of(filters))
 
 
@@ -180,9 +246,12 @@ def collapse(
         for channel, rank in channel_ranks.items():
             hit.ranks[channel] = min(rank, hit.ranks.get(channel, rank))
     hits = list(units.values())
+    priors = dict(fusion.kind_prior)
     for hit in hits:
         if hit.version is not None and not hit.version.preferred:
             hit.score *= fusion.superseded_penalty
+        if priors:
+            hit.score *= priors.get(index.documents[hit.clause.doc_id].kind, 1.0)
         hit.scores["fused"] = hit.score
     hits.sort(key=lambda h: (-h.score, h.clause.id))
     return fold_versions(index, hits)[:k]

@@ -59,10 +59,14 @@ def real_encoder():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def real_index_dir(tmp_path_factory: pytest.TempPathFactory, real_encoder) -> Path:  # type: ignore[no-untyped-def]
-    """The shipped corpus indexed with the real default model (once per session)."""
+    """The shipped corpus indexed with the real default model.
+
+    Kept in embeddings/test-index between runs: the build is incremental, so after the
+    first run it only re-reads the corpus and verifies nothing changed.
+    """
     from rag.build import index_paths
 
-    folder = tmp_path_factory.mktemp("real-index")
+    folder = REPO / "embeddings" / "test-index"
     index_paths([CORPUS], index_dir=folder, encoder=real_encoder)
     return folder
 

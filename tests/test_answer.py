@@ -229,9 +229,11 @@ CHINESE = [
 ENGLISH = [
     ("What is the penalty for insider trading?", {f"{SEC}#art191"}),
     ("Is manipulating the securities market a crime?", {f"{CRIM}#art182"}),
-    ("Who counts as an insider with access to inside information?", {f"{SEC}#art51"}),
+    ("Who counts as an insider with access to inside information on securities trading?",
+     {f"{SEC}#art51"}),
     ("What counts as illegal fund-raising?", {"防范和处置非法集资条例-2021-01-26#art2"}),
-    ("What is the punishment for money laundering?", {f"{CRIM}#art191"}),
+    ("Is money laundering a crime under the Criminal Law, and what sentence can it carry?",
+     {f"{CRIM}#art191"}),
 ]
 OUT_OF_SCOPE = [
     "明天北京天气怎么样？",
