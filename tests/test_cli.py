@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from rag import cli
+from rag.batch import CSV_COLUMNS
 
 SEC191 = "证券法-2019-12-28#art191"
 CITE191 = "《中华人民共和国证券法》（2019年修订）第一百九十一条"
@@ -299,7 +300,7 @@ def test_batch_out_csv(run, questions: Path, tmp_path: Path, shipped_index) -> N
     assert code == 3
     with out_path.open(encoding="utf-8-sig", newline="") as handle:
         table = list(csv.DictReader(handle))
-    assert list(table[0]) == list(cli.CSV_COLUMNS)
+    assert list(table[0]) == list(CSV_COLUMNS)
     assert [r["id"] for r in table] == ["one", "one", "two", "two", "three"]
     first = table[0]
     assert first["rank"] == "1" and first["citation"] == CITE191
