@@ -14,7 +14,6 @@ hybrid, and the hybrid's warm query latency (query embedding included).
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import statistics
 import sys
@@ -28,7 +27,7 @@ sys.path.insert(0, str(REPO))
 from rag.build import index_paths  # noqa: E402
 from rag.encoders import load_encoder  # noqa: E402
 from rag.index import Index, load_index  # noqa: E402
-from rag.retrieve import Fusion, channel_results, collapse, fuse  # noqa: E402
+from rag.retrieve import Fusion, channel_results, rank  # noqa: E402
 from rag.versions import title_key  # noqa: E402
 
 SHARED = REPO.parent / "shared"
@@ -67,39 +66,55 @@ def evaluate(index, runs, questions, fusion, channels):  # type: ignore[no-untyp
     rows = []
     for run, question in zip(runs, questions, strict=True):
         chosen = {c: run[c] for c in channels}
-        fused, per_row = fuse(chosen, fusion)
-        hits = collapse(index, fused, per_row, k=150, fusion=fusion)
+        hits = rank(question["question"], chosen, index=index, k=150, fusion=fusion)
         rows.append(score(ranked_articles(index, hits), gold_keys(question)))
     return mean(rows)
 
 
+def objective(index, runs, questions, rows, fusion) -> float:  # type: ignore[no-untyped-def]
+    part = evaluate(index, [runs[i] for i in rows], [questions[i] for i in rows], fusion,
+                    ("dense", "bm25"))
+    return part["R@10"] + part["MRR@10"] + 0.5 * part["R@100"]
+
+
+def search(index, runs, questions, rows, base: Fusion) -> Fusion:  # type: ignore[no-untyped-def]
+    """Coordinate search over the fusion parameters on the questions in ``rows``."""
+    grid = {
+        "dense_weight": (0.6, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0),
+        "rrf_k": (5, 10, 20, 40, 60),
+        "reference_weight": (0.0, 0.1, 0.25, 0.5),
+        "definition_weight": (0.0, 0.5, 1.0),
+        "kind_prior": ((), (("judicial_interpretation", 0.9),),
+                       (("judicial_interpretation", 0.8),), (("regulation", 0.9),)),
+    }
+    best = base
+    best_score = objective(index, runs, questions, rows, best)
+    for _ in range(2):  # two sweeps
+        for name, values in grid.items():
+            for value in values:
+                trial = replace(best, **{name: value})
+                score = objective(index, runs, questions, rows, trial)
+                if score > best_score + 1e-9:
+                    best, best_score = trial, score
+    return best
+
+
 def tune(index, runs, questions, base: Fusion) -> Fusion:  # type: ignore[no-untyped-def]
-    """2-fold cross-validated grid search; returns the params best on average."""
-    grid = [
-        replace(base, dense_weight=d, bm25_weight=1.0, rrf_k=k)
-        for d, k in itertools.product((0.6, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0), (5, 10, 20, 40, 60))
-    ]
+    """2-fold cross-validation of the search, then a final search on all questions."""
     folds = [list(range(0, len(questions), 2)), list(range(1, len(questions), 2))]
-    results = []
-    for fusion in grid:
-        per_fold = []
-        for fold in folds:
-            part = evaluate(index, [runs[i] for i in fold], [questions[i] for i in fold],
-                            fusion, ("dense", "bm25"))
-            per_fold.append(part["R@10"] + part["MRR@10"])
-        results.append((statistics.fmean(per_fold), fusion))
-        print(f"  dense {fusion.dense_weight:<4} k {fusion.rrf_k:<3} "
-              f"fold scores {per_fold[0]:.3f} {per_fold[1]:.3f}", file=sys.stderr)
-    # report held-out performance: params chosen on one fold, measured on the other
     for train, test in ((0, 1), (1, 0)):
-        best = max(grid, key=lambda f: evaluate(
-            index, [runs[i] for i in folds[train]], [questions[i] for i in folds[train]],
-            f, ("dense", "bm25"))["MRR@10"])
+        chosen = search(index, runs, questions, folds[train], base)
         held = evaluate(index, [runs[i] for i in folds[test]],
-                        [questions[i] for i in folds[test]], best, ("dense", "bm25"))
-        print(f"  fold {train}→{test}: chose dense {best.dense_weight} k {best.rrf_k}; held-out "
+                        [questions[i] for i in folds[test]], chosen, ("dense", "bm25"))
+        print(f"  fold {train}->{test}: {describe(chosen)}; held-out "
               + " ".join(f"{k} {v:.3f}" for k, v in held.items()), file=sys.stderr)
-    return max(results, key=lambda item: item[0])[1]
+    return search(index, runs, questions, list(range(len(questions))), base)
+
+
+def describe(f: Fusion) -> str:
+    return (f"dense {f.dense_weight} bm25 {f.bm25_weight} rrf_k {f.rrf_k} "
+            f"reference {f.reference_weight} definition {f.definition_weight} "
+            f"prior {dict(f.kind_prior)}")
 
 
 def main() -> int:
@@ -131,9 +146,10 @@ def main() -> int:
         latencies.append(time.perf_counter() - t0)
 
     fusion = Fusion(depth=args.depth)
+    print(f"shipped fusion: {describe(fusion)}", file=sys.stderr)
     if args.tune:
         fusion = tune(index, runs, questions, fusion)
-        print(f"tuned: dense_weight {fusion.dense_weight} rrf_k {fusion.rrf_k}", file=sys.stderr)
+        print(f"tuned: {describe(fusion)}", file=sys.stderr)
 
     naive = Fusion(dense_weight=1.0, bm25_weight=1.0, rrf_k=60, depth=args.depth)
     table = {

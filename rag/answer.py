@@ -21,7 +21,7 @@ from rag.highlight import highlight, idf_table, term_weights
 from rag.index import Index
 from rag.lookup import find_references, resolve
 from rag.retrieve import Filters, Fusion, Hit, allowed_rows, retrieve
-from rag.versions import STATUS_LABELS, VersionInfo, version_table
+from rag.versions import STATUS_LABELS, VersionInfo
 
 MAX_QUESTION_CHARS = 2000
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -228,7 +228,7 @@ def answer(
     query = question[:MAX_QUESTION_CHARS]
     filters = filters or Filters()
     calibration = calibration or load_calibration(index)
-    versions = version_table(index.documents.values(), as_of=_as_of_date(filters))
+    versions = index.versions(_as_of_date(filters))
 
     weights, unknown = query_terms(query, index)
 

@@ -8,6 +8,7 @@ an :class:`Index` that answers dense and BM25 searches by clause row.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -38,6 +39,7 @@ from rag.store import (
     write_jsonl,
 )
 from rag.tokenize import DEFAULT_TOKENIZER, get_tokenizer
+from rag.versions import VersionInfo, version_table
 
 FORMAT = "rag-index"
 FORMAT_VERSION = 1
@@ -90,6 +92,7 @@ class Index:
     faiss_index: object
     tokenizer: Callable[[str], list[str]]
     row_of: dict[str, int] = field(default_factory=dict)
+    _versions: dict[str, VersionInfo] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.row_of = {clause.id: row for row, clause in enumerate(self.clauses)}
@@ -97,6 +100,14 @@ class Index:
     @cached_property
     def references(self) -> References:
         return References(self.documents.values(), self.clauses)
+
+    def versions(self, as_of: dt.date | None = None) -> dict[str, VersionInfo]:
+        """doc_id → version status, today (cached) or on ``as_of``."""
+        if as_of is not None:
+            return version_table(self.documents.values(), as_of=as_of)
+        if self._versions is None:
+            self._versions = version_table(self.documents.values())
+        return self._versions
 
     @property
     def model_identity(self) -> str:

@@ -18,7 +18,7 @@ from rag.clauses import Clause
 from rag.encoders import Encoder
 from rag.glossary import expand
 from rag.index import Index
-from rag.versions import VersionInfo, title_key, version_table
+from rag.versions import VersionInfo, title_key
 
 
 @dataclass(frozen=True)
@@ -202,18 +202,39 @@ def retrieve(
         query, index=index, encoder=encoder, depth=max(fusion.depth, 3 * k),
         allowed=allowed, channels=channels,
     )
-    if len(channels) > 1:
+    return rank(query, ranked, index=index, k=k, fusion=fusion, allowed=allowed,
+                as_of=_as_of(filters))
+
+
+def rank(
+    query: str,
+    ranked: dict[str, tuple[np.ndarray, np.ndarray]],
+    *,
+    index: Index,
+    k: int,
+    fusion: Fusion,
+    allowed: np.ndarray | None = None,
+    as_of: dt.date | None = None,
+) -> list[Hit]:
+    """Fuse the channels' rankings into the top ``k`` units.
+
+    With both dense and BM25 present (the hybrid), two derived signals join the fusion:
+    definition clauses for definition questions, and the clauses the top hits refer to.
+    """
+    ranked = dict(ranked)
+    hybrid = "dense" in ranked and "bm25" in ranked
+    if hybrid and fusion.definition_weight:
         best: dict[int, int] = {}
         for _, rows in ranked.values():
-            for rank, row in enumerate(rows.tolist()):
-                best[row] = min(rank, best.get(row, rank))
+            for position, row in enumerate(rows.tolist()):
+                best[row] = min(position, best.get(row, position))
         candidates = sorted(best, key=lambda row: (best[row], row))
         ranked["definition"] = definitions(query, index, candidates)
     fused, per_row = fuse(ranked, fusion)
-    if len(channels) > 1 and fusion.reference_weight:
+    if hybrid and fusion.reference_weight:
         ranked["reference"] = referenced(index, fused, fusion, allowed)
         fused, per_row = fuse(ranked, fusion)
-    return collapse(index, fused, per_row, k=k, fusion=fusion, as_of=_as_of(filters))
+    return collapse(index, fused, per_row, k=k, fusion=fusion, as_of=as_of)
 
 
 def collapse(
@@ -226,7 +247,7 @@ def collapse(
     as_of: dt.date | None = None,
 ) -> list[Hit]:
     """Merge parts of one unit, fold other versions of the same article, keep the top k."""
-    versions = version_table(index.documents.values(), as_of=as_of)
+    versions = index.versions(as_of)
     units: dict[str, Hit] = {}
     for row, score in fused.items():
         clause = index.clauses[row]
