@@ -117,8 +117,24 @@ def channel_results(
     return ranked
 
 
-# 本法所称非法集资，是指… / 前款所称内幕信息，包括… / "X" means …
-_DEFINES = re.compile(r"所称(?:的)?[“\"]?([^，。；：“”\"]{2,24}?)[”\"]?[，,]?(?:是指|包括|指)")
+# The three ways statutes define a term: 本法所称非法集资，是指… / 第五十一条 证券交易内幕信息
+# 的知情人包括：… / …尚未公开的信息，为内幕信息。
+_DEFINES = (
+    re.compile(r"所称(?:的)?[“\"]?([^，。；：“”\"]{2,24}?)[”\"]?[，,]?(?:是指|包括|指)"),
+    re.compile(r"^第[^条\s]{1,8}条(?:之[一二三四五六七八九十]+)?\s*([^，。；：\s]{2,24}?)包括[:：]"),
+    re.compile(r"[，,]为([^，。；：“”\s]{2,12})。"),
+)
+
+
+def _defined_terms(text: str) -> list[str]:
+    terms = []
+    for pattern in _DEFINES:
+        for match in pattern.finditer(text):
+            term = match.group(1)
+            terms.append(term)
+            if "的" in term:  # 证券交易内幕信息的知情人 → also its head noun 知情人
+                terms.append(term.rsplit("的", 1)[1])
+    return [t for t in terms if len(t) >= 2]
 _ASKS_DEFINITION = re.compile(
     r"什么是|是什么|是指什么|何为|何谓|属于|算是|定义|含义|概念|范围|哪些人|包括哪些"
     r"|\bwhat (?:is|are|counts as|does .* mean)\b|\bdefin|\bmeaning\b|\bwho counts\b",
@@ -137,11 +153,10 @@ def definitions(
     """
     if not _ASKS_DEFINITION.search(question):
         return np.zeros(0, np.float32), np.zeros(0, np.int64)
-    rows = []
-    for row in candidates:
-        match = _DEFINES.search(index.clauses[row].text)
-        if match and match.group(1) in question:
-            rows.append(row)
+    rows = [
+        row for row in candidates
+        if any(term in question for term in _defined_terms(index.clauses[row].text))
+    ]
     return np.ones(len(rows), np.float32), np.asarray(rows, np.int64)
 
 
