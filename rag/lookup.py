@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from rag.clauses import Clause
 from rag.documents import Document
-from rag.numerals import CN_NUMERAL_CHARS, cn_to_int, int_to_cn
+from rag.numerals import CN_NUMERAL_CHARS, article_label, cn_to_int, int_to_cn
 
 _NUM = rf"[0-9{CN_NUMERAL_CHARS}]+"
 # 第一百九十一条 / 第191条 / 第一百八十条之一, optionally followed by 第二款 and 第（三）项
@@ -118,9 +118,7 @@ def find_references(question: str, documents: Iterable[Document]) -> list[Refere
     refs: list[Reference] = []
     for match in ARTICLE_REF.finditer(question):
         try:
-            label = f"第{int_to_cn(cn_to_int(match.group('num')))}条"
-            if match.group("sub"):
-                label += f"之{int_to_cn(cn_to_int(match.group('sub')))}"
+            label = article_label(match.group("num"), match.group("sub"))
         except ValueError:
             continue
         refs.append(Reference(doc_ids, label, _span_label(match), match.group()))

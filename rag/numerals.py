@@ -41,6 +41,16 @@ def cn_to_int(text: str) -> int:
     return total + section + number
 
 
+def article_label(number: str, sub: str | None = None) -> str:
+    """The canonical label of an article cited as ``number`` (Chinese or Arabic) with an
+    optional 之 ``sub``: ("191", None) → 第一百九十一条, ("一百二十", "一") → 第一百二十条之一.
+
+    Raises ValueError for numerals it cannot read.
+    """
+    label = f"第{int_to_cn(cn_to_int(number))}条"
+    return label + f"之{int_to_cn(cn_to_int(sub))}" if sub else label
+
+
 def int_to_cn(n: int) -> str:
     """Write a positive integer below 10000 the way statutes do: 191 → 一百九十一, 10 → 十."""
     if not 0 < n < 10000:

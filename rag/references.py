@@ -15,7 +15,7 @@ from functools import cached_property
 from rag.clauses import Clause
 from rag.documents import Document
 from rag.lookup import aliases
-from rag.numerals import CN_NUMERAL_CHARS, cn_to_int, int_to_cn
+from rag.numerals import CN_NUMERAL_CHARS, article_label
 from rag.versions import version_table
 
 _NUM = rf"[0-9{CN_NUMERAL_CHARS}]+"
@@ -77,9 +77,7 @@ class References:
             else:
                 continue
             try:
-                label = f"第{int_to_cn(cn_to_int(match.group('num')))}条"
-                if match.group("sub"):
-                    label += f"之{int_to_cn(cn_to_int(match.group('sub')))}"
+                label = article_label(match.group("num"), match.group("sub"))
             except ValueError:
                 continue
             row = self._by_label.get((doc_id, label))
