@@ -232,3 +232,37 @@ def test_clause_records_are_plain_json(corpus: Path, tmp_path: Path) -> None:
     first = json.loads((folder / "clauses.jsonl").read_text(encoding="utf-8").splitlines()[0])
     assert {"id", "doc_id", "label", "path", "start", "end", "hash"} <= set(first)
     assert not list(folder.rglob("*.pkl")) and not list(folder.rglob("*.pickle"))
+
+
+def test_approximate_hnsw_index_agrees_with_exact_search(corpus: Path, tmp_path: Path) -> None:
+    from rag.chunking import chunk_document
+    from rag.index import build_index
+    from rag.readers import load_documents
+
+    encoder = HashingEncoder(dimension=64)
+    docs, _ = load_documents([corpus])
+    clauses = [c for d in docs for c in chunk_document(d)]
+    build_index(docs, clauses, index_dir=tmp_path / "exact", encoder=encoder)
+    build_index(docs, clauses, index_dir=tmp_path / "hnsw", encoder=encoder, search="hnsw")
+    exact = load_index(tmp_path / "exact", encoder=encoder)
+    approx = load_index(tmp_path / "hnsw", encoder=encoder)
+    assert approx.manifest["search"] == "hnsw"
+    agree = 0
+    queries = ["内幕信息的知情人", "操纵证券市场", "基金管理人的职责", "证券公司", "投资者保护"]
+    for text in queries:
+        vector = encoder.encode_queries([text])[0]
+        _, want = exact.search_dense(vector, 5)
+        _, got = approx.search_dense(vector, 5)
+        agree += len(set(want.tolist()) & set(got.tolist()))
+    assert agree / (5 * len(queries)) >= 0.9
+    only_policy = np.array([c.doc_id == "001_fac9b76a4238144e" for c in approx.clauses])
+    _, rows = approx.search_dense(encoder.encode_queries(["打击证券违法"])[0], 5,
+                                  allowed=only_policy)
+    assert len(rows) == 5 and all(only_policy[rows])
+
+
+def test_unknown_search_kind_is_rejected(corpus: Path, tmp_path: Path) -> None:
+    from rag.index import build_index
+
+    with pytest.raises(ValueError, match=r"exact.*hnsw"):
+        build_index([], [], index_dir=tmp_path / "x", encoder=HashingEncoder(), search="ivf")
