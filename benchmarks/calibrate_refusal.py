@@ -57,7 +57,7 @@ def features(questions, index, encoder) -> np.ndarray:  # type: ignore[no-untype
     return np.asarray(rows, dtype=np.float64)
 
 
-def fit(x: np.ndarray, y: np.ndarray, *, steps: int = 20000, l2: float = 1e-3):  # type: ignore[no-untyped-def]
+def fit(x: np.ndarray, y: np.ndarray, *, steps: int = 20000, l2: float = 0.05):  # type: ignore[no-untyped-def]
     """Logistic regression on standardised features; returns (bias, weights) on raw scale."""
     mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9  # (the 0/1 latin flag too)
     z = (x - mean) / std

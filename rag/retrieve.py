@@ -23,17 +23,22 @@ from rag.versions import VersionInfo, title_key
 
 @dataclass(frozen=True)
 class Fusion:
-    """How the channels are combined. Defaults tuned on STARD dev (see README)."""
+    """How the channels are combined.
 
-    dense_weight: float = 1.0
+    Defaults chosen on STARD dev by cross-validated coordinate search
+    (``benchmarks/stard_eval.py --tune``; figures in the README).
+    """
+
+    dense_weight: float = 1.5
     bm25_weight: float = 1.0
-    rrf_k: float = 60.0
+    rrf_k: float = 20.0
     depth: int = 200  # candidates taken from each channel
     superseded_penalty: float = 0.5  # multiplies the fused score of non-preferred versions
     definition_weight: float = 1.0  # weight of the "defines a term the question asks about"
-    reference_weight: float = 0.0  # weight of "named by a top hit" (the article a JI interprets)
+    reference_weight: float = 0.5  # weight of "named by a top hit" (the article a JI interprets)
     reference_depth: int = 10  # top fused hits whose references are followed
-    kind_prior: tuple[tuple[str, float], ...] = ()  # e.g. (("judicial_interpretation", 0.8),)
+    # multiplies fused scores per document kind: interpretations rank just below statutes
+    kind_prior: tuple[tuple[str, float], ...] = (("judicial_interpretation", 0.8),)
 
 
 @dataclass(frozen=True)
