@@ -153,7 +153,8 @@ def main() -> int:
         fusion = tune(index, runs, questions, fusion)
         print(f"tuned: {describe(fusion)}", file=sys.stderr)
 
-    naive = Fusion(dense_weight=1.0, bm25_weight=1.0, rrf_k=60, depth=args.depth)
+    naive = Fusion(dense_weight=1.0, bm25_weight=1.0, rrf_k=60, depth=args.depth,
+                   reference_weight=0.0, definition_weight=0.0, kind_prior=())
     table = {
         "bm25": evaluate(index, runs, questions, fusion, ("bm25",)),
         "dense": evaluate(index, runs, questions, fusion, ("dense",)),

@@ -60,7 +60,8 @@ def test_round_trip_search_matches_a_fresh_build(corpus: Path, tmp_path: Path) -
     scores, rows = index.search_dense(query, 5)
     expected = np.argsort(-(index.vectors @ query), kind="stable")[:5]
     assert set(rows.tolist()) == set(expected.tolist())
-    assert np.allclose(scores, (index.vectors @ query)[rows], atol=1e-5)
+    # vectors are scanned as float16: scores agree with float32 to about 1e-4
+    assert np.allclose(scores, (index.vectors @ query)[rows], atol=1e-3)
     # every stored clause resolves to its verbatim text without re-reading sources
     for clause in index.clauses:
         assert index.documents[clause.doc_id].text[clause.start:clause.end] == clause.text
