@@ -20,7 +20,7 @@ from rag.glossary import expand
 from rag.highlight import highlight, idf_table, term_weights
 from rag.index import Index
 from rag.lookup import find_references, resolve
-from rag.retrieve import Filters, Fusion, Hit, allowed_rows, retrieve
+from rag.retrieve import Filters, Fusion, Hit, allowed_rows, as_of_date, retrieve
 from rag.versions import STATUS_LABELS, VersionInfo
 
 MAX_QUESTION_CHARS = 2000
@@ -228,7 +228,7 @@ def answer(
     query = question[:MAX_QUESTION_CHARS]
     filters = filters or Filters()
     calibration = calibration or load_calibration(index)
-    versions = index.versions(_as_of_date(filters))
+    versions = index.versions(as_of_date(filters))
 
     weights, unknown = query_terms(query, index)
 
@@ -307,9 +307,3 @@ def index_info(index: Index) -> dict[str, object]:
         "created": index.manifest.get("created"),
         "clauses": len(index.clauses),
     }
-
-
-def _as_of_date(filters: Filters):  # type: ignore[no-untyped-def]
-    import datetime as dt
-
-    return dt.date.fromisoformat(filters.as_of) if filters.as_of else None

@@ -94,7 +94,7 @@ def allowed_rows(index: Index, filters: Filters) -> np.ndarray | None:
     return np.fromiter((c.doc_id in ok_docs for c in index.clauses), bool, len(index.clauses))
 
 
-def _as_of(filters: Filters) -> dt.date | None:
+def as_of_date(filters: Filters) -> dt.date | None:
     if not filters.as_of:
         return None
     try:
@@ -223,7 +223,7 @@ def retrieve(
         allowed=allowed, channels=channels,
     )
     return rank(query, ranked, index=index, k=k, fusion=fusion, allowed=allowed,
-                as_of=_as_of(filters))
+                as_of=as_of_date(filters))
 
 
 def rank(
