@@ -45,7 +45,8 @@ def _free_port() -> int:
 
 def _inputs(question: str) -> dict[str, object]:
     """The /ask endpoint's inputs (the conversation state is kept per client session)."""
-    return {"question": question, "doc_ids": [], "kinds": [], "as_of": "", "top": 5}
+    return {"question": question, "doc_ids": [], "kinds": [], "as_of": "", "top": 5,
+            "date_from": "", "date_to": ""}
 
 
 def _percentile(values: list[float], q: float) -> float:

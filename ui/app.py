@@ -57,14 +57,19 @@ def document_choices(index: Index) -> list[tuple[str, str]]:
     return out
 
 
-def parse_as_of(value: str | None) -> str | None:
+def parse_date(value: str | None, *, field: str = "As-of") -> str | None:
+    """An ISO date from a text box, or None when empty; a clear error otherwise."""
     text = (value or "").strip()
     if not text:
         return None
     try:
         return dt.date.fromisoformat(text).isoformat()
     except ValueError:
-        raise gr.Error(f"As-of date {text!r} is not a date like 2020-03-01.") from None
+        raise gr.Error(f"{field} date {text!r} is not a date like 2020-03-01.") from None
+
+
+def parse_as_of(value: str | None) -> str | None:
+    return parse_date(value, field="As-of")
 
 
 def build_app(
@@ -85,6 +90,8 @@ def build_app(
         kinds: list[str] | None,
         as_of: str | None,
         top: float | None,
+        date_from: str | None = None,
+        date_to: str | None = None,
     ) -> tuple[str, list[Answer], str, str]:
         turns = list(turns or [])
         question = (question or "").strip()
@@ -93,8 +100,11 @@ def build_app(
             last = render.answer_text(turns[-1]) if turns else ""
             return render.transcript_html(turns), turns, "", last
         filters = Filters(
-            doc_ids=tuple(doc_ids or ()), kinds=tuple(kinds or ()), as_of=parse_as_of(as_of)
+            doc_ids=tuple(doc_ids or ()), kinds=tuple(kinds or ()), as_of=parse_as_of(as_of),
+            date_from=parse_date(date_from, field="From"), date_to=parse_date(date_to, field="To"),
         )
+        if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+            raise gr.Error(f"From {filters.date_from} is after To {filters.date_to}.")
         try:
             result = answer(
                 question[:MAX_QUESTION_CHARS], index=index, encoder=encoder,
@@ -151,6 +161,11 @@ def build_app(
                         label="时点 As of (YYYY-MM-DD)", placeholder="e.g. 2020-03-01",
                         info="Prefer the versions in force on this date",
                     )
+                    with gr.Row():
+                        date_from = gr.Textbox(label="起 From (YYYY-MM-DD)",
+                                               placeholder="e.g. 2019-01-01")
+                        date_to = gr.Textbox(label="止 To (YYYY-MM-DD)",
+                                             placeholder="e.g. 2022-12-31")
                     top = gr.Slider(1, 20, value=k, step=1, label="引文数 Citations")
                 with gr.Accordion("导出 Export", open=True):
                     export_button = gr.Button("导出备忘录 Export memo (.md + .docx)")
@@ -165,7 +180,7 @@ def build_app(
 
         gr.on(
             triggers=[question.submit, ask.click], fn=respond,
-            inputs=[question, turns, docs, kinds, as_of, top],
+            inputs=[question, turns, docs, kinds, as_of, top, date_from, date_to],
             outputs=[transcript, turns, question, last_text], api_name="ask",
         )
         export_button.click(export, inputs=[turns], outputs=[files], api_name="export")
