@@ -59,7 +59,10 @@ def version_table(
         chosen = live[-1] if live else None
         for doc in dated:
             if len(dated) == 1 and as_of is None:
-                table[doc.doc_id] = VersionInfo(True, doc.status, None)
+                # a repealed law with no successor in the corpus still ranks below laws in force
+                repealed = doc.status == "repealed"
+                table[doc.doc_id] = VersionInfo(not repealed, doc.status,
+                                                "已废止" if repealed else None)
             elif doc is chosen:
                 table[doc.doc_id] = VersionInfo(True, doc.status or "in_force", None)
             elif doc.status == "repealed":

@@ -276,3 +276,16 @@ def test_english_question_finds_the_chinese_clause_first(real_index, real_encode
     result = answer("What is the penalty for market manipulation under the Securities Law?",
                     index=real_index, encoder=real_encoder, k=3)
     assert f"{SEC}#art192" in ids(result)
+
+
+def test_a_repealed_law_without_successor_is_labelled_and_not_preferred() -> None:
+    from rag.documents import Document
+    from rag.versions import version_table
+
+    old = Document(doc_id="合同法", title="中华人民共和国合同法", text="第一条 x", kind="law",
+                   source_path="合同法.md", version="1999-03-15", status="repealed")
+    live = Document(doc_id="民法典", title="中华人民共和国民法典", text="第一条 x", kind="law",
+                    source_path="民法典.md", version="2020-05-28", status="in_force")
+    table = version_table([old, live])
+    assert not table["合同法"].preferred and table["合同法"].note == "已废止"
+    assert table["民法典"].preferred and table["民法典"].note is None
