@@ -126,14 +126,18 @@ def main() -> int:
     parser.add_argument("--tune", action="store_true",
                         help="grid-search fusion weights (2-fold CV)")
     parser.add_argument("--depth", type=int, default=200, help="candidates per channel")
+    parser.add_argument("--no-build", action="store_true",
+                        help="evaluate the index as it is (e.g. one built by an experiment)")
     parser.add_argument("--hnsw", action="store_true",
                         help="also measure HNSW recall@10 against exact search")
     args = parser.parse_args()
 
     encoder = load_encoder(args.model)
     started = time.perf_counter()
-    report = index_paths([args.corpus], index_dir=args.index, encoder=encoder, progress=True)
-    print(f"index: {report.summary()}", file=sys.stderr)
+    if not args.no_build:
+        report = index_paths([args.corpus], index_dir=args.index, encoder=encoder,
+                             progress=True)
+        print(f"index: {report.summary()}", file=sys.stderr)
     index = load_index(args.index, encoder=encoder)
     print(f"loaded {len(index.clauses)} clauses in {time.perf_counter() - started:.1f} s",
           file=sys.stderr)
