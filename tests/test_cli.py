@@ -352,3 +352,46 @@ def test_index_and_chunk_still_work(tmp_path: Path, capsys) -> None:  # type: ig
     assert cli.main(["ask", "内幕交易", "--index", str(index_dir), "--json"]) == 0
     data = json.loads(capsys.readouterr()[0])
     assert data["index"]["model"] == "hashing:256"  # the model the index was built with
+
+
+def test_serve_builds_the_index_on_first_start_then_serves(tmp_path: Path) -> None:
+    """`rag serve` as `make run` starts it: index built with progress, then HTTP 200."""
+    import shutil
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from .conftest import CORPUS
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(CORPUS / "seeds" / "001_fac9b76a4238144e.txt", corpus)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rag", "serve", "--corpus", str(corpus), "--index",
+         str(tmp_path / "index"), "--model", "hashing:256", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        status = None
+        while time.monotonic() < deadline and status != 200:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as page:
+                    status = page.status
+            except OSError:
+                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+                time.sleep(0.5)
+        assert status == 200
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    import re
+
+    assert re.search(r"1 documents, [1-9]\d* clauses: [1-9]\d* added", err), err
+    assert "open http://127.0.0.1" in err
+    assert (tmp_path / "index" / "CURRENT").is_file()
