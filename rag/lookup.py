@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rag.clauses import Clause
 from rag.documents import Document
@@ -65,15 +66,20 @@ class Reference:
     matched: str  # the question text that named it
 
 
-def aliases(doc: Document) -> set[str]:
+def aliases(doc: Document) -> frozenset[str]:
     """Names a question may use for ``doc``: full title, short title, without 《》."""
-    title = _TITLE_NOISE.sub("", doc.title)
+    return _title_aliases(doc.title)
+
+
+@lru_cache(maxsize=65536)
+def _title_aliases(raw: str) -> frozenset[str]:
+    title = _TITLE_NOISE.sub("", raw)
     names = {title}
     if title.startswith("中华人民共和国"):
         names.add(title[len("中华人民共和国"):])
     stem = re.sub(r"[（(]\d{4}.*?[)）]$", "", title)
     names.add(stem)
-    return {n for n in names if len(n) >= 2}
+    return frozenset(n for n in names if len(n) >= 2)
 
 
 def _english_aliases(question: str) -> set[str]:
