@@ -15,6 +15,7 @@ from pathlib import Path
 from rag.answers import Answer, Citation
 from rag.cite import citation_string
 from rag.clauses import Clause
+from rag.documents import AUTHORITY
 from rag.encoders import Encoder
 from rag.glossary import expand
 from rag.highlight import highlight, idf_table, term_weights
@@ -31,7 +32,6 @@ STOPWORDS_EN = frozenset(
     "under there their them they get gets got give given does have has had".split()
 )
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
-AUTHORITY = {"law": 5, "judicial_interpretation": 4, "regulation": 3, "policy": 2, "news": 1}
 
 NOT_FOUND = "语料库中没有条款能回答这个问题。No clause in the corpus answers this question."
 FOUND = "以下条款与问题相关（原文引用）。The clauses below govern this question (quoted verbatim)."

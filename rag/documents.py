@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 
 KINDS = ("law", "regulation", "judicial_interpretation", "policy", "news", "other")
 STATUSES = ("in_force", "repealed", "not_yet_in_force")
+# Which source wins when two say the same thing: statutes over interpretations over
+# regulations over policy over news (higher is more authoritative).
+AUTHORITY = {"law": 5, "judicial_interpretation": 4, "regulation": 3, "policy": 2, "news": 1}
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import re
 
+from rag.lookup import ENGLISH_TITLES
+
 TERMS: dict[str, str] = {
+    **ENGLISH_TITLES,  # law names: the same table the exact look-up uses
     # securities and markets
     "insider trading": "内幕交易",
     "inside information": "内幕信息",
@@ -19,7 +22,6 @@ TERMS: dict[str, str] = {
     "manipulating": "操纵",
     "manipulation": "操纵",
     "manipulate": "操纵",
-    "securities law": "证券法",
     "securities market": "证券市场",
     "securities regulator": "证券监督管理机构",
     "regulator": "监督管理机构",
@@ -78,7 +80,6 @@ TERMS: dict[str, str] = {
     "commitment": "承诺",
     "settlement": "和解 承诺",
     # companies
-    "company law": "公司法",
     "company": "公司",
     "director": "董事",
     "directors": "董事",
@@ -102,7 +103,6 @@ TERMS: dict[str, str] = {
     "illegal gains": "违法所得",
     "crime": "犯罪 罪",
     "criminal": "刑事 犯罪",
-    "criminal law": "刑法",
     "criminal liability": "刑事责任",
     "imprisonment": "有期徒刑",
     "prison": "有期徒刑",

@@ -16,6 +16,7 @@ import gradio as gr
 
 from rag.answer import MAX_QUESTION_CHARS, answer, index_info
 from rag.answers import Answer
+from rag.documents import AUTHORITY
 from rag.encoders import Encoder
 from rag.index import Index
 from rag.memo import memo_docx, memo_markdown
@@ -35,7 +36,6 @@ KIND_CHOICES = (
     ("政策 policy", "policy"),
     ("新闻 news", "news"),
 )
-AUTHORITY = {"law": 0, "judicial_interpretation": 1, "regulation": 2, "policy": 3, "news": 4}
 TITLE = "合规问答 · Compliance Q&A"
 HEADER = (
     "## 合规问答 · Compliance Q&A\n"
@@ -48,7 +48,7 @@ def document_choices(index: Index) -> list[tuple[str, str]]:
     """(label, doc_id) for the documents filter, statutes first."""
     docs = sorted(
         index.documents.values(),
-        key=lambda d: (AUTHORITY.get(d.kind, 9), d.title, d.version or d.date or ""),
+        key=lambda d: (-AUTHORITY.get(d.kind, 0), d.title, d.version or d.date or ""),
     )
     out = []
     for doc in docs:
