@@ -34,7 +34,7 @@ test-fast: setup
 	$(PY) -m pytest -q -m "not integration and not browser"
 
 lint: setup
-	$(VENV)/bin/ruff check rag ui tests benchmarks
+	$(VENV)/bin/ruff check rag ui tests benchmarks corpus
 	$(VENV)/bin/mypy
 
 fix: setup

@@ -31,7 +31,7 @@ sys.path.insert(0, {repo!r})
 from rag.chunking import chunk_document
 from rag.encoders import load_encoder
 from rag.index import build_index
-from rag.passages import passage_text
+from rag.passages import dense_passage
 from rag.readers import load_documents
 
 mode, corpus, index_dir = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
@@ -46,7 +46,7 @@ by_id = {{d.doc_id: d for d in docs}}
 encoder = load_encoder("multilingual-e5-small")
 t0 = time.perf_counter()
 if mode == "raw":
-    texts = ["passage: " + passage_text(c, by_id[c.doc_id]) for c in clauses]
+    texts = ["passage: " + dense_passage(c, by_id[c.doc_id]) for c in clauses]
     encoder._st.encode(texts, batch_size=32, normalize_embeddings=True)
     size = 0
 else:

@@ -23,7 +23,7 @@ from rag import __version__
 from rag.clauses import Clause, Span
 from rag.documents import Document, Heading
 from rag.encoders import Encoder
-from rag.passages import PASSAGE_FORMAT, content_hash, passage_text
+from rag.passages import PASSAGE_FORMAT, content_hash, dense_passage, keyword_passage
 from rag.references import References
 from rag.store import (
     MANIFEST,
@@ -285,10 +285,15 @@ def build_index(
     bm25 = bm25 or BM25Params()
     started = time.perf_counter()
     docs = {d.doc_id: d for d in documents}
-    passages = [passage_text(c, docs[c.doc_id]) for c in clauses]
+    passages = [dense_passage(c, docs[c.doc_id]) for c in clauses]
+    keywords = [keyword_passage(c, docs[c.doc_id]) for c in clauses]
     hashes = [content_hash(f"{PASSAGE_FORMAT}\n{p}") for p in passages]
     settings = _settings(encoder, tokenizer, bm25, search)
-    fingerprint = corpus_fingerprint(hashes, [c.id for c in clauses])
+    # the keyword passages are part of what was indexed: a changed path rebuilds BM25
+    fingerprint = corpus_fingerprint(
+        [h + content_hash(k) for h, k in zip(hashes, keywords, strict=True)],
+        [c.id for c in clauses],
+    )
 
     with build_lock(index_dir):
         previous, old_manifest, old_count = _previous_vectors(index_dir, encoder)
@@ -324,7 +329,7 @@ def build_index(
         np.save(staging / "vectors.npy", vectors, allow_pickle=False)
         tokenize = get_tokenizer(tokenizer)
         retriever = bm25s.BM25(k1=bm25.k1, b=bm25.b, method=bm25.method)
-        retriever.index([tokenize(p) or [""] for p in passages], show_progress=progress)
+        retriever.index([tokenize(p) or [""] for p in keywords], show_progress=progress)
         retriever.save(str(staging / "bm25"), show_progress=False)
         if search == "hnsw":
             import faiss

@@ -27,7 +27,7 @@ STATUS_LABELS = {
 def title_key(title: str) -> str:
     """Normalised title used to group versions and to match gold data."""
     key = _SPACE.sub("", title).replace("《", "").replace("》", "")
-    return key.removeprefix("中华人民共和国")
+    return key.replace("中华人民共和国", "")
 
 
 @dataclass(frozen=True)
