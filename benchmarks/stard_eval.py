@@ -80,12 +80,13 @@ def objective(index, runs, questions, rows, fusion) -> float:  # type: ignore[no
 def search(index, runs, questions, rows, base: Fusion) -> Fusion:  # type: ignore[no-untyped-def]
     """Coordinate search over the fusion parameters on the questions in ``rows``."""
     grid = {
-        "dense_weight": (0.6, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0),
-        "rrf_k": (5, 10, 20, 40, 60),
-        "reference_weight": (0.0, 0.1, 0.25, 0.5),
-        "definition_weight": (0.0, 0.5, 1.0),
-        "kind_prior": ((), (("judicial_interpretation", 0.9),),
-                       (("judicial_interpretation", 0.8),), (("regulation", 0.9),)),
+        "bm25_weight": (0.25, 0.35, 0.5, 0.7, 1.0),
+        "reference_weight": (0.0, 0.1, 0.2, 0.3, 0.5),
+        "definition_weight": (0.0, 0.1, 0.2, 0.3, 0.5),
+        "kind_penalty": tuple(
+            (("judicial_interpretation", ji), ("regulation", reg))
+            for ji in (0.0, 0.1, 0.2, 0.3, 0.4) for reg in (0.0, 0.2, 0.3, 0.4, 0.6)
+        ),
     }
     best = base
     best_score = objective(index, runs, questions, rows, best)
@@ -112,9 +113,10 @@ def tune(index, runs, questions, base: Fusion) -> Fusion:  # type: ignore[no-unt
 
 
 def describe(f: Fusion) -> str:
-    return (f"dense {f.dense_weight} bm25 {f.bm25_weight} rrf_k {f.rrf_k} "
-            f"reference {f.reference_weight} definition {f.definition_weight} "
-            f"prior {dict(f.kind_prior)}")
+    return (f"{f.method}: dense {f.dense_weight} bm25 {f.bm25_weight}"
+            + (f" rrf_k {f.rrf_k}" if f.method == "rrf" else "")
+            + f" reference {f.reference_weight} definition {f.definition_weight} "
+            f"penalty {dict(f.kind_penalty)}")
 
 
 def main() -> int:
@@ -157,8 +159,8 @@ def main() -> int:
         fusion = tune(index, runs, questions, fusion)
         print(f"tuned: {describe(fusion)}", file=sys.stderr)
 
-    naive = Fusion(dense_weight=1.0, bm25_weight=1.0, rrf_k=60, depth=args.depth,
-                   reference_weight=0.0, definition_weight=0.0, kind_prior=())
+    naive = Fusion(method="rrf", dense_weight=1.0, bm25_weight=1.0, rrf_k=60, depth=args.depth,
+                   reference_weight=0.0, definition_weight=0.0, kind_penalty=())
     table = {
         "bm25": evaluate(index, runs, questions, fusion, ("bm25",)),
         "dense": evaluate(index, runs, questions, fusion, ("dense",)),
