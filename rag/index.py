@@ -39,7 +39,7 @@ from rag.store import (
     write_jsonl,
 )
 from rag.tokenize import DEFAULT_TOKENIZER, get_tokenizer
-from rag.versions import VersionInfo, version_table
+from rag.versions import VersionInfo, title_key, version_table
 
 FORMAT = "rag-index"
 FORMAT_VERSION = 1
@@ -108,6 +108,15 @@ class Index:
         if self._versions is None:
             self._versions = version_table(self.documents.values())
         return self._versions
+
+    @cached_property
+    def _version_keys(self) -> dict[str, str]:
+        return {d.doc_id: title_key(d.title) + "\u0000" + (d.subtitle or "")
+                for d in self.documents.values()}
+
+    def version_key(self, doc_id: str) -> str:
+        """Documents with the same key are versions of one law (title and subtitle)."""
+        return self._version_keys[doc_id]
 
     @property
     def model_identity(self) -> str:

@@ -22,7 +22,7 @@ from rag.clauses import Clause
 from rag.encoders import Encoder
 from rag.glossary import expand
 from rag.index import Index
-from rag.versions import VersionInfo, title_key
+from rag.versions import VersionInfo
 
 FUSION_METHODS = ("score", "rrf")
 
@@ -210,14 +210,19 @@ def scaled(channel: str, scores: np.ndarray) -> np.ndarray:
     return (values - low) / (top - low)
 
 
+Fused = tuple[dict[int, float], dict[int, tuple[dict[str, float], dict[str, int]]]]
+
+
 def fuse(
-    ranked: dict[str, tuple[np.ndarray, np.ndarray]], fusion: Fusion
-) -> tuple[dict[int, float], dict[int, tuple[dict[str, float], dict[str, int]]]]:
-    """Weighted fusion of the channels: row → fused score, and row → per-channel details."""
+    ranked: dict[str, tuple[np.ndarray, np.ndarray]], fusion: Fusion, *, onto: Fused | None = None
+) -> Fused:
+    """Weighted fusion of the channels: row → fused score, and row → per-channel details.
+
+    ``onto`` adds the channels to an earlier fusion (in place) instead of starting afresh.
+    """
     weights = {"dense": fusion.dense_weight, "bm25": fusion.bm25_weight,
                "definition": fusion.definition_weight, "reference": fusion.reference_weight}
-    fused: dict[int, float] = {}
-    per_row: dict[int, tuple[dict[str, float], dict[str, int]]] = {}
+    fused, per_row = onto if onto is not None else ({}, {})
     for channel, (scores, rows) in ranked.items():
         if fusion.method == "score":
             gains = (weights[channel] * scaled(channel, scores)).tolist()
@@ -288,8 +293,8 @@ def rank(
         ranked["definition"] = definitions(query, index, candidates)
     fused, per_row = fuse(ranked, fusion)
     if hybrid and fusion.reference_weight:
-        ranked["reference"] = referenced(index, fused, fusion, allowed)
-        fused, per_row = fuse(ranked, fusion)
+        references = {"reference": referenced(index, fused, fusion, allowed)}
+        fused, per_row = fuse(references, fusion, onto=(fused, per_row))
     return collapse(index, fused, per_row, k=k, fusion=fusion, as_of=as_of)
 
 
@@ -302,47 +307,60 @@ def collapse(
     fusion: Fusion,
     as_of: dt.date | None = None,
 ) -> list[Hit]:
-    """Merge parts of one unit, fold other versions of the same article, keep the top k."""
+    """Merge parts of one unit, fold other versions of the same article, keep the top k.
+
+    Units are scored first from plain numbers; ``Hit`` records are only built for the
+    few that make the list (a query has a few hundred candidates and keeps ten).
+    """
     versions = index.versions(as_of)
-    units: dict[str, Hit] = {}
-    for row, score in fused.items():
-        clause = index.clauses[row]
-        channel_scores, channel_ranks = per_row[row]
-        hit = units.get(clause.unit_id)
-        if hit is None:
-            units[clause.unit_id] = Hit(
-                clause, score, dict(channel_scores), dict(channel_ranks), [clause],
-                versions.get(clause.doc_id),
-            )
-            continue
-        hit.parts.append(clause)
-        if score > hit.score:
-            hit.clause, hit.score = clause, score
-        for channel, value in channel_scores.items():
-            hit.scores[channel] = max(value, hit.scores.get(channel, value))
-        for channel, rank in channel_ranks.items():
-            hit.ranks[channel] = min(rank, hit.ranks.get(channel, rank))
-    hits = list(units.values())
     penalties = dict(fusion.kind_penalty)
-    for hit in hits:  # fused scores are >= 0 here, so the version factor always demotes
-        if hit.version is not None and not hit.version.preferred:
-            hit.score *= fusion.superseded_penalty
-        if penalties:
-            hit.score -= penalties.get(index.documents[hit.clause.doc_id].kind, 0.0)
-        hit.scores["fused"] = hit.score
-    hits.sort(key=lambda h: (-h.score, h.clause.id))
-    return fold_versions(index, hits)[:k]
-
-
-def fold_versions(index: Index, hits: list[Hit]) -> list[Hit]:
-    """Drop a non-preferred version's article when the preferred one ranks higher."""
+    rows_of: dict[str, list[int]] = {}
+    for row in fused:
+        rows_of.setdefault(index.clauses[row].unit_id, []).append(row)
+    ranked_units = []
+    for unit, rows in rows_of.items():
+        best = max(rows, key=lambda r: (fused[r], -r))
+        doc_id = index.clauses[best].doc_id
+        score = fused[best]  # >= 0 here, so the version factor always demotes
+        version = versions.get(doc_id)
+        if version is not None and not version.preferred:
+            score *= fusion.superseded_penalty
+        score -= penalties.get(index.documents[doc_id].kind, 0.0)
+        ranked_units.append((-score, index.clauses[best].id, best, unit))
+    ranked_units.sort()
+    hits: list[Hit] = []
     seen: set[tuple[str, str]] = set()
-    kept = []
-    for hit in hits:
-        doc = index.documents[hit.clause.doc_id]
-        key = (title_key(doc.title) + (doc.subtitle or ""), hit.clause.label)
-        if key in seen and hit.version is not None and not hit.version.preferred:
+    for negative, _, best, unit in ranked_units:
+        clause = index.clauses[best]
+        version = versions.get(clause.doc_id)
+        # drop a non-preferred version's article when the preferred one ranks higher
+        key = (index.version_key(clause.doc_id), clause.label)
+        if key in seen and version is not None and not version.preferred:
             continue
         seen.add(key)
-        kept.append(hit)
-    return kept
+        hits.append(_unit_hit(index, rows_of[unit], best, -negative, per_row, version))
+        if len(hits) == k:
+            break
+    return hits
+
+
+def _unit_hit(
+    index: Index,
+    rows: list[int],
+    best: int,
+    score: float,
+    per_row: dict[int, tuple[dict[str, float], dict[str, int]]],
+    version: VersionInfo | None,
+) -> Hit:
+    """One unit's hit: its best chunk, all its retrieved chunks, each channel's best."""
+    scores: dict[str, float] = {}
+    ranks: dict[str, int] = {}
+    for row in rows:
+        channel_scores, channel_ranks = per_row[row]
+        for channel, value in channel_scores.items():
+            scores[channel] = max(value, scores.get(channel, value))
+        for channel, rank in channel_ranks.items():
+            ranks[channel] = min(rank, ranks.get(channel, rank))
+    scores["fused"] = score
+    parts = [index.clauses[r] for r in rows]
+    return Hit(index.clauses[best], score, scores, ranks, parts, version)

