@@ -236,7 +236,7 @@ def answer(
     refs = find_references(query, index.documents.values())
     allowed = allowed_rows(index, filters)
     named = [
-        c for c in resolve(refs, index.clauses)
+        c for c in resolve(refs, index.by_label)
         if allowed is None or allowed[index.row_of[c.id]]
     ]
     named.sort(key=lambda c: not versions[c.doc_id].preferred)

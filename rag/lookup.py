@@ -10,7 +10,7 @@ Handles 《证券法》第一百九十一条, 证券法第191条,
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -75,8 +75,9 @@ def aliases(doc: Document) -> frozenset[str]:
 def _title_aliases(raw: str) -> frozenset[str]:
     title = _TITLE_NOISE.sub("", raw)
     names = {title}
-    if title.startswith("中华人民共和国"):
-        names.add(title[len("中华人民共和国"):])
+    # 证券法 for 中华人民共和国证券法, and 最高人民法院关于适用《民法典》…的解释 (as people
+    # cite it) for 最高人民法院关于适用中华人民共和国民法典…的解释 (as it is titled)
+    names.add(title.replace("中华人民共和国", ""))
     stem = re.sub(r"[（(]\d{4}.*?[)）]$", "", title)
     names.add(stem)
     return frozenset(n for n in names if len(n) >= 2)
@@ -117,6 +118,8 @@ def _span_label(match: re.Match[str]) -> str | None:
 
 def find_references(question: str, documents: Iterable[Document]) -> list[Reference]:
     """Clause references in ``question`` that name a document in ``documents``."""
+    if not any(p.search(question) for p in (ARTICLE_REF, NUMBERED_REF, ENGLISH_REF)):
+        return []  # no clause named: skip matching every title (most questions)
     named = _named_documents(question, documents)
     if not named:
         return []
@@ -149,18 +152,26 @@ def find_references(question: str, documents: Iterable[Document]) -> list[Refere
     return refs
 
 
-def resolve(references: Iterable[Reference], clauses: Iterable[Clause]) -> list[Clause]:
-    """Clauses matching the references, in reference order (all parts of a split clause)."""
-    wanted = list(references)
-    if not wanted:
-        return []
-    by_key: dict[tuple[str, str], list[Clause]] = {}
+def by_label(clauses: Iterable[Clause]) -> dict[tuple[str, str], list[Clause]]:
+    """(doc_id, clause label) → the clauses with that label (all parts of a split one)."""
+    table: dict[tuple[str, str], list[Clause]] = {}
     for clause in clauses:
-        by_key.setdefault((clause.doc_id, clause.label), []).append(clause)
+        table.setdefault((clause.doc_id, clause.label), []).append(clause)
+    return table
+
+
+def resolve(
+    references: Iterable[Reference], labelled: Mapping[tuple[str, str], list[Clause]]
+) -> list[Clause]:
+    """Clauses matching the references, in reference order (all parts of a split clause).
+
+    ``labelled`` is :func:`by_label` of the clauses to search (``Index.by_label`` keeps
+    it for the whole corpus).
+    """
     found: list[Clause] = []
-    for ref in wanted:
+    for ref in references:
         for doc_id in ref.doc_ids:
-            for clause in by_key.get((doc_id, ref.label), []):
+            for clause in labelled.get((doc_id, ref.label), []):
                 if clause not in found:
                     found.append(clause)
     return found

@@ -170,6 +170,29 @@ def versioned_index(tmp_path: Path):  # type: ignore[no-untyped-def]
     return load_index(tmp_path / "index", encoder=encoder), encoder
 
 
+def test_an_interpretation_cited_with_the_short_law_name_inside_is_found(tmp_path: Path) -> None:
+    """People cite 《最高人民法院关于适用〈民事诉讼法〉的解释》; its title spells the law out."""
+    law = LAW_V1  # titled 中华人民共和国示范法
+    interpretation = LAW_V1.replace("# 中华人民共和国示范法",
+                                    "# 最高人民法院关于适用中华人民共和国示范法的解释")
+    interpretation = interpretation.replace("为了示范，制定本法。",
+                                            "为正确适用示范法，制定本解释。")
+    (tmp_path / "laws" / "司法解释").mkdir(parents=True)
+    (tmp_path / "laws" / "示范法.md").write_text(law, encoding="utf-8")
+    (tmp_path / "laws" / "司法解释" / "解释.md").write_text(interpretation, encoding="utf-8")
+    encoder = HashingEncoder(dimension=64)
+    index_paths([tmp_path / "laws"], index_dir=tmp_path / "index", encoder=encoder)
+    index = load_index(tmp_path / "index", encoder=encoder)
+    titled = "最高人民法院关于适用中华人民共和国示范法的解释"
+    for question, title in [
+        ("《最高人民法院关于适用〈示范法〉的解释》第一条", titled),
+        ("最高人民法院关于适用《示范法》的解释第一条", titled),
+        ("《示范法》第一条", "中华人民共和国示范法"),
+    ]:
+        first = answer(question, index=index, encoder=encoder, k=3).citations[0]
+        assert (first.document, first.label, first.via) == (title, "第一条", "lookup"), question
+
+
 def test_the_version_in_force_is_preferred_and_others_labelled(versioned_index) -> None:  # type: ignore[no-untyped-def]
     index, encoder = versioned_index
     result = answer("示范法第二条", index=index, encoder=encoder, k=5)
