@@ -16,12 +16,12 @@ from rag.clauses import Clause
 from rag.documents import Document
 from rag.lookup import aliases
 from rag.numerals import CN_NUMERAL_CHARS, article_label
-from rag.versions import version_table
+from rag.versions import title_key, version_table
 
 _NUM = rf"[0-9{CN_NUMERAL_CHARS}]+"
 _REF = re.compile(
     rf"(?:《(?P<title>[^》]{{2,60}})》|(?P<self>本法|本条例|本规定|本办法|本解释|本决定|本细则)"
-    rf"|(?P<short>[\u4e00-\u9fff]{{1,16}}?法))?"
+    rf"|(?P<short>[\u4e00-\u9fff]{{1,16}}?法典?))?"
     rf"第(?P<num>{_NUM})条(?:之(?P<sub>[{CN_NUMERAL_CHARS}]+))?"
 )
 
@@ -34,14 +34,26 @@ class References:
         self.clauses = clauses
 
     @cached_property
-    def _by_alias(self) -> dict[str, str]:
+    def _families(self) -> dict[str, list[str]]:
+        """Normalised title → its documents, versions in force first.
+
+        One title can be several documents: versions of a law, and the parts a code is
+        published in (民法典 总则, 合同编, … are separate files); 民法典第五百八十四条 is in
+        whichever of them has that article.
+        """
         preferred = version_table(self.documents.values())
-        table: dict[str, str] = {}
-        for doc in sorted(self.documents.values(), key=lambda d: d.doc_id):
-            for name in aliases(doc):
-                if name not in table or preferred[doc.doc_id].preferred:
-                    table[name] = doc.doc_id
-        return table
+        families: dict[str, list[str]] = {}
+        for doc in sorted(self.documents.values(),
+                          key=lambda d: (not preferred[d.doc_id].preferred, d.doc_id)):
+            families.setdefault(title_key(doc.title), []).append(doc.doc_id)
+        return families
+
+    @cached_property
+    def _by_alias(self) -> dict[str, str]:
+        """A name a clause may use (证券法, 中华人民共和国证券法) → its normalised title."""
+        return {name: title_key(doc.title)
+                for doc in sorted(self.documents.values(), key=lambda d: d.doc_id)
+                for name in aliases(doc)}
 
     @cached_property
     def _by_label(self) -> dict[tuple[str, str], int]:
@@ -50,13 +62,18 @@ class References:
             table.setdefault((clause.doc_id, clause.label), row)
         return table
 
-    def _document(self, name: str) -> str | None:
-        """The doc_id a (possibly preceded-by-other-words) law name refers to."""
+    def _family(self, name: str) -> list[str]:
+        """The documents a (possibly preceded-by-other-words) law name refers to."""
         for start in range(len(name)):
             found = self._by_alias.get(name[start:])
             if found:
-                return found
-        return None
+                return self._families[found]
+        return []
+
+    def _own(self, doc_id: str) -> list[str]:
+        """Where 本法第X条 can be: this document first, then others of its title."""
+        family = self._families[title_key(self.documents[doc_id].title)]
+        return [doc_id] + [d for d in family if d != doc_id]
 
     def rows(self, clause: Clause) -> list[int]:
         """Rows of the clauses ``clause`` refers to, in order of mention, once each."""
@@ -65,22 +82,20 @@ class References:
             if match.start() == 0:
                 continue  # the clause's own label
             title, short = match.group("title"), match.group("short")
-            doc_id: str | None
             if short and short.endswith("本法"):
-                doc_id = clause.doc_id
+                places = self._own(clause.doc_id)
             elif title or short:
-                doc_id = self._document(title or short or "")
-                if doc_id is None:
-                    continue
+                places = self._family(title or short or "")
             elif match.group("self") or self._bare_is_local(clause, match):
-                doc_id = clause.doc_id
+                places = self._own(clause.doc_id)
             else:
                 continue
             try:
                 label = article_label(match.group("num"), match.group("sub"))
             except ValueError:
                 continue
-            row = self._by_label.get((doc_id, label))
+            row = next((r for r in (self._by_label.get((d, label)) for d in places)
+                        if r is not None), None)
             if row is not None and row not in found and self.clauses[row].unit_id != clause.unit_id:
                 found.append(row)
         return found

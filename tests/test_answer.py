@@ -115,6 +115,37 @@ def test_cross_references_are_resolved_and_offered(shipped_index, hashing_encode
     assert all(c.via == "cross_reference" for c in result.related)
 
 
+CODE_PART = """# 中华人民共和国示范典
+
+# {part}
+
+2020年5月28日 第十三届全国人民代表大会第三次会议通过
+
+<!-- INFO END -->
+
+{body}
+"""
+
+
+def test_references_reach_across_the_parts_a_code_is_published_in(tmp_path: Path) -> None:
+    """民法典 is eight files; 民法典第一百四十三条 or 本法第一百四十三条 in 合同编 is in 总则."""
+    folder = tmp_path / "laws" / "民法典"
+    folder.mkdir(parents=True)
+    (folder / "总则.md").write_text(CODE_PART.format(
+        part="总则", body="第一百四十三条 具备下列条件的民事法律行为有效。"), encoding="utf-8")
+    (folder / "合同编.md").write_text(CODE_PART.format(part="合同编", body=(
+        "第五百零二条 依法成立的合同，自成立时生效。效力依照本法第一百四十三条认定。\n\n"
+        "第五百零三条 无权代理的合同，依照示范典第一百四十三条处理。")), encoding="utf-8")
+    encoder = HashingEncoder(dimension=64)
+    index_paths([tmp_path / "laws"], index_dir=tmp_path / "index", encoder=encoder)
+    index = load_index(tmp_path / "index", encoder=encoder)
+    general = index.row_of["总则#art143"]
+    for article in ("合同编#art502", "合同编#art503"):
+        assert index.references.rows(index.clauses[index.row_of[article]]) == [general]
+    result = answer("示范典第五百零二条", index=index, encoder=encoder, k=1)
+    assert result.citations[0].related == ("总则#art143",)
+
+
 def test_filters_restrict_kinds_and_documents(shipped_index, hashing_encoder) -> None:  # type: ignore[no-untyped-def]
     only_news = answer("打击证券违法活动", index=shipped_index, encoder=hashing_encoder, k=10,
                        filters=Filters(kinds=("news",)))
