@@ -182,14 +182,21 @@ def definitions(
 def referenced(
     index: Index, fused: dict[int, float], fusion: Fusion, allowed: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Clauses named by the top fused hits (刑法第一百八十二条 in a judicial interpretation),
-    ranked by how many top hits name them and how high those hits rank."""
+    """Clauses named by the top fused hits (刑法第一百八十二条 in a judicial interpretation).
+
+    A clause is worth what the hits citing it are worth: each citing hit adds its fused
+    score as a share of the best hit's, so an article cited only by a weak hit (a 监管人员
+    殴打… clause citing 故意伤害 for "中概股怎么监管") stays weak too.
+    """
     top = sorted(fused, key=lambda row: (-fused[row], row))[: fusion.reference_depth]
+    best = fused[top[0]] if top else 0.0
+    if best <= 0:
+        return np.zeros(0, np.float32), np.zeros(0, np.int64)
     votes: dict[int, float] = {}
-    for rank, row in enumerate(top, 1):
+    for row in top:
         for target in index.references.rows(index.clauses[row]):
             if allowed is None or allowed[target]:
-                votes[target] = votes.get(target, 0.0) + 1.0 / rank
+                votes[target] = votes.get(target, 0.0) + fused[row] / best
     rows = sorted(votes, key=lambda row: (-votes[row], row))
     return np.asarray([votes[r] for r in rows], np.float32), np.asarray(rows, np.int64)
 
@@ -197,13 +204,14 @@ def referenced(
 def scaled(channel: str, scores: np.ndarray) -> np.ndarray:
     """A channel's scores on a 0–1 scale: min-max over its candidates for the searched
     channels (cosines and BM25 live on unrelated scales), share of the best for the
-    derived ones (definition flags, reference votes), whose zero is meaningful."""
+    derived ones: definition flags as they are, reference votes (already shares of the
+    best hit's score) capped at 1."""
     if scores.size == 0:
         return scores.astype(np.float64)
     values = scores.astype(np.float64)
-    top = float(values.max())
     if channel in ("definition", "reference"):
-        return values / top if top > 0 else np.zeros_like(values)
+        return np.clip(values, 0.0, 1.0)
+    top = float(values.max())
     low = float(values.min())
     if top - low < 1e-12:
         return np.ones_like(values)

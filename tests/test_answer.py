@@ -317,6 +317,15 @@ def test_governing_clause_in_top_three(real_index, real_encoder, question, expec
 
 
 @pytest.mark.integration
+def test_a_clause_cited_only_by_a_weak_hit_stays_weak(real_index, real_encoder) -> None:  # type: ignore[no-untyped-def]
+    # 刑法第二百四十八条 (监管人员殴打被监管人) matches 监管 weakly and cites 故意伤害 and
+    # 故意杀人; those must not be offered as governing China-concept-stock supervision
+    result = answer("中概股怎么监管", index=real_index, encoder=real_encoder, k=5)
+    assert result.citations[0].clause_id == f"{OPINION}#sec5.c20"
+    assert not {f"{CRIM}#art232", f"{CRIM}#art234"} & set(ids(result))
+
+
+@pytest.mark.integration
 @pytest.mark.parametrize("question", OUT_OF_SCOPE)
 def test_out_of_scope_questions_are_refused(real_index, real_encoder, question) -> None:  # type: ignore[no-untyped-def]
     result = answer(question, index=real_index, encoder=real_encoder, k=3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.retrieve import Fusion, fuse, retrieve, scaled
+from rag.retrieve import Fusion, fuse, referenced, retrieve, scaled
 
 
 def channel(scores: list[float], rows: list[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -15,7 +15,7 @@ def channel(scores: list[float], rows: list[int]) -> tuple[np.ndarray, np.ndarra
 def test_searched_channels_are_min_max_scaled_and_derived_ones_by_their_best() -> None:
     assert scaled("dense", np.asarray([0.9, 0.8, 0.5])).tolist() == pytest.approx([1, 0.75, 0])
     assert scaled("bm25", np.asarray([12.0, 12.0])).tolist() == [1, 1]
-    assert scaled("reference", np.asarray([2.0, 1.0, 0.5])).tolist() == [1, 0.5, 0.25]
+    assert scaled("definition", np.asarray([1.0, 1.0])).tolist() == [1, 1]
     assert scaled("dense", np.asarray([], np.float32)).size == 0
 
 
@@ -53,3 +53,14 @@ def test_kind_penalty_puts_the_statute_above_an_interpretation_saying_the_same(
     assert demoted[0] != "law"  # every other kind now outranks every statute
     first_law = demoted.index("law") if "law" in demoted else len(demoted)
     assert all(kind == "law" for kind in demoted[first_law:])
+
+
+def test_a_referenced_clause_is_worth_what_the_hits_citing_it_are_worth(shipped_index) -> None:  # type: ignore[no-untyped-def]
+    row = shipped_index.row_of
+    strong, weak = row["证券法-2019-12-28#art191"], row["刑法#art248"]  # 248 cites 234 and 232
+    scores, rows = referenced(shipped_index, {strong: 2.0, weak: 0.5}, Fusion(), None)
+    votes = dict(zip(rows.tolist(), scores.tolist(), strict=True))
+    assert votes[row["证券法-2019-12-28#art53"]] == pytest.approx(1.0)  # cited by the best hit
+    assert votes[row["刑法#art234"]] == pytest.approx(0.25)
+    assert votes[row["刑法#art232"]] == pytest.approx(0.25)
+    assert scaled("reference", np.asarray([1.7, 0.25])).tolist() == [1.0, 0.25]
