@@ -293,6 +293,8 @@ ENGLISH = [
     ("Who counts as an insider with access to inside information on securities trading?",
      {f"{SEC}#art51"}),
     ("What counts as illegal fund-raising?", {"防范和处置非法集资条例-2021-01-26#art2"}),
+    ("How are whistleblowers rewarded?", {f"{SEC}#art176"}),
+    ("What must a listed company disclose when a major event occurs?", {f"{SEC}#art80"}),
     pytest.param(
         "Is money laundering a crime under the Criminal Law, and what sentence can it carry?",
         {f"{CRIM}#art191", f"{CRIM}#art312"},
