@@ -56,9 +56,12 @@ def clause_label(clause: Clause, doc: Document) -> str:
     if clause.kind == "numbered" and label.startswith("（"):
         label = f"第{label}项"
     elif clause.kind in ("paragraph", "item"):
-        number = clause.local_id.split(".")[0].lstrip("p")
+        local = clause.local_id.split(".")[0]
+        number = local.lstrip("p")
         if number.isdigit():
             label = f"第{number}段" + (f"（{clause.label}）" if clause.kind == "item" else "")
+        elif local.startswith("tail") and not label and clause.path:
+            label = clause.path[-1]  # text after the last article: 附件一, 附录
     if clause.part is not None:
         label += f"（第{clause.part}部分）"
     return label

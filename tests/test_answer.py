@@ -63,6 +63,9 @@ def test_a_named_item_is_cited_down_to_the_item(shipped_index, hashing_encoder) 
         (f"{CRIM}#art182", "《中华人民共和国刑法》（2023年修正）第一百八十二条"),
         (f"{OPINION}#sec3.c11",
          "中共中央办公厅、国务院办公厅《关于依法从严打击证券违法活动的意见》（2021年7月6日）第（十一）项"),
+        # text after the last article is cited by the heading it sits under
+        (f"{CRIM}#tail2", "《中华人民共和国刑法》（2023年修正）附件一"),
+        (f"{CRIM}#tail19", "《中华人民共和国刑法》（2023年修正）附件二"),
     ],
 )
 def test_citation_strings_name_document_version_and_clause(
@@ -354,3 +357,4 @@ def test_a_repealed_law_without_successor_is_labelled_and_not_preferred() -> Non
     table = version_table([old, live])
     assert not table["合同法"].preferred and table["合同法"].note == "已废止"
     assert table["民法典"].preferred and table["民法典"].note is None
+
