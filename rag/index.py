@@ -219,6 +219,10 @@ def _clause_row(clause: Clause, digest: str) -> dict[str, object]:
     return row
 
 
+def _record_hash(row: dict[str, object]) -> str:
+    return content_hash(json.dumps(row, ensure_ascii=False, sort_keys=True))
+
+
 def _clause_from_row(row: dict[str, Any], documents: dict[str, Document]) -> Clause:
     data = dict(row)
     data.pop("hash", None)
@@ -307,10 +311,16 @@ def build_index(
     keywords = [keyword_passage(c, docs[c.doc_id]) for c in clauses]
     hashes = [content_hash(f"{PASSAGE_FORMAT}\n{p}") for p in passages]
     settings = _settings(encoder, tokenizer, bm25, search)
-    # the keyword passages are part of what was indexed: a changed path rebuilds BM25
+    document_rows = [_document_row(d) for d in documents]
+    clause_rows = [_clause_row(c, h) for c, h in zip(clauses, hashes, strict=True)]
+    # everything written is fingerprinted: keyword passages (a changed path rebuilds BM25)
+    # and the records (a corrected date, status or label publishes a new generation, with
+    # no embedding since no passage changed)
     fingerprint = corpus_fingerprint(
-        [h + content_hash(k) for h, k in zip(hashes, keywords, strict=True)],
-        [c.id for c in clauses],
+        [h + content_hash(k) + _record_hash(r)
+         for h, k, r in zip(hashes, keywords, clause_rows, strict=True)]
+        + [_record_hash(r) for r in document_rows],
+        [c.id for c in clauses] + [d.doc_id for d in documents],
     )
 
     with build_lock(index_dir):
@@ -339,11 +349,8 @@ def build_index(
             vectors[row] = by_hash[digest]
 
         staging = new_staging_folder(index_dir)
-        write_jsonl(staging / "documents.jsonl", [_document_row(d) for d in documents])
-        write_jsonl(
-            staging / "clauses.jsonl",
-            [_clause_row(c, h) for c, h in zip(clauses, hashes, strict=True)],
-        )
+        write_jsonl(staging / "documents.jsonl", document_rows)
+        write_jsonl(staging / "clauses.jsonl", clause_rows)
         np.save(staging / "vectors.npy", vectors, allow_pickle=False)
         tokenize = get_tokenizer(tokenizer)
         retriever = bm25s.BM25(k1=bm25.k1, b=bm25.b, method=bm25.method)

@@ -114,6 +114,22 @@ def test_editing_one_document_reembeds_only_its_changed_clauses(
     assert "诚信" in art3.text
 
 
+def test_changed_metadata_alone_publishes_a_new_index_without_embedding(
+    corpus: Path, tmp_path: Path
+) -> None:
+    """A corrected date or status changes no passage, but the index must not keep the old one."""
+    encoder = CountingEncoder()
+    build(corpus, tmp_path / "index", encoder)
+    meta = corpus / "001_fac9b76a4238144e.txt.meta.yaml"
+    meta.write_text(meta.read_text(encoding="utf-8").replace("2021-07-06", "2021-07-07"),
+                    encoding="utf-8")
+    before = encoder.passages_seen
+    report = build(corpus, tmp_path / "index", encoder)
+    assert report.changed and report.embedded == 0 == encoder.passages_seen - before
+    index = load_index(tmp_path / "index", encoder=encoder)
+    assert index.documents["001_fac9b76a4238144e"].date == "2021-07-07"
+
+
 def test_deleting_a_document_removes_its_clauses(corpus: Path, tmp_path: Path) -> None:
     encoder = CountingEncoder()
     first = build(corpus, tmp_path / "index", encoder)
