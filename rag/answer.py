@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.answers import Answer, Citation
+from rag.answers import Answer, Citation, InnerReference
 from rag.cite import citation_string
 from rag.clauses import Clause
 from rag.documents import AUTHORITY
@@ -21,6 +21,7 @@ from rag.glossary import expand
 from rag.highlight import highlight, idf_table, term_weights
 from rag.index import Index
 from rag.lookup import find_references, resolve
+from rag.references import inner_mentions
 from rag.retrieve import Filters, Fusion, Hit, allowed_rows, as_of_date, retrieve
 from rag.versions import STATUS_LABELS, VersionInfo
 
@@ -157,6 +158,27 @@ def cross_references(clause: Clause, index: Index) -> list[Clause]:
     return [index.clauses[row] for row in index.references.rows(clause)]
 
 
+def inner_references(clause: Clause, index: Index) -> tuple[InnerReference, ...]:
+    """前款 / 前两款 / 本条第X款 / 前项 in ``clause``, each resolved to the 款 or 项 it names.
+
+    The spans of every part of a split article are used, so 前款 at the start of a
+    later part still finds the 款 quoted in the part before.
+    """
+    parts = index.by_label.get((clause.doc_id, clause.label), [clause])
+    if clause.kind != "article" or not parts:
+        parts = [clause]
+    spans = sorted({s.key: s for p in parts for s in p.spans}.values(), key=lambda s: s.start)
+    text = index.document_of(clause).text
+    return tuple(
+        InnerReference(
+            phrase=m.phrase, start=m.start - clause.start, end=m.end - clause.start,
+            label=t.label, text=text[t.start:t.end], target_start=t.start, target_end=t.end,
+        )
+        for m in inner_mentions(spans, clause.text, clause.start)
+        for t in m.targets
+    )
+
+
 def _citation(
     index: Index,
     clause: Clause,
@@ -201,6 +223,7 @@ def _citation(
         via=via,
         related=tuple(c.id for c in cross_references(clause, index)),
         folded=folded,
+        inner=inner_references(clause, index),
     )
 
 

@@ -23,6 +23,23 @@ class Highlight:
 
 
 @dataclass(frozen=True)
+class InnerReference:
+    """前款 / 本条第二款 / 前项 in a quote, resolved to the part of the same article it names.
+
+    ``start``/``end`` locate the phrase in the quote; ``text`` is the named 款 or 项,
+    verbatim, at ``target_start``/``target_end`` in the document.
+    """
+
+    phrase: str
+    start: int
+    end: int
+    label: str  # 第一款, 第二款第（三）项
+    text: str
+    target_start: int
+    target_end: int
+
+
+@dataclass(frozen=True)
 class Citation:
     """One quoted clause with everything needed to cite it."""
 
@@ -52,6 +69,7 @@ class Citation:
     via: str = "search"  # search | lookup | cross_reference
     related: tuple[str, ...] = ()  # clause ids this clause refers to (依照本法第五十三条)
     folded: tuple[str, ...] = ()  # clause ids of near-duplicates folded under this one
+    inner: tuple[InnerReference, ...] = ()  # 前款, 本条第二款 … resolved within the article
 
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)
@@ -59,6 +77,7 @@ class Citation:
         data["highlights"] = [asdict(h) for h in self.highlights]
         data["related"] = list(self.related)
         data["folded"] = list(self.folded)
+        data["inner"] = [asdict(r) for r in self.inner]
         return data
 
 

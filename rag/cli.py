@@ -181,7 +181,18 @@ def format_citation(citation: Citation, *, color: bool, rank: str | None = None)
         lines.append("    url:    " + citation.url)
     score = "" if citation.via == "cross_reference" else f"  (score {citation.score:.4f})"
     lines.append(f"    id:     {citation.clause_id}{score}")
-    return "\n".join(lines) + "\n\n" + marked_quote(citation, color=color) + "\n"
+    return ("\n".join(lines) + "\n\n" + marked_quote(citation, color=color) + "\n"
+            + "".join(f"    {line}\n" for line in inner_lines(citation)))
+
+
+def inner_lines(citation: Citation) -> list[str]:
+    """前款 → 第一款: what each in-article reference names (its text when not quoted)."""
+    lines = []
+    for ref in citation.inner:
+        quoted = citation.start <= ref.target_start and ref.target_end <= citation.end
+        where = "(quoted above)" if quoted else ref.text
+        lines.append(f"{ref.phrase} → 本条{ref.label}: {where}")
+    return lines
 
 
 def format_answer(result: Answer, *, color: bool = False) -> str:

@@ -358,3 +358,50 @@ def test_a_repealed_law_without_successor_is_labelled_and_not_preferred() -> Non
     assert not table["合同法"].preferred and table["合同法"].note == "已废止"
     assert table["民法典"].preferred and table["民法典"].note is None
 
+
+
+def test_references_inside_an_article_are_resolved(shipped_index, hashing_encoder) -> None:  # type: ignore[no-untyped-def]
+    result = answer("刑法第一百八十条", index=shipped_index, encoder=hashing_encoder, k=1)
+    quote = result.citations[0]
+    doc_text = shipped_index.documents[quote.doc_id].text
+    refs = {(r.phrase, r.label) for r in quote.inner}
+    # 单位犯前款罪的… / …依照第一款的规定处罚: both name the first 款
+    assert refs == {("前款", "第一款"), ("第一款", "第一款")}
+    for ref in quote.inner:
+        assert quote.text[ref.start:ref.end] == ref.phrase
+        assert doc_text[ref.target_start:ref.target_end] == ref.text
+        assert ref.text.startswith("证券、期货交易内幕信息的知情人员")
+
+
+def test_two_preceding_paragraphs_and_no_guessing(tmp_path: Path) -> None:
+    body = ("第一条 甲应当登记。\n\n乙应当备案。\n\n违反前两款规定的，处罚款；"
+            "依照本条第二款备案的除外。第九款另有规定的，从其规定。\n")
+    (tmp_path / "laws").mkdir()
+    (tmp_path / "laws" / "示范法.md").write_text(
+        LAW_V1.split("## 第一章")[0] + body, encoding="utf-8")
+    encoder = HashingEncoder(dimension=64)
+    index_paths([tmp_path / "laws"], index_dir=tmp_path / "index", encoder=encoder)
+    index = load_index(tmp_path / "index", encoder=encoder)
+    quote = answer("示范法第一条", index=index, encoder=encoder, k=1).citations[0]
+    assert [(r.phrase, r.label, r.text) for r in quote.inner] == [
+        ("前两款", "第一款", "甲应当登记。"),  # a 款 span starts after the article label
+        ("前两款", "第二款", "乙应当备案。"),
+        ("本条第二款", "第二款", "乙应当备案。"),
+    ]  # 第九款 names a 款 the article does not have: left out, not guessed
+
+
+def test_a_later_part_of_a_long_article_finds_the_paragraph_before_it(tmp_path: Path) -> None:
+    first = "第一条 " + "经营者应当履行信息披露义务并保证所披露信息真实准确完整。" * 20
+    second = "违反前款规定的，" + "由监督管理机构责令改正并处以罚款。" * 20
+    (tmp_path / "laws").mkdir()
+    (tmp_path / "laws" / "示范法.md").write_text(
+        LAW_V1.split("## 第一章")[0] + f"{first}\n\n{second}\n", encoding="utf-8")
+    encoder = HashingEncoder(dimension=64)
+    index_paths([tmp_path / "laws"], index_dir=tmp_path / "index", encoder=encoder)
+    index = load_index(tmp_path / "index", encoder=encoder)
+    parts = answer("示范法第一条", index=index, encoder=encoder, k=5).citations
+    later = next(p for p in parts if p.text.startswith("违反前款"))
+    assert later.clause_id.endswith(".part2")
+    (ref,) = later.inner
+    assert (ref.phrase, ref.label, ref.text) == ("前款", "第一款", first.removeprefix("第一条 "))
+    assert not later.start <= ref.target_start < later.end  # not in this quote: shown

@@ -67,6 +67,15 @@ def test_ask_json_parses_and_quotes_verbatim(run, shipped_index) -> None:  # typ
     assert {"fingerprint", "model", "created"} <= set(data["index"])
 
 
+def test_ask_names_what_references_inside_the_article_point_to(run) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = run("ask", "刑法第一百八十条", "--top", "1")
+    assert code == 0
+    assert "    前款 → 本条第一款: (quoted above)\n" in out
+    code, out, _ = run("ask", "刑法第一百八十条", "--top", "1", "--json")
+    inner = json.loads(out)["citations"][0]["inner"]
+    assert {(r["phrase"], r["label"]) for r in inner} == {("前款", "第一款"), ("第一款", "第一款")}
+
+
 def test_ask_refused_still_lists_candidates(run) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = run("ask", "火星殖民地的量子咖啡配方是什么？", "--json", "--top", "3")
     assert code == 0

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from rag.answers import Answer, Citation, Highlight
+from rag.answers import Answer, Citation, Highlight, InnerReference
 from ui import render
 
 SCRIPT = "<script>alert(1)</script>"
@@ -150,3 +150,17 @@ def test_real_answer_renders_verbatim(shipped_index, hashing_encoder) -> None:  
     assert html.escape(first.citation) in out
     block = re.search(r'<blockquote class="quote">(.*?)</blockquote>', out, re.S)
     assert block is not None and visible_text(block.group(1)) == first.text
+
+
+def test_references_inside_the_article_are_listed_and_escaped() -> None:
+    outside = InnerReference(phrase="前款", start=0, end=2, label="第一款", text=SCRIPT,
+                             target_start=100, target_end=100 + len(SCRIPT))
+    inside = InnerReference(phrase="第一款", start=3, end=6, label="第一款", text=EVIL[:5],
+                            target_start=0, target_end=5)
+    card = render.citation_card_html(make_citation(inner=(outside, inside)))
+    assert SCRIPT not in card and html.escape(SCRIPT) in card
+    listed = re.findall(r"<li>(.*?)</li>", card, re.S)
+    # a 款 outside the quote is shown verbatim; one inside it is only named
+    assert [visible_text(item) for item in listed] == [
+        f"前款 → 本条第一款{SCRIPT}", "第一款 → 本条第一款",
+    ]

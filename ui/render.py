@@ -94,6 +94,19 @@ def _badges(citation: Citation) -> str:
     return "".join(badges)
 
 
+def _inner_html(citation: Citation) -> str:
+    """前款 → 第一款 for each in-article reference; the named text when it is not quoted."""
+    if not citation.inner:
+        return ""
+    items = []
+    for ref in citation.inner:
+        quoted = citation.start <= ref.target_start and ref.target_end <= citation.end
+        body = "" if quoted else f'<blockquote class="quote">{esc(ref.text)}</blockquote>'
+        items.append(f"<li>{esc(ref.phrase)} → 本条{esc(ref.label)}{body}</li>")
+    title = "本条内的援引 References within this article"
+    return f'<ul class="inner" title="{title}">{"".join(items)}</ul>'
+
+
 def citation_card_html(citation: Citation, *, rank: str | None = None) -> str:
     """One quoted clause as a card: citation, badges, where it sits, quote, copy button."""
     meta = []
@@ -116,6 +129,7 @@ def citation_card_html(citation: Citation, *, rank: str | None = None) -> str:
         f'<div class="meta">{" · ".join(meta)}</div>'
         f'<blockquote class="quote">{quote_html(citation.text, citation.highlights)}'
         "</blockquote>"
+        f"{_inner_html(citation)}"
         f'<footer><button type="button" class="copy" data-copy="{esc(copy_text(citation))}"'
         ' title="Copy the citation and the quote">复制引文 Copy citation</button>'
         f'<span class="cid">{esc(citation.clause_id)}</span></footer>'
@@ -252,6 +266,7 @@ CSS = """
   color: #1e293b; padding: 2px 10px; font-size: 0.8em; }
 .copy:hover { background: #eff6ff; }
 .cid { color: #94a3b8; font-size: 0.7em; word-break: break-all; }
+.inner { margin: 4px 0 0; padding-left: 18px; color: #475569; font-size: 0.85em; }
 .related summary { cursor: pointer; color: #334155; font-size: 0.9em; margin-bottom: 6px; }
 .related .card { margin-top: 8px; border-left-color: #64748b; }
 """
