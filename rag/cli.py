@@ -165,7 +165,7 @@ def marked_quote(citation: Citation, *, color: bool) -> str:
 
 
 def format_citation(citation: Citation, *, color: bool, rank: str | None = None) -> str:
-    from rag.memo import status_note
+    from rag.memo import inner_lines, status_note
 
     head = f"[{rank or citation.rank}] {citation.citation}"
     if citation.low_confidence:
@@ -183,16 +183,6 @@ def format_citation(citation: Citation, *, color: bool, rank: str | None = None)
     lines.append(f"    id:     {citation.clause_id}{score}")
     return ("\n".join(lines) + "\n\n" + marked_quote(citation, color=color) + "\n"
             + "".join(f"    {line}\n" for line in inner_lines(citation)))
-
-
-def inner_lines(citation: Citation) -> list[str]:
-    """前款 → 第一款: what each in-article reference names (its text when not quoted)."""
-    lines = []
-    for ref in citation.inner:
-        quoted = citation.start <= ref.target_start and ref.target_end <= citation.end
-        where = "(quoted above)" if quoted else ref.text
-        lines.append(f"{ref.phrase} → 本条{ref.label}: {where}")
-    return lines
 
 
 def format_answer(result: Answer, *, color: bool = False) -> str:

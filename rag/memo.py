@@ -23,6 +23,7 @@ from rag.answers import Answer, Citation
 DEFAULT_TITLE = "合规问答备忘录 Compliance memo"
 CANDIDATES = "Nearest candidates (low confidence, shown for reference only, not an answer):"
 LOW = "low confidence"
+RELATED = "引文中提到的条款 Clauses referred to by the quotes"
 
 # ---------------------------------------------------------------- shared pieces
 
@@ -111,9 +112,18 @@ def _verdict(item: Answer) -> str:
     return f"NOT ANSWERED. {item.message}"
 
 
-def _heading(citation: Citation) -> str:
-    text = f"[{citation.rank}] {citation.citation}"
+def _heading(citation: Citation, rank: str | None = None) -> str:
+    text = f"[{rank or citation.rank}] {citation.citation}"
     return text + (f" [{LOW}]" if citation.low_confidence else "")
+
+
+def inner_lines(citation: Citation) -> list[str]:
+    """前款 → 本条第一款: what each in-article reference names (its text when not quoted)."""
+    lines = []
+    for ref in citation.inner:
+        quoted = citation.start <= ref.target_start and ref.target_end <= citation.end
+        lines.append(f"{ref.phrase} → 本条{ref.label}: {'(quoted above)' if quoted else ref.text}")
+    return lines
 
 
 # ---------------------------------------------------------------- Markdown
@@ -183,7 +193,7 @@ def md_quote(citation: Citation) -> str:
     return "\n>\n".join(f"> {line}" if line else ">" for line in lines)
 
 
-def _md_citation(citation: Citation) -> list[str]:
+def _md_citation(citation: Citation, rank: str | None = None) -> list[str]:
     details = []
     if citation.path:
         details.append(md_escape(" › ".join(citation.path)))
@@ -193,13 +203,15 @@ def _md_citation(citation: Citation) -> list[str]:
     details.append("Source: " + md_escape(citation.source or "unknown"))
     if citation.url:
         details.append("URL: " + md_escape(citation.url))
+    inner = [f"- {md_escape(line)}" for line in inner_lines(citation)]
     return [
-        f"**{md_escape(_heading(citation))}**",
+        f"**{md_escape(_heading(citation, rank))}**",
         "",
         "  \n".join(details),  # hard line breaks between the detail lines
         "",
         md_quote(citation),
         "",
+        *([*inner, ""] if inner else []),
     ]
 
 
@@ -221,6 +233,10 @@ def memo_markdown(
             out += [md_escape(CANDIDATES), ""]
         for citation in item.citations:
             out += _md_citation(citation)
+        if item.related:
+            out += [f"### {md_escape(RELATED)}", ""]
+            for citation in item.related:
+                out += _md_citation(citation, rank="→")
     out += ["---", "", md_escape(audit_line(answers, generated_at=when, index=index)), ""]
     return "\n".join(out)
 
@@ -242,7 +258,7 @@ def memo_docx(
     (line breaks inside it are Word line breaks); the key sentence runs are bold.
     """
     from docx import Document
-    from docx.shared import Cm, Pt, RGBColor
+    from docx.shared import Pt, RGBColor
 
     when = _now(generated_at)
     audit = audit_line(answers, generated_at=when, index=index)
@@ -259,29 +275,42 @@ def memo_docx(
         if item.citations and not item.answered:
             doc.add_paragraph(CANDIDATES).runs[0].italic = True
         for citation in item.citations:
-            head = doc.add_paragraph()
-            head.paragraph_format.space_before = Pt(8)
-            head.add_run(f"[{citation.rank}] ").bold = True
-            head.add_run(citation.citation).bold = True
-            if citation.low_confidence:
-                flag = head.add_run(f" [{LOW}]")
-                flag.italic = True
-                flag.font.color.rgb = RGBColor(0xA0, 0x40, 0x00)
-            details = [" › ".join(citation.path)] if citation.path else []
-            details += [status_note(citation), f"Source: {citation.source or 'unknown'}"]
-            if citation.url:
-                details.append(f"URL: {citation.url}")
-            info = doc.add_paragraph().add_run("\n".join(d for d in details if d))
-            info.font.size = Pt(9)
-            info.font.color.rgb = RGBColor(0x44, 0x44, 0x44)
-            quote = doc.add_paragraph(style="Quote")
-            quote.paragraph_format.left_indent = Cm(1)
-            for piece, marked in split_runs(citation.text, key_spans(citation)):
-                run = quote.add_run(piece)
-                run.bold = marked
-                run.italic = False
+            _docx_citation(doc, citation)
+        if item.related:
+            doc.add_heading(RELATED, level=2)
+            for citation in item.related:
+                _docx_citation(doc, citation, rank="→")
     closing = doc.add_paragraph().add_run(audit)
     closing.font.size = Pt(8)
     path = Path(path)
     doc.save(str(path))
     return path
+
+
+def _docx_citation(doc, citation: Citation, rank: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    from docx.shared import Cm, Pt, RGBColor
+
+    head = doc.add_paragraph()
+    head.paragraph_format.space_before = Pt(8)
+    head.add_run(f"[{rank or citation.rank}] ").bold = True
+    head.add_run(citation.citation).bold = True
+    if citation.low_confidence:
+        flag = head.add_run(f" [{LOW}]")
+        flag.italic = True
+        flag.font.color.rgb = RGBColor(0xA0, 0x40, 0x00)
+    details = [" › ".join(citation.path)] if citation.path else []
+    details += [status_note(citation), f"Source: {citation.source or 'unknown'}"]
+    if citation.url:
+        details.append(f"URL: {citation.url}")
+    info = doc.add_paragraph().add_run("\n".join(d for d in details if d))
+    info.font.size = Pt(9)
+    info.font.color.rgb = RGBColor(0x44, 0x44, 0x44)
+    quote = doc.add_paragraph(style="Quote")
+    quote.paragraph_format.left_indent = Cm(1)
+    for piece, marked in split_runs(citation.text, key_spans(citation)):
+        run = quote.add_run(piece)
+        run.bold = marked
+        run.italic = False
+    for line in inner_lines(citation):
+        note = doc.add_paragraph(style="List Bullet").add_run(line)
+        note.font.size = Pt(9)

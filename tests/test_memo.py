@@ -12,7 +12,7 @@ from markdown_it import MarkdownIt
 
 from rag import __version__
 from rag.answers import Answer, Citation, Highlight
-from rag.memo import md_escape, md_unescape, memo_docx, memo_markdown, split_runs
+from rag.memo import RELATED, md_escape, md_quote, md_unescape, memo_docx, memo_markdown, split_runs
 
 WHEN = dt.datetime(2024, 5, 6, 7, 8, 9, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 INDEX = {
@@ -164,3 +164,26 @@ def test_split_runs_always_concatenates_to_the_text(seed: int) -> None:
     runs = split_runs(QUOTE, spans)  # type: ignore[arg-type]
     assert "".join(piece for piece, _ in runs) == QUOTE
     assert all(piece for piece, _ in runs)
+
+
+def test_memos_carry_cross_references_and_references_inside_articles(
+    tmp_path: Path, shipped_index, hashing_encoder  # type: ignore[no-untyped-def]
+) -> None:
+    import docx
+
+    from rag.answer import answer
+
+    named = answer("证券法第一百九十一条", index=shipped_index, encoder=hashing_encoder, k=1)
+    crime = answer("刑法第一百八十条", index=shipped_index, encoder=hashing_encoder, k=1)
+    assert named.related and crime.citations[0].inner
+    text = memo_markdown([named, crime])
+    related = text.split(RELATED, 1)[1]
+    for citation in named.related:  # 本法第五十三条 → the article it names, quoted verbatim
+        assert f"[→] {citation.citation}" in md_unescape(related)
+        assert md_quote(citation) in related
+    assert "- 前款 → 本条第一款: (quoted above)" in text
+    path = memo_docx([named, crime], tmp_path / "refs.docx")
+    texts = [p.text for p in docx.Document(str(path)).paragraphs]
+    assert RELATED in texts
+    assert all(c.text in texts for c in named.related)
+    assert "前款 → 本条第一款: (quoted above)" in texts
