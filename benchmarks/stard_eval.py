@@ -182,19 +182,13 @@ def main() -> int:
     # warm end-to-end latency of the shipped retrieval path (embedding included)
     from rag.retrieve import retrieve
 
-    timings = []
-    for question in questions[:100]:
-        t0 = time.perf_counter()
-        retrieve(question["question"], index=index, encoder=encoder, k=10, fusion=fusion)
-        timings.append((time.perf_counter() - t0) * 1000)
+    sample = [q["question"] for q in questions[:100]]
+    timings = timed(sample, lambda q: retrieve(q, index=index, encoder=encoder, k=10,
+                                               fusion=fusion))
     print(f"\nquery latency (warm, k=10, {len(timings)} queries): {percentiles(timings)}")
     # the same questions' embedding alone, as a baseline measured in the same run: the
     # machine's speed moves both, the share left to retrieval is what the code controls
-    embedding = []
-    for question in questions[:100]:
-        t0 = time.perf_counter()
-        encoder.encode_queries([question["question"]])
-        embedding.append((time.perf_counter() - t0) * 1000)
+    embedding = timed(sample, lambda q: encoder.encode_queries([q]))
     share = statistics.median(embedding) / statistics.median(timings)
     print(f"  of which embedding the query: {percentiles(embedding)} "
           f"({share:.0%} of the median query)")
@@ -202,11 +196,8 @@ def main() -> int:
     # highlights, citations and cross-references
     from rag.answer import answer
 
-    timings = []
-    for question in questions[:100]:
-        t0 = time.perf_counter()
-        answer(question["question"], index=index, encoder=encoder, k=5, fusion=fusion)
-        timings.append((time.perf_counter() - t0) * 1000)
+    timings = timed(sample, lambda q: answer(q, index=index, encoder=encoder, k=5,
+                                             fusion=fusion))
     print(f"answer() latency (warm, k=5, {len(timings)} queries): {percentiles(timings)}")
     # questions that name their clause take the exact look-up path first
     timings, found = [], 0
@@ -226,6 +217,16 @@ def main() -> int:
     if args.hnsw:
         hnsw_recall(index, encoder, [q["question"] for q in questions])
     return 0
+
+
+def timed(items: list[str], call) -> list[float]:  # type: ignore[no-untyped-def]
+    """Milliseconds ``call(item)`` took, item by item."""
+    out = []
+    for item in items:
+        t0 = time.perf_counter()
+        call(item)
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
 
 
 def percentiles(milliseconds: list[float]) -> str:

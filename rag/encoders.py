@@ -210,7 +210,7 @@ class SentenceTransformerEncoder:
         ``SentenceTransformer.encode`` sorts, batches and converts for large inputs; for
         one question that bookkeeping cost ~2 ms of a ~19 ms encode on 2 cores. The
         modules and the tokenizer (with its truncation) are the same, so the vectors are
-        identical (checked by tests/test_encoders.py).
+        identical (checked by tests/test_e5_model.py).
         """
         import torch
 

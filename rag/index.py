@@ -40,7 +40,7 @@ from rag.store import (
     write_jsonl,
 )
 from rag.tokenize import DEFAULT_TOKENIZER, get_tokenizer
-from rag.versions import VersionInfo, title_key, version_table
+from rag.versions import VersionInfo, version_key, version_table
 
 FORMAT = "rag-index"
 FORMAT_VERSION = 1
@@ -119,11 +119,10 @@ class Index:
 
     @cached_property
     def _version_keys(self) -> dict[str, str]:
-        return {d.doc_id: title_key(d.title) + "\u0000" + (d.subtitle or "")
-                for d in self.documents.values()}
+        return {d.doc_id: version_key(d) for d in self.documents.values()}
 
     def version_key(self, doc_id: str) -> str:
-        """Documents with the same key are versions of one law (title and subtitle)."""
+        """:func:`rag.versions.version_key` of a document, cached."""
         return self._version_keys[doc_id]
 
     @property

@@ -37,6 +37,12 @@ class VersionInfo:
     note: str | None  # human-readable, for labels: 已被2023年版本修订
 
 
+def version_key(doc: Document) -> str:
+    """Documents with the same key are versions of one law: same title and subtitle
+    (民法典 总则 and 民法典 合同编 are different documents, not versions)."""
+    return title_key(doc.title) + "\u0000" + (doc.subtitle or "")
+
+
 def _effective(doc: Document) -> str | None:
     return doc.valid_from or doc.version or doc.date
 
@@ -48,7 +54,7 @@ def version_table(
     day = (as_of or dt.date.today()).isoformat()
     groups: dict[str, list[Document]] = {}
     for doc in documents:
-        groups.setdefault(title_key(doc.title) + "\u0000" + (doc.subtitle or ""), []).append(doc)
+        groups.setdefault(version_key(doc), []).append(doc)
     table: dict[str, VersionInfo] = {}
     for docs in groups.values():
         dated = sorted(docs, key=lambda d: (d.version or d.date or "", d.doc_id))
