@@ -164,9 +164,9 @@ def inner_references(clause: Clause, index: Index) -> tuple[InnerReference, ...]
     The spans of every part of a split article are used, so 前款 at the start of a
     later part still finds the 款 quoted in the part before.
     """
-    parts = index.by_label.get((clause.doc_id, clause.label), [clause])
-    if clause.kind != "article" or not parts:
-        parts = [clause]
+    parts = [clause]
+    if clause.kind == "article":
+        parts = index.by_label.get((clause.doc_id, clause.label), parts)
     spans = sorted({s.key: s for p in parts for s in p.spans}.values(), key=lambda s: s.start)
     text = index.document_of(clause).text
     return tuple(

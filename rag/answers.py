@@ -71,6 +71,10 @@ class Citation:
     folded: tuple[str, ...] = ()  # clause ids of near-duplicates folded under this one
     inner: tuple[InnerReference, ...] = ()  # 前款, 本条第二款 … resolved within the article
 
+    def quotes(self, ref: InnerReference) -> bool:
+        """Whether the 款 or 项 ``ref`` names lies inside this quote."""
+        return self.start <= ref.target_start and ref.target_end <= self.end
+
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)
         data["path"] = list(self.path)

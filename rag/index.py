@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from rag import __version__
+from rag import __version__, lookup
 from rag.clauses import Clause, Span
 from rag.documents import Document, Heading
 from rag.encoders import Encoder
@@ -113,9 +113,7 @@ class Index:
     @cached_property
     def by_label(self) -> dict[tuple[str, str], list[Clause]]:
         """(doc_id, clause label) → its clauses, for exact look-ups."""
-        from rag.lookup import by_label
-
-        return by_label(self.clauses)
+        return lookup.by_label(self.clauses)
 
     @cached_property
     def _version_keys(self) -> dict[str, str]:

@@ -119,11 +119,9 @@ def _heading(citation: Citation, rank: str | None = None) -> str:
 
 def inner_lines(citation: Citation) -> list[str]:
     """前款 → 本条第一款: what each in-article reference names (its text when not quoted)."""
-    lines = []
-    for ref in citation.inner:
-        quoted = citation.start <= ref.target_start and ref.target_end <= citation.end
-        lines.append(f"{ref.phrase} → 本条{ref.label}: {'(quoted above)' if quoted else ref.text}")
-    return lines
+    return [f"{ref.phrase} → 本条{ref.label}: "
+            + ("(quoted above)" if citation.quotes(ref) else ref.text)
+            for ref in citation.inner]
 
 
 # ---------------------------------------------------------------- Markdown

@@ -154,6 +154,8 @@ def _defined_terms(text: str) -> list[str]:
             if "的" in term:  # 证券交易内幕信息的知情人 → also its head noun 知情人
                 terms.append(term.rsplit("的", 1)[1])
     return [t for t in terms if len(t) >= 2]
+
+
 _ASKS_DEFINITION = re.compile(
     r"什么是|是什么|是指什么|何为|何谓|属于|算是|定义|含义|概念|范围|哪些人|包括哪些"
     r"|\bwhat (?:is|are|counts as|does .* mean)\b|\bdefin|\bmeaning\b|\bwho counts\b",

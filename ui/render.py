@@ -100,8 +100,8 @@ def _inner_html(citation: Citation) -> str:
         return ""
     items = []
     for ref in citation.inner:
-        quoted = citation.start <= ref.target_start and ref.target_end <= citation.end
-        body = "" if quoted else f'<blockquote class="quote">{esc(ref.text)}</blockquote>'
+        quote = f'<blockquote class="quote">{esc(ref.text)}</blockquote>'
+        body = "" if citation.quotes(ref) else quote
         items.append(f"<li>{esc(ref.phrase)} → 本条{esc(ref.label)}{body}</li>")
     title = "本条内的援引 References within this article"
     return f'<ul class="inner" title="{title}">{"".join(items)}</ul>'
