@@ -1,7 +1,7 @@
 """Calibrate when the assistant refuses: fit confidence on labelled questions, write it.
 
     python benchmarks/calibrate_refusal.py            # fit, report CV accuracy, write
-    python benchmarks/calibrate_refusal.py --check    # report only, keep rag/calibration.json
+    python benchmarks/calibrate_refusal.py --check    # report only, write nothing
 
 Labelled data: benchmarks/data/refusal_calibration.jsonl (questions we wrote about the
 shipped corpus, and out-of-scope ones: weather, cooking, sports, programming, …) plus the
@@ -25,12 +25,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from rag.answer import CALIBRATION_FILE, evidence, query_terms  # noqa: E402
-from rag.build import index_paths  # noqa: E402
+from rag.answer.refusal import calibration_path, evidence, query_terms  # noqa: E402
+from rag.core.titles import title_key  # noqa: E402
 from rag.encoders import load_encoder  # noqa: E402
-from rag.index import load_index  # noqa: E402
-from rag.retrieve import retrieve  # noqa: E402
-from rag.versions import title_key  # noqa: E402
+from rag.index import index_paths  # noqa: E402
+from rag.search import open_index, prepare, retrieve  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "refusal_calibration.jsonl"
 STARD = REPO.parent / "shared" / "bench" / "stard" / "dev.jsonl"
@@ -51,9 +50,11 @@ def labelled(index) -> list[tuple[str, bool]]:  # type: ignore[no-untyped-def]
 def features(questions, index, encoder) -> np.ndarray:  # type: ignore[no-untyped-def]
     rows = []
     for question in questions:
-        weights, unknown = query_terms(question, index)
-        hits = retrieve(question, index=index, encoder=encoder, k=5)
-        rows.append(evidence(question, hits, index=index, weights=weights, unknown=unknown))
+        query = prepare(question, index=index)
+        weights, unknown = query_terms(query, index)
+        hits = retrieve(query, index=index, encoder=encoder, k=5)
+        rows.append(evidence(query.question, hits, index=index, weights=weights,
+                             unknown=unknown))
     return np.asarray(rows, dtype=np.float64)
 
 
@@ -94,8 +95,8 @@ def main() -> int:
     args = parser.parse_args()
 
     encoder = load_encoder(args.model)
-    index_paths([REPO / "corpus"], index_dir=args.index, encoder=encoder)
-    index = load_index(args.index, encoder=encoder)
+    index_paths([REPO / "corpus"], index=args.index, encoder=encoder)
+    index = open_index(args.index, encoder=encoder)
     data = labelled(index)
     questions = [q for q, _ in data]
     y = np.asarray([1.0 if a else 0.0 for _, a in data])
@@ -123,7 +124,7 @@ def main() -> int:
           f"latin {weights[2]:.3f}, threshold {threshold:.3f}")
     print(f"misclassified on the full set: {wrong}")
     if not args.check:
-        CALIBRATION_FILE.write_text(json.dumps({
+        Path(calibration_path()).write_text(json.dumps({
             "model_identity": index.model_identity,
             "bias": round(bias, 6),
             "dense_weight": round(float(weights[0]), 6),
@@ -134,7 +135,7 @@ def main() -> int:
                          "questions (benchmarks/calibrate_refusal.py)",
             "cv_accuracy": round(float(correct.mean()), 4),
         }, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        print(f"wrote {CALIBRATION_FILE}")
+        print(f"wrote {calibration_path()}")
     return 0
 
 

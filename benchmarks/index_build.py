@@ -30,8 +30,8 @@ from pathlib import Path
 sys.path.insert(0, {repo!r})
 from rag.chunking import chunk_document
 from rag.encoders import load_encoder
-from rag.index import build_index
-from rag.passages import dense_passage
+from rag.index import EmbeddedBackend, build_index
+from rag.index.passages import dense_passage
 from rag.readers import load_documents
 
 mode, corpus, index_dir = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
@@ -51,8 +51,8 @@ if mode == "raw":
     size = 0
 else:
     used = {{c.doc_id for c in clauses}}
-    build_index([d for d in docs if d.doc_id in used], clauses, index_dir=index_dir,
-                encoder=encoder)
+    build_index([d for d in docs if d.doc_id in used], clauses,
+                backend=EmbeddedBackend(index_dir), encoder=encoder)
     size = sum(p.stat().st_size for p in index_dir.rglob("*") if p.is_file())
 seconds = time.perf_counter() - t0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

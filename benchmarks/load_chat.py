@@ -58,13 +58,12 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from rag.cli import DEFAULT_CORPUS
-    from rag.index import DEFAULT_INDEX_DIR
+    from rag.paths import default_index_dir, shipped_corpus
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--index", type=Path, default=DEFAULT_INDEX_DIR)
+    parser.add_argument("--index", type=Path, default=default_index_dir())
     parser.add_argument("--model", default=None, help="default: the index's model")
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
+    parser.add_argument("--corpus", type=Path, default=shipped_corpus(),
                         help="built/updated into --index first (no-op when unchanged)")
     parser.add_argument("--no-update", action="store_true", help="use --index as it is")
     parser.add_argument("--requests", type=int, default=50)
@@ -78,16 +77,16 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from gradio_client import Client
 
-    from rag.build import index_paths
-    from rag.cli import open_index
-    from rag.encoders import DEFAULT_MODEL, load_encoder
+    from rag.cli.commands import model_for
+    from rag.index import index_paths
+    from rag.search import open_index
     from ui.app import build_app
 
+    encoder = model_for(args.index, args.model)
     if not args.no_update:
-        encoder = load_encoder(args.model or DEFAULT_MODEL)
-        print(index_paths([args.corpus], index_dir=args.index, encoder=encoder).summary(),
+        print(index_paths([args.corpus], index=args.index, encoder=encoder).summary(),
               file=sys.stderr)
-    index, encoder = open_index(args.index, args.model)
+    index = open_index(args.index, encoder=encoder)
     demo = build_app(index=index, encoder=encoder, concurrency=args.concurrency)
     port = _free_port()
     demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port,

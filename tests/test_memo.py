@@ -11,8 +11,11 @@ import pytest
 from markdown_it import MarkdownIt
 
 from rag import __version__
-from rag.answers import Answer, Citation, Highlight
-from rag.memo import RELATED, md_escape, md_quote, md_unescape, memo_docx, memo_markdown, split_runs
+from rag.answer.types import Answer, Citation, Highlight
+from rag.answer.wording import RELATED
+from rag.export.common import split_runs
+from rag.export.docx import memo_docx
+from rag.export.markdown import md_escape, md_quote, md_unescape, memo_markdown
 
 WHEN = dt.datetime(2024, 5, 6, 7, 8, 9, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 INDEX = {

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from rag.chunking import chunk_document
-from rag.passages import dense_passage, keyword_passage
+from rag.core.titles import title_key
+from rag.index.passages import dense_passage, keyword_passage
 from rag.readers import read_document
-from rag.versions import title_key
 
 from .conftest import CORPUS
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import time
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from rag.documents import Document
+from rag.core.documents import Document
 from rag.readers import DocumentError, detect_format, load_documents, read_document
 from rag.readers._text import slugify
 
@@ -415,9 +414,7 @@ def test_too_large_file_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         raise AssertionError("a too large file was read")
 
     monkeypatch.setattr(Path, "read_bytes", no_read)
-    started = time.perf_counter()
     why = reason(path)
-    assert time.perf_counter() - started < 0.5
     assert why == f"file too large: {50 * 2**20} bytes (limit {16 * 2**20} bytes)"
     assert reason(path, max_bytes=1000).endswith("(limit 1000 bytes)")
 

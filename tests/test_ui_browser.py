@@ -80,8 +80,8 @@ def test_question_is_answered_with_the_governing_clause(browser, real_index, rea
 def test_document_markup_is_shown_as_text_never_run(  # type: ignore[no-untyped-def]
     browser, tmp_path: Path, hashing_encoder
 ) -> None:
-    from rag.build import index_paths
-    from rag.index import load_index
+    from rag.index import index_paths
+    from rag.search import open_index
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -91,8 +91,8 @@ def test_document_markup_is_shown_as_text_never_run(  # type: ignore[no-untyped-
         '第二条 内幕交易罚款图片标签<img src=x onerror="window.__pwned=2">必须原样显示。\n',
         encoding="utf-8",
     )
-    index_paths([corpus], index_dir=tmp_path / "index", encoder=hashing_encoder)
-    index = load_index(tmp_path / "index", encoder=hashing_encoder)
+    index_paths([corpus], index=tmp_path / "index", encoder=hashing_encoder)
+    index = open_index(tmp_path / "index", encoder=hashing_encoder)
     with running(index, hashing_encoder) as url:
         page = browser.new_page()
         text = ask(page, url, "内幕交易罚款 <img src=q onerror=\"window.__pwned=3\">")

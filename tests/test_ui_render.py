@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from rag.answers import Answer, Citation, Highlight, InnerReference
+from rag.answer.types import Answer, Citation, Highlight, InnerReference
 from ui import render
 
 SCRIPT = "<script>alert(1)</script>"
@@ -123,7 +123,7 @@ def test_refused_answer_says_so_and_marks_candidates() -> None:
         message="No clause", citations=(make_citation(low_confidence=True),),
     )
     out = render.transcript_html([result])
-    assert render.NOT_FOUND_TITLE in out
+    assert render.NOT_FOUND in out
     assert "low confidence" in out
     assert 'class="card low"' in out
     assert "&lt;b&gt;火星上的证券法？&lt;/b&gt;" in out

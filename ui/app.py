@@ -14,13 +14,14 @@ from typing import Any
 
 import gradio as gr
 
-from rag.answer import MAX_QUESTION_CHARS, answer, index_info
-from rag.answers import Answer
-from rag.documents import AUTHORITY
+from rag.answer import Answer, answer
+from rag.core.documents import AUTHORITY, KIND_LABELS
+from rag.core.filters import Filters
 from rag.encoders import Encoder
-from rag.index import Index
-from rag.memo import memo_docx, memo_markdown
-from rag.retrieve import Filters
+from rag.export.docx import memo_docx
+from rag.export.markdown import memo_markdown
+from rag.search import Index
+from rag.search.hybrid import MAX_QUESTION_CHARS
 from ui import render
 
 EXAMPLES = (
@@ -29,13 +30,7 @@ EXAMPLES = (
     "《证券法》第一百九十一条",
     "What is the penalty for market manipulation?",
 )
-KIND_CHOICES = (
-    ("法律 law", "law"),
-    ("行政法规 regulation", "regulation"),
-    ("司法解释 judicial interpretation", "judicial_interpretation"),
-    ("政策 policy", "policy"),
-    ("新闻 news", "news"),
-)
+KIND_CHOICES = tuple((label, kind) for kind, label in KIND_LABELS.items())
 TITLE = "合规问答 · Compliance Q&A"
 HEADER = (
     "## 合规问答 · Compliance Q&A\n"
@@ -57,21 +52,6 @@ def document_choices(index: Index) -> list[tuple[str, str]]:
     return out
 
 
-def parse_date(value: str | None, *, field: str = "As-of") -> str | None:
-    """An ISO date from a text box, or None when empty; a clear error otherwise."""
-    text = (value or "").strip()
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text).isoformat()
-    except ValueError:
-        raise gr.Error(f"{field} date {text!r} is not a date like 2020-03-01.") from None
-
-
-def parse_as_of(value: str | None) -> str | None:
-    return parse_date(value, field="As-of")
-
-
 def build_app(
     *,
     index: Index,
@@ -81,7 +61,7 @@ def build_app(
     examples: tuple[str, ...] = EXAMPLES,
 ) -> gr.Blocks:
     """The chat app for one loaded index. Call ``.launch()`` on it (or use :func:`serve`)."""
-    info = index_info(index)
+    info = index.info()
 
     def respond(
         question: str,
@@ -99,17 +79,11 @@ def build_app(
             gr.Warning("请输入问题 · Type a question first.")
             last = render.answer_text(turns[-1]) if turns else ""
             return render.transcript_html(turns), turns, "", last
-        filters = Filters(
-            doc_ids=tuple(doc_ids or ()), kinds=tuple(kinds or ()), as_of=parse_as_of(as_of),
-            date_from=parse_date(date_from, field="From"), date_to=parse_date(date_to, field="To"),
-        )
-        if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
-            raise gr.Error(f"From {filters.date_from} is after To {filters.date_to}.")
         try:
-            result = answer(
-                question[:MAX_QUESTION_CHARS], index=index, encoder=encoder,
-                k=int(top or k), filters=filters,
-            )
+            filters = Filters(doc_ids=tuple(doc_ids or ()), kinds=tuple(kinds or ()),
+                              as_of=as_of, date_from=date_from, date_to=date_to)
+            result = answer(question, index=index, encoder=encoder, k=int(top or k),
+                            filters=filters)
         except ValueError as error:
             raise gr.Error(str(error)) from None
         turns.append(result)

@@ -13,13 +13,9 @@ import itertools
 from collections.abc import Iterable, Sequence
 from urllib.parse import urlparse
 
-from rag.answers import Answer, Citation, Highlight
+from rag.answer import Answer, Citation, Highlight
+from rag.answer.wording import CANDIDATES, INNER, LOW_CONFIDENCE, NOT_FOUND, RELATED
 
-NOT_FOUND_TITLE = "语料库中没有条款能回答这个问题 · No clause in the corpus answers this question"
-CANDIDATES_NOTE = (
-    "以下为最接近的条款，置信度低，仅供参考，不构成答案。"
-    " Nearest candidates, low confidence: for reference only, not an answer."
-)
 STATUS_CLASS = {"现行有效": "ok", "已废止": "bad", "已被修订": "warn", "尚未施行": "info"}
 
 
@@ -90,7 +86,7 @@ def _badges(citation: Citation) -> str:
     if citation.version_note:
         badges.append(f'<span class="badge warn">{esc(citation.version_note)}</span>')
     if citation.low_confidence:
-        badges.append('<span class="badge low">low confidence 低置信度</span>')
+        badges.append(f'<span class="badge low">{LOW_CONFIDENCE} 低置信度</span>')
     return "".join(badges)
 
 
@@ -103,8 +99,7 @@ def _inner_html(citation: Citation) -> str:
         quote = f'<blockquote class="quote">{esc(ref.text)}</blockquote>'
         body = "" if citation.quotes(ref) else quote
         items.append(f"<li>{esc(ref.phrase)} → 本条{esc(ref.label)}{body}</li>")
-    title = "本条内的援引 References within this article"
-    return f'<ul class="inner" title="{title}">{"".join(items)}</ul>'
+    return f'<ul class="inner" title="{esc(INNER)}">{"".join(items)}</ul>'
 
 
 def citation_card_html(citation: Citation, *, rank: str | None = None) -> str:
@@ -156,18 +151,18 @@ def answer_html(answer: Answer) -> str:
         )
     else:
         verdict = (
-            f'<div class="verdict refused">✘ {esc(NOT_FOUND_TITLE)}'
+            f'<div class="verdict refused">✘ {esc(NOT_FOUND)}'
             f' <span class="conf">confidence {answer.confidence:.2f}</span></div>'
         )
         if answer.citations:
-            verdict += f'<div class="candidates">{esc(CANDIDATES_NOTE)}</div>'
+            verdict += f'<div class="candidates">{esc(CANDIDATES)}</div>'
     cards = "".join(citation_card_html(c) for c in answer.citations)
     related = ""
     if answer.related:
         inner = "".join(citation_card_html(c, rank="→") for c in answer.related)
         related = (
-            f'<details class="related"><summary>引文中提到的条款 Clauses referred to by the '
-            f"quotes ({len(answer.related)})</summary>{inner}</details>"
+            f'<details class="related"><summary>{esc(RELATED)} ({len(answer.related)})'
+            f"</summary>{inner}</details>"
         )
     state = "answered" if answer.answered else "refused"
     return (
@@ -204,9 +199,9 @@ def answer_text(answer: Answer) -> str:
     if answer.answered:
         out = [f"问题 Q: {answer.question}", answer.message, ""]
     else:
-        out = [f"问题 Q: {answer.question}", NOT_FOUND_TITLE]
+        out = [f"问题 Q: {answer.question}", NOT_FOUND]
         if answer.citations:
-            out.append(CANDIDATES_NOTE)
+            out.append(CANDIDATES)
         out.append("")
     for citation in answer.citations:
         flag = " [low confidence]" if citation.low_confidence else ""

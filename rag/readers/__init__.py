@@ -1,9 +1,9 @@
-"""Readers: turn a source file into a :class:`~rag.documents.Document` with clean text.
+"""Readers: turn a source file into a :class:`~rag.core.documents.Document` with clean text.
 
 Supported inputs: news posts (YAML front matter + HTML body), plain text, LawRefBook statute
 markdown (joined with the folder's ``db.sqlite3``), other markdown and HTML pages. A file
 ``X.meta.yaml`` next to ``X`` overrides metadata. :func:`load_documents` reads many files
-and reports bad ones as :class:`~rag.documents.ReadError` instead of raising.
+and reports bad ones as :class:`~rag.core.documents.ReadError` instead of raising.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path, PurePath
 
-from rag.documents import Document, ReadError
+from rag.core.documents import Document, ReadError
 from rag.readers._frontmatter import split_front_matter
 from rag.readers._lawref import is_lawrefbook, read_lawrefbook, split_dated_stem
 from rag.readers._markdown import read_markdown

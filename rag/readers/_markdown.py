@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from rag.documents import STATUSES
+from rag.core.documents import STATUSES
 from rag.readers._frontmatter import text_field
 from rag.readers._post import front_matter_kind
 from rag.readers._text import (

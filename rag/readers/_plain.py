@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from rag.numerals import CN_NUMERAL_CHARS
+from rag.core.numbering import CN_NUMERAL_CHARS, statute_heading_level
 from rag.readers._text import Block, FormatError, Parsed, clean_line, relative_levels
 
 _LEDE_LINES = 5
@@ -19,10 +19,8 @@ _POLICY_TITLE = re.compile(
     r"(?:意见|方案|通知|决定|办法|规定|纲要|规划|计划|细则|措施|指引|指南|决议|通告|公告)"
     r"(?:[（(][^）)]*[）)])?$"
 )
-_STATUTE_HEADING = re.compile(rf"^第[{CN_NUMERAL_CHARS}\d]+([编分章节])(?:\s|$)")
 _SECTION_HEADING = re.compile(rf"^[{CN_NUMERAL_CHARS}]+、\S")
 _SENTENCE_END = re.compile(r"[。；;！？]")
-_STATUTE_LEVELS = {"编": 1, "分": 2, "章": 3, "节": 4}
 _HEADING_CHARS = 40
 
 
@@ -64,17 +62,10 @@ def announced_document(lede: list[str]) -> tuple[str | None, str | None]:
 
 def plain_blocks(lines: list[str]) -> list[Block]:
     """Lines as blocks; short 第X编/章/节 lines (else short ``一、`` lines) are headings."""
-    statute = [_statute_level(line) for line in lines]
+    statute = [statute_heading_level(line) for line in lines]
     if any(level is not None for level in statute):
         return relative_levels([Block(line, lvl) for line, lvl in zip(lines, statute, strict=True)])
     return [Block(line, 1 if _is_section_heading(line) else None) for line in lines]
-
-
-def _statute_level(line: str) -> int | None:
-    match = _STATUTE_HEADING.match(line)
-    if not match or len(line) > _HEADING_CHARS or _SENTENCE_END.search(line):
-        return None
-    return _STATUTE_LEVELS[match.group(1)]
 
 
 def _is_section_heading(line: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from rag.documents import KINDS
+from rag.core.documents import KINDS
 from rag.readers._frontmatter import list_field, text_field
 from rag.readers._html import parse_html
 from rag.readers._text import FormatError, Parsed, clean_line, parse_date

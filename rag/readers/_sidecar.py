@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from rag.documents import KINDS, STATUSES
+from rag.core.documents import KINDS, STATUSES
 from rag.readers._text import FormatError, Parsed, parse_date
 
 SIDECAR_SUFFIX = ".meta.yaml"

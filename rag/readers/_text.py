@@ -10,7 +10,7 @@ from datetime import date, datetime
 import charset_normalizer
 from dateutil import parser as date_parser
 
-from rag.documents import Heading
+from rag.core.documents import Heading
 
 # Any run of whitespace, including ideographic spaces and NBSP, inside a line.
 _SPACE_RUN = re.compile(r"\s+")

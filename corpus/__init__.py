@@ -1,0 +1,1 @@
+"""The shipped corpus, installed as package data (``rag.shipped``): documents, not code."""

@@ -1,0 +1,185 @@
+"""Question in, answer out: named clauses first, then search hits, refusal, citations.
+
+:func:`answer` is the one call the CLI, the batch runner, the API and the web chat share.
+No text is generated: every quote is ``document.text[start:end]`` of an indexed document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rag.answer.cite import citation_string
+from rag.answer.fold import fold_duplicates
+from rag.answer.highlight import highlight
+from rag.answer.refusal import Calibration, evidence, load_calibration, query_terms
+from rag.answer.types import Answer, Citation, InnerReference
+from rag.answer.wording import FOUND, NOT_FOUND
+from rag.core.clauses import Clause
+from rag.core.filters import Filters
+from rag.encoders import Encoder
+from rag.search import Fusion, Index, find_named, prepare, resolve, retrieve
+from rag.search.inner import inner_mentions
+from rag.search.versions import STATUS_LABELS, VersionInfo
+
+MAX_TOP = 100
+
+
+def cross_references(clause: Clause, index: Index) -> list[Clause]:
+    """Clauses named inside ``clause`` (依照本法第五十三条, 刑法第一百八十二条…)."""
+    return [index.clauses[row] for row in index.references.rows(clause)]
+
+
+def inner_references(clause: Clause, index: Index) -> tuple[InnerReference, ...]:
+    """前款 / 前两款 / 本条第X款 / 前项 in ``clause``, each resolved to the 款 or 项 it names.
+
+    The spans of every part of a split article are used, so 前款 at the start of a
+    later part still finds the 款 quoted in the part before.
+    """
+    parts = [clause]
+    if clause.kind == "article":
+        parts = index.by_label.get((clause.doc_id, clause.label), parts)
+    spans = sorted({s.key: s for p in parts for s in p.spans}.values(), key=lambda s: s.start)
+    text = index.document_of(clause).text
+    return tuple(
+        InnerReference(
+            phrase=m.phrase, start=m.start - clause.start, end=m.end - clause.start,
+            label=t.label, text=text[t.start:t.end], target_start=t.start, target_end=t.end,
+        )
+        for m in inner_mentions(spans, clause.text, clause.start)
+        for t in m.targets
+    )
+
+
+def cite(
+    index: Index,
+    clause: Clause,
+    *,
+    rank: int,
+    score: float,
+    scores: Mapping[str, float],
+    ranks: Mapping[str, int],
+    weights: Mapping[str, float],
+    version: VersionInfo | None,
+    low_confidence: bool,
+    via: str,
+    span_label: str | None = None,
+    folded: tuple[str, ...] = (),
+) -> Citation:
+    """One clause as a citation: the verbatim quote, its marks, where it comes from."""
+    doc = index.document_of(clause)
+    status = version.status if version and version.status else doc.status
+    return Citation(
+        rank=rank,
+        clause_id=clause.id,
+        doc_id=doc.doc_id,
+        document=doc.title,
+        label=clause.label,
+        citation=citation_string(clause, doc, span_label=span_label),
+        path=clause.path,
+        text=clause.text,
+        start=clause.start,
+        end=clause.end,
+        score=round(score, 6),
+        scores={k: round(v, 6) for k, v in scores.items()},
+        ranks=dict(ranks),
+        highlights=highlight(clause.text, weights),
+        kind=doc.kind,
+        date=doc.date,
+        version=doc.version,
+        status=STATUS_LABELS.get(status or "", status),
+        version_note=version.note if version else None,
+        issuer=doc.issuer,
+        url=doc.url,
+        source=doc.source_path,
+        low_confidence=low_confidence,
+        via=via,
+        related=tuple(c.id for c in cross_references(clause, index)),
+        folded=folded,
+        inner=inner_references(clause, index),
+    )
+
+
+def answer(
+    question: str,
+    *,
+    index: Index,
+    encoder: Encoder,
+    k: int = 5,
+    filters: Filters | None = None,
+    fusion: Fusion | None = None,
+    calibration: Calibration | None = None,
+) -> Answer:
+    """Answer ``question`` with up to ``k`` verbatim clauses from ``index``.
+
+    Clauses the question names (《证券法》第一百九十一条) come first; then the hybrid
+    search results. When the evidence is weak the answer is refused (``answered`` False)
+    and the nearest candidates are returned marked ``low_confidence``.
+    """
+    if not question.strip():
+        raise ValueError("the question is empty")
+    if not 1 <= k <= MAX_TOP:
+        raise ValueError(f"k must be between 1 and {MAX_TOP}, not {k}")
+    query = prepare(question, index=index, filters=filters)
+    calibration = calibration or load_calibration(index.model_identity)
+    versions = query.versions
+    weights, unknown = query_terms(query, index)
+
+    # 1. clauses the question names explicitly
+    refs = find_named(query.question, index.documents.values())
+    named = [c for c in resolve(refs, index.by_label) if query.admits(c)]
+    named.sort(key=lambda c: not versions[c.doc_id].preferred)
+    span_of = {r.label: r.span_label for r in refs}
+
+    # 2. hybrid search
+    hits = retrieve(query, index=index, encoder=encoder, k=max(3 * k, 20), fusion=fusion)
+    hits, folded = fold_duplicates(index, hits)
+    named_units = {c.unit_id for c in named}
+    hits = [h for h in hits if h.clause.unit_id not in named_units]
+
+    signals = evidence(query.question, hits, index=index, weights=weights, unknown=unknown)
+    confidence = calibration.confidence(*signals) if hits else 0.0
+    if named:
+        confidence = 1.0
+    answered = confidence >= calibration.threshold
+    low = not answered
+
+    citations: list[Citation] = []
+    for clause in named:
+        citations.append(cite(
+            index, clause, rank=len(citations) + 1, score=1.0, scores={"lookup": 1.0},
+            ranks={"lookup": 1}, weights=weights, version=versions.get(clause.doc_id),
+            low_confidence=False, via="lookup", span_label=span_of.get(clause.label),
+        ))
+    for hit in hits:
+        if len(citations) >= k:
+            break
+        citations.append(cite(
+            index, hit.clause, rank=len(citations) + 1, score=hit.score, scores=hit.scores,
+            ranks=hit.ranks, weights=weights, version=hit.version, low_confidence=low,
+            via=hit.via, folded=tuple(folded.get(hit.clause.unit_id, ())),
+        ))
+    citations = citations[:k]
+
+    related: list[Citation] = []
+    shown = {c.clause_id for c in citations}
+    for cited in citations:
+        for clause_id in cited.related:
+            if clause_id in shown:
+                continue
+            shown.add(clause_id)
+            clause = index.clauses[index.row_of[clause_id]]
+            related.append(cite(
+                index, clause, rank=0, score=0.0, scores={}, ranks={}, weights=weights,
+                version=versions.get(clause.doc_id), low_confidence=False,
+                via="cross_reference",
+            ))
+    return Answer(
+        question=question.strip(),
+        answered=answered,
+        confidence=round(confidence, 4),
+        message=FOUND if answered else NOT_FOUND,
+        citations=tuple(citations),
+        related=tuple(related),
+        filters=query.filters.to_dict(),
+        index=index.info(),
+    )

@@ -1,0 +1,116 @@
+"""Answers as plain data: what the CLI prints, the chat renders and the memo exports.
+
+Every string a user sees in a citation's ``text`` is the verbatim slice
+``document.text[start:end]``; highlights are offsets into that quote, never new text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """A marked range inside a citation's quote: ``quote[start:end]``.
+
+    ``kind`` is ``sentence`` (the sentence that best answers the question) or ``term``
+    (a query term found in the quote).
+    """
+
+    start: int
+    end: int
+    kind: str
+
+
+@dataclass(frozen=True)
+class InnerReference:
+    """前款 / 本条第二款 / 前项 in a quote, resolved to the part of the same article it names.
+
+    ``start``/``end`` locate the phrase in the quote; ``text`` is the named 款 or 项,
+    verbatim, at ``target_start``/``target_end`` in the document.
+    """
+
+    phrase: str
+    start: int
+    end: int
+    label: str  # 第一款, 第二款第（三）项
+    text: str
+    target_start: int
+    target_end: int
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One quoted clause with everything needed to cite it."""
+
+    rank: int
+    clause_id: str
+    doc_id: str
+    document: str  # title
+    label: str  # 第一百九十一条, （七）, 一是, Article 5
+    citation: str  # formal citation string
+    path: tuple[str, ...]
+    text: str  # verbatim quote
+    start: int  # offsets of the quote in the document text
+    end: int
+    score: float
+    scores: dict[str, float]  # per channel: dense, bm25, fused, lookup
+    ranks: dict[str, int]  # per channel rank (1-based); absent when the channel missed it
+    highlights: tuple[Highlight, ...] = ()
+    kind: str = ""  # document kind: law, regulation, judicial_interpretation, policy, news
+    date: str | None = None
+    version: str | None = None
+    status: str | None = None
+    version_note: str | None = None  # e.g. "superseded by the 2023 version"
+    issuer: str | None = None
+    url: str | None = None
+    source: str = ""  # source file path
+    low_confidence: bool = False
+    via: str = "search"  # search | lookup | cross_reference
+    related: tuple[str, ...] = ()  # clause ids this clause refers to (依照本法第五十三条)
+    folded: tuple[str, ...] = ()  # clause ids of near-duplicates folded under this one
+    inner: tuple[InnerReference, ...] = ()  # 前款, 本条第二款 … resolved within the article
+
+    def quotes(self, ref: InnerReference) -> bool:
+        """Whether the 款 or 项 ``ref`` names lies inside this quote."""
+        return self.start <= ref.target_start and ref.target_end <= self.end
+
+    def to_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["path"] = list(self.path)
+        data["highlights"] = [asdict(h) for h in self.highlights]
+        data["related"] = list(self.related)
+        data["folded"] = list(self.folded)
+        data["inner"] = [asdict(r) for r in self.inner]
+        return data
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The result of one question.
+
+    ``answered`` is False when no clause in the corpus answers the question well enough;
+    ``citations`` then hold the nearest candidates, each marked ``low_confidence``.
+    """
+
+    question: str
+    answered: bool
+    confidence: float
+    message: str
+    citations: tuple[Citation, ...]
+    related: tuple[Citation, ...] = ()  # clauses named by cross-references in the quotes
+    filters: Mapping[str, object] = field(default_factory=dict)
+    index: Mapping[str, object] = field(default_factory=dict)  # fingerprint, model, created
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "question": self.question,
+            "answered": self.answered,
+            "confidence": self.confidence,
+            "message": self.message,
+            "citations": [c.to_dict() for c in self.citations],
+            "related": [c.to_dict() for c in self.related],
+            "filters": dict(self.filters),
+            "index": dict(self.index),
+        }

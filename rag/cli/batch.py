@@ -1,0 +1,100 @@
+"""``rag batch``: many questions from a file, answered into JSON lines, CSV or a memo."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from rag.answer import Answer, answer
+from rag.cli.commands import open_for_questions
+from rag.cli.errors import EXIT_OK, EXIT_PARTIAL, CommandError, UsageError
+from rag.cli.questions import BatchQuestion, read_questions
+from rag.export.records import CSV_COLUMNS, batch_row, csv_rows
+
+BATCH_OUTPUTS = (".jsonl", ".csv", ".md", ".docx")
+
+
+def _failed_answer(item: BatchQuestion, error: str) -> Answer:
+    return Answer(question=item.question or f"(question {item.id})", answered=False,
+                  confidence=0.0, message=f"The question could not be run: {error}",
+                  citations=())
+
+
+def _output(path_arg: str | None) -> Path | None:
+    if not path_arg or path_arg == "-":
+        return None
+    out_path = Path(path_arg)
+    if out_path.suffix.lower() not in BATCH_OUTPUTS:
+        raise UsageError(
+            f"--out {path_arg}: unknown output type {out_path.suffix or '(none)'}; "
+            f"use {', '.join(BATCH_OUTPUTS)} (or leave it out for JSON lines on stdout)"
+        )
+    if not out_path.parent.is_dir():
+        raise CommandError(f"--out {path_arg}: folder {out_path.parent} does not exist")
+    return out_path
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    out_path = _output(args.out)
+    questions = read_questions(args.file)
+    index, encoder, filters = open_for_questions(args)  # once for the whole batch
+
+    kind = out_path.suffix.lower() if out_path else ".jsonl"
+    handle: TextIO
+    if out_path is None:
+        handle = sys.stdout
+    elif kind in (".jsonl", ".csv"):
+        encoding = "utf-8-sig" if kind == ".csv" else "utf-8"  # the BOM lets Excel read it
+        handle = out_path.open("w", encoding=encoding, newline="")
+    writer = csv.writer(handle) if kind == ".csv" else None
+    if writer:
+        writer.writerow(CSV_COLUMNS)
+
+    answers: list[Answer] = []
+    failed = answered = 0
+    try:
+        for item in questions:
+            result, error = None, item.error
+            if error is None:
+                try:
+                    result = answer(item.question, index=index, encoder=encoder, k=args.top,
+                                    filters=filters)
+                except ValueError as exc:  # one bad question must not stop the batch
+                    error = str(exc) or type(exc).__name__
+            if error is not None:
+                failed += 1
+                print(f"rag batch: question {item.id} (line {item.line}) failed: {error}",
+                      file=sys.stderr)
+            answered += bool(result and result.answered)
+            row = batch_row(id=item.id, question=item.question, line=item.line, result=result,
+                            error=error)
+            if kind == ".jsonl":
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            elif writer:
+                writer.writerows(csv_rows(row))
+            else:
+                answers.append(result or _failed_answer(item, error or "unknown error"))
+    finally:
+        if out_path is not None and kind in (".jsonl", ".csv"):
+            handle.close()
+
+    if kind in (".md", ".docx") and out_path is not None:
+        from rag.export.docx import memo_docx
+        from rag.export.markdown import memo_markdown
+
+        info = index.info()
+        if kind == ".md":
+            out_path.write_text(memo_markdown(answers, index=info), encoding="utf-8")
+        else:
+            memo_docx(answers, out_path, index=info)
+    where = f" → {out_path}" if out_path else ""
+    print(
+        f"{len(questions)} questions: {answered} answered, "
+        f"{len(questions) - answered - failed} not answered by the corpus, {failed} failed{where}",
+        file=sys.stderr,
+    )
+    return EXIT_PARTIAL if failed else EXIT_OK

@@ -1,0 +1,87 @@
+"""The commands that read, index and ask: ``rag chunk``, ``rag index``, ``rag ask``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rag.cli.errors import EXIT_OK, EXIT_PARTIAL, UsageError
+from rag.cli.options import filters_from, index_location
+from rag.core.filters import Filters
+from rag.encoders import DEFAULT_MODEL, Encoder, load_encoder
+from rag.export.text import format_answer, use_color
+from rag.index import open_backend
+from rag.search import Index, open_index
+
+
+def print_skipped(errors: Sequence[object]) -> None:
+    for error in errors:
+        print(f"skipped {error}", file=sys.stderr)
+
+
+def cmd_chunk(args: argparse.Namespace) -> int:
+    from rag.chunking import chunk_document, clause_to_dict
+    from rag.readers import load_documents
+
+    documents, errors = load_documents(args.paths)
+    out = sys.stdout
+    for doc in documents:
+        for clause in chunk_document(doc, max_chars=args.max_chars):
+            out.write(json.dumps(clause_to_dict(clause, doc), ensure_ascii=False) + "\n")
+    print_skipped(errors)
+    return EXIT_PARTIAL if errors else EXIT_OK
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from rag.index import index_paths
+
+    encoder = load_encoder(args.model)
+    report = index_paths(args.paths, index=index_location(args), encoder=encoder,
+                         search=args.search, progress=not args.quiet)
+    print_skipped(report.skipped_files)
+    print(report.summary(), file=sys.stderr)
+    return EXIT_PARTIAL if report.skipped_files else EXIT_OK
+
+
+def model_for(location: Path, model: str | None) -> Encoder:
+    """``model`` when given, else the model that built the index at ``location``."""
+    if model is None:
+        manifest = open_backend(location).manifest()  # fails fast, before any model loads
+        built_with = manifest.get("model") if manifest else None
+        model = built_with.get("name") if isinstance(built_with, dict) else None
+    return load_encoder(str(model or DEFAULT_MODEL))
+
+
+def open_for_questions(args: argparse.Namespace) -> tuple[Index, Encoder, Filters]:
+    """The index, the model that built it (or ``--model``) and the filters the options
+    name, checked against the index (bad filters are a usage error)."""
+    try:
+        filters = filters_from(args)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    location = index_location(args)
+    encoder = model_for(location, args.model)
+    index = open_index(location, encoder=encoder)
+    try:
+        index.check(filters)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    return index, encoder, filters
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from rag.answer import answer
+
+    question = " ".join(args.question).strip()
+    if not question:
+        raise UsageError("the question is empty; e.g. rag ask \"操纵证券市场构成犯罪吗？\"")
+    index, encoder, filters = open_for_questions(args)
+    result = answer(question, index=index, encoder=encoder, k=args.top, filters=filters)
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        sys.stdout.write(format_answer(result, color=use_color(args.color, sys.stdout)))
+    return EXIT_OK

@@ -1,0 +1,84 @@
+"""Argument types and the option groups several commands share (index, model, filters)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rag.answer import MAX_TOP
+from rag.core.dates import iso_date
+from rag.core.documents import KINDS
+from rag.core.filters import Filters
+from rag.encoders import DEFAULT_MODEL
+from rag.paths import default_index_dir
+
+
+def top(value: str) -> int:
+    try:
+        k = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if not 1 <= k <= MAX_TOP:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_TOP}, not {k}")
+    return k
+
+
+def date(value: str) -> str:
+    try:
+        return iso_date(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {n}")
+    return n
+
+
+def add_answer_options(parser: argparse.ArgumentParser) -> None:
+    """--top and the filters (--doc, --kind, --from, --to, --as-of)."""
+    parser.add_argument("--top", type=top, default=5, metavar="K",
+                        help=f"citations to return, 1..{MAX_TOP} (default 5); when the "
+                        "question is refused these are the nearest candidates")
+    group = parser.add_argument_group("filters")
+    group.add_argument("--doc", action="append", default=[], metavar="DOC_ID",
+                       help="only this document (repeatable); ids as in `rag chunk` output")
+    group.add_argument("--kind", action="append", default=[], choices=KINDS,
+                       help="only documents of this kind (repeatable)")
+    group.add_argument("--from", dest="date_from", type=date, metavar="DATE",
+                       help="only documents dated on or after DATE (YYYY-MM-DD)")
+    group.add_argument("--to", dest="date_to", type=date, metavar="DATE",
+                       help="only documents dated on or before DATE (YYYY-MM-DD)")
+    group.add_argument("--as-of", dest="as_of", type=date, metavar="DATE",
+                       help="prefer the versions in force on DATE (YYYY-MM-DD)")
+
+
+def add_index_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--index", type=Path, default=None,
+        help=f"index folder (default: $RAG_HOME/index, here {default_index_dir()})",
+    )
+
+
+def add_query_model_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model", default=None,
+        help="embedding model (default: the one the index was built with, else "
+        f"{DEFAULT_MODEL})",
+    )
+
+
+def index_location(args: argparse.Namespace) -> Path:
+    """The index the command works on: --index, else the default under $RAG_HOME."""
+    return args.index if args.index is not None else default_index_dir()
+
+
+def filters_from(args: argparse.Namespace) -> Filters:
+    """The filters the options name (validated by the library)."""
+    return Filters(doc_ids=tuple(args.doc), kinds=tuple(args.kind), date_from=args.date_from,
+                   date_to=args.date_to, as_of=args.as_of)

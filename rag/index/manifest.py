@@ -1,0 +1,102 @@
+"""The manifest: which model, settings and corpus built an index, checked before use."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from rag import __version__
+from rag.encoders import Encoder
+from rag.index.backend import StoreError
+from rag.index.passages import PASSAGE_FORMAT
+
+FORMAT = "rag-index"
+FORMAT_VERSION = 1
+SEARCH_KINDS = ("exact", "hnsw")
+
+
+@dataclass(frozen=True)
+class BM25Params:
+    """BM25 settings of the keyword channel (bm25s names)."""
+
+    k1: float = 1.2
+    b: float = 0.75
+    method: str = "lucene"
+
+
+def settings(encoder: Encoder, *, tokenizer: str, bm25: BM25Params, search: str) -> dict[str, Any]:
+    """Everything about an index that, when it changes, means rebuilding it."""
+    if search not in SEARCH_KINDS:
+        raise ValueError(f"search must be one of {SEARCH_KINDS}, not {search!r}")
+    return {
+        "model": {
+            "name": encoder.name,
+            "identity": encoder.identity,
+            "dimension": encoder.dimension,
+            "normalized": True,
+        },
+        "tokenizer": tokenizer,
+        "passage_format": PASSAGE_FORMAT,
+        "bm25": asdict(bm25),
+        "search": search,
+    }
+
+
+def new_manifest(
+    settings: dict[str, Any], *, fingerprint: str, documents: int, clauses: int,
+    sources: list[str], skipped_files: list[str],
+) -> dict[str, Any]:
+    """The manifest a build publishes (an engine adds what it stores, e.g. file sizes)."""
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "package_version": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        **settings,
+        "corpus_fingerprint": fingerprint,
+        "counts": {"documents": documents, "clauses": clauses},
+        "sources": sources,
+        "skipped_files": skipped_files,
+    }
+
+
+def validate(data: object, *, where: str, rebuild: str) -> dict[str, Any]:
+    """``data`` as a manifest of this format, else StoreError naming ``where`` and saying
+    how to rebuild (``rebuild`` is the command)."""
+    if not isinstance(data, dict):
+        raise StoreError(
+            f"{where}: not an index manifest (a JSON {type(data).__name__}, expected an "
+            f"object); rebuild the index with `{rebuild}`"
+        )
+    if data.get("format") != FORMAT or data.get("format_version") != FORMAT_VERSION:
+        raise StoreError(
+            f"{where}: index format {data.get('format')} v{data.get('format_version')} is not "
+            f"{FORMAT} v{FORMAT_VERSION} (built by rag {data.get('package_version')}); "
+            f"rebuild it with `{rebuild}`"
+        )
+    model = data.get("model")
+    if not isinstance(model, dict) or not isinstance(model.get("dimension"), int):
+        raise StoreError(f"{where}: the manifest has no model section; rebuild the index "
+                         f"with `{rebuild}`")
+    return data
+
+
+def model_section(manifest: dict[str, Any]) -> dict[str, Any]:
+    model = manifest.get("model")
+    if not isinstance(model, dict):
+        raise StoreError("manifest has no model section; rebuild the index")
+    return model
+
+
+def check_model(manifest: dict[str, Any], encoder: Encoder, *, location: str) -> None:
+    """Refuse to search an index with vectors from another model."""
+    model = model_section(manifest)
+    if model.get("identity") != encoder.identity or model.get("dimension") != encoder.dimension:
+        raise StoreError(
+            f"{location} was built with model {model.get('name')} "
+            f"({model.get('identity')}, dimension {model.get('dimension')}), but the query "
+            f"model is {encoder.name} ({encoder.identity}, dimension {encoder.dimension}). "
+            f"Use --model {model.get('name')}, or rebuild with "
+            f"`rag index PATH... --index {location} --model {encoder.name}`"
+        )

@@ -1,0 +1,143 @@
+"""An opened index: its records and the query-time tables built from them.
+
+Look-up by label, cross-references and version tables are derived here, above the
+backend seam, from the records every backend returns; retrieval asks the backend only
+for each channel's best rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from rag.core.clauses import Clause
+from rag.core.documents import Document
+from rag.core.filters import Filters
+from rag.encoders import Encoder
+from rag.index import IndexBackend, StoreError, check_model, open_backend
+from rag.index.manifest import model_section
+from rag.index.tokenize import Tokenizer, get_tokenizer
+from rag.search.crossrefs import CrossReferences
+from rag.search.named import by_label
+from rag.search.versions import VersionInfo, version_key, version_table
+
+
+@dataclass
+class Index:
+    """An index opened for questions: documents by id, clauses in row order, tables."""
+
+    backend: IndexBackend
+    manifest: dict[str, Any]
+    documents: dict[str, Document]
+    clauses: tuple[Clause, ...]
+    tokenizer: Tokenizer
+    row_of: dict[str, int] = field(init=False, repr=False)
+    _versions: dict[str, VersionInfo] | None = field(default=None, init=False, repr=False)
+    _allowed: dict[Filters, frozenset[str] | None] = field(default_factory=dict, init=False,
+                                                           repr=False)
+
+    def __post_init__(self) -> None:
+        self.row_of = {clause.id: row for row, clause in enumerate(self.clauses)}
+
+    @classmethod
+    def from_backend(cls, backend: IndexBackend, manifest: dict[str, Any]) -> Index:
+        records = backend.records()
+        return cls(
+            backend=backend,
+            manifest=manifest,
+            documents={d.doc_id: d for d in records.documents},
+            clauses=records.clauses,
+            tokenizer=get_tokenizer(str(manifest["tokenizer"])),
+        )
+
+    # ------------------------------------------------------------ tables
+
+    @cached_property
+    def references(self) -> CrossReferences:
+        """Cross-references in clause text, resolved to rows."""
+        return CrossReferences(self.documents.values(), list(self.clauses))
+
+    @cached_property
+    def by_label(self) -> dict[tuple[str, str], list[Clause]]:
+        """(doc_id, clause label) → its clauses, for exact look-ups."""
+        return by_label(self.clauses)
+
+    def versions(self, as_of: dt.date | None = None) -> dict[str, VersionInfo]:
+        """doc_id → version status, today (cached) or on ``as_of``."""
+        if as_of is not None:
+            return version_table(self.documents.values(), as_of=as_of)
+        if self._versions is None:
+            self._versions = version_table(self.documents.values())
+        return self._versions
+
+    @cached_property
+    def _version_keys(self) -> dict[str, str]:
+        return {d.doc_id: version_key(d) for d in self.documents.values()}
+
+    def version_key(self, doc_id: str) -> str:
+        """:func:`rag.search.versions.version_key` of a document, cached."""
+        return self._version_keys[doc_id]
+
+    # ------------------------------------------------------------ filters
+
+    def check(self, filters: Filters) -> Filters:
+        """``filters`` when every document id it names is in this index, else ValueError
+        listing the ids the index holds."""
+        unknown = [d for d in filters.doc_ids if d not in self.documents]
+        if unknown:
+            known = ", ".join(sorted(self.documents)[:12])
+            more = "" if len(self.documents) <= 12 else f", … ({len(self.documents)} in all)"
+            raise ValueError(
+                f"unknown document id {', '.join(unknown)}; the index holds: {known}{more}"
+            )
+        return filters
+
+    def allowed_documents(self, filters: Filters) -> frozenset[str] | None:
+        """Ids of the documents ``filters`` admits, None when it admits all (cached)."""
+        if filters.is_empty():
+            return None
+        if filters not in self._allowed:
+            self._allowed[filters] = frozenset(
+                d.doc_id for d in self.documents.values() if filters.admits(d))
+        return self._allowed[filters]
+
+    # ------------------------------------------------------------ identity
+
+    @property
+    def model_identity(self) -> str:
+        return str(model_section(self.manifest)["identity"])
+
+    def document_of(self, clause: Clause) -> Document:
+        return self.documents[clause.doc_id]
+
+    def info(self) -> dict[str, object]:
+        """What an answer records about the index it came from (the memo's audit line)."""
+        model = model_section(self.manifest)
+        return {
+            "fingerprint": self.manifest.get("corpus_fingerprint"),
+            "model": model.get("name"),
+            "model_identity": self.model_identity,
+            "created": self.manifest.get("created"),
+            "clauses": len(self.clauses),
+        }
+
+
+def open_index(
+    location: IndexBackend | Path | str, *, encoder: Encoder | None = None, verify: bool = True
+) -> Index:
+    """Open an index for questions; with ``encoder``, refuse one built by another model.
+
+    ``location`` is an index folder (the embedded backend) or an :class:`IndexBackend`.
+    Every stored file is checked against the manifest (sizes, and with ``verify`` sha256).
+    """
+    backend = open_backend(location, verify=verify)
+    manifest = backend.manifest()
+    if manifest is None:
+        raise StoreError(f"{backend.location}: no index here yet; build one with "
+                         f"`rag index PATH... --index {backend.location}`")
+    if encoder is not None:
+        check_model(manifest, encoder, location=backend.location)
+    return Index.from_backend(backend, manifest)

@@ -1,0 +1,71 @@
+"""``rag serve``: the web chat's command, added to ``rag`` through an entry point."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rag.cli.commands import print_skipped
+from rag.cli.errors import EXIT_OK
+from rag.cli.options import add_index_option, add_query_model_option, index_location, positive
+from rag.encoders import DEFAULT_MODEL, load_encoder
+from rag.index import StoreError, index_paths, open_backend
+from rag.paths import shipped_corpus
+from rag.search import open_index
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    location = index_location(args)
+    name = args.model
+    if name is None:
+        try:
+            manifest = open_backend(location).manifest()
+        except StoreError:
+            manifest = None  # rebuilt below
+        model = manifest.get("model") if manifest else None
+        name = model.get("name") if isinstance(model, dict) else None
+    name = str(name or DEFAULT_MODEL)
+    print(f"rag serve: loading model {name} …", file=sys.stderr)
+    encoder = load_encoder(name)
+    if args.no_update:
+        print(f"rag serve: using {location} as it is (--no-update)", file=sys.stderr)
+    else:
+        corpus = args.corpus or [shipped_corpus()]
+        print(f"rag serve: checking {location} against {', '.join(map(str, corpus))} "
+              "(only new or changed clauses are embedded) …", file=sys.stderr)
+        report = index_paths(corpus, index=location, encoder=encoder, progress=True)
+        print_skipped(report.skipped_files)
+        print(f"rag serve: {report.summary()}", file=sys.stderr)
+    index = open_index(location, encoder=encoder)
+
+    from ui.app import serve
+
+    print(f"rag serve: {len(index.documents)} documents, {len(index.clauses)} clauses; "
+          f"open http://{args.host}:{args.port} (Ctrl+C to stop)", file=sys.stderr)
+    serve(index=index, encoder=encoder, host=args.host, port=args.port, share=args.share,
+          concurrency=args.concurrency)
+    return EXIT_OK
+
+
+def add_serve(commands: argparse._SubParsersAction) -> None:
+    """Add ``rag serve`` to the ``rag`` command (entry point ``rag.commands``)."""
+    serve = commands.add_parser(
+        "serve", help="start the web chat (builds or updates the index first)",
+        description="Start the web chat. If the index is missing or the corpus changed, the "
+        "index is built or updated first (only changed clauses are embedded).",
+    )
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    serve.add_argument("--share", action="store_true",
+                       help="also open a public gradio.live link (off by default)")
+    serve.add_argument("--corpus", type=Path, nargs="+", default=None, metavar="PATH",
+                       help="files or folders to index (default: the shipped corpus)")
+    serve.add_argument("--no-update", action="store_true",
+                       help="serve the index as it is, without checking the corpus")
+    serve.add_argument("--concurrency", type=positive, default=4,
+                       help="questions answered at the same time (default 4)")
+    add_index_option(serve)
+    add_query_model_option(serve)
+    serve.set_defaults(run=cmd_serve)
