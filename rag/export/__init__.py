@@ -1,0 +1,1 @@
+"""Exports: answers as terminal text, batch records, and Markdown or Word memos."""
