@@ -10,9 +10,24 @@ from rag.cli.commands import print_skipped
 from rag.cli.errors import EXIT_OK
 from rag.cli.options import add_index_option, add_query_model_option, index_location, positive
 from rag.encoders import DEFAULT_MODEL, load_encoder
-from rag.index import StoreError, index_paths, open_backend
+from rag.index import StoreError, index_paths, open_backend, remembered_sources
 from rag.paths import shipped_corpus
 from rag.search import open_index
+
+
+def update_sources(location: Path, *, extra: list[Path]) -> list[Path]:
+    """What starting the chat re-reads: the sources the index was built from plus any
+    ``--corpus`` given (a new index starts from the shipped corpus). Starting the chat never
+    removes documents: when a remembered source is missing, nothing is updated."""
+    remembered = remembered_sources(location) if open_backend(location).manifest() else []
+    missing = [str(p) for p in remembered if not p.exists()]
+    if missing:
+        print(f"rag serve: {', '.join(missing)} (indexed before) is missing; the index is "
+              "served as it is — run `rag index` with the sources you want to change them",
+              file=sys.stderr)
+        return []
+    sources = remembered or ([] if extra else [shipped_corpus()])
+    return sources + [p for p in extra if p.resolve() not in {s.resolve() for s in sources}]
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -28,13 +43,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     name = str(name or DEFAULT_MODEL)
     print(f"rag serve: loading model {name} …", file=sys.stderr)
     encoder = load_encoder(name)
-    if args.no_update:
-        print(f"rag serve: using {location} as it is (--no-update)", file=sys.stderr)
+    sources = update_sources(location, extra=args.corpus or [])
+    if args.no_update or not sources:
+        print(f"rag serve: using {location} as it is"
+              + (" (--no-update)" if args.no_update else ""), file=sys.stderr)
     else:
-        corpus = args.corpus or [shipped_corpus()]
-        print(f"rag serve: checking {location} against {', '.join(map(str, corpus))} "
+        print(f"rag serve: checking {location} against {', '.join(map(str, sources))} "
               "(only new or changed clauses are embedded) …", file=sys.stderr)
-        report = index_paths(corpus, index=location, encoder=encoder, progress=True)
+        report = index_paths(sources, index=location, encoder=encoder, progress=True)
         print_skipped(report.skipped_files)
         print(f"rag serve: {report.summary()}", file=sys.stderr)
     index = open_index(location, encoder=encoder)
@@ -61,7 +77,8 @@ def add_serve(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--share", action="store_true",
                        help="also open a public gradio.live link (off by default)")
     serve.add_argument("--corpus", type=Path, nargs="+", default=None, metavar="PATH",
-                       help="files or folders to index (default: the shipped corpus)")
+                       help="files or folders to add to the index (it always re-reads the "
+                       "ones it was built from; a new index starts from the shipped corpus)")
     serve.add_argument("--no-update", action="store_true",
                        help="serve the index as it is, without checking the corpus")
     serve.add_argument("--concurrency", type=positive, default=4,

@@ -35,12 +35,27 @@ def cmd_chunk(args: argparse.Namespace) -> int:
     return EXIT_PARTIAL if errors else EXIT_OK
 
 
+def sources_for(location: Path) -> list[Path]:
+    """What to index when no path is given: the sources the index remembers (all of them,
+    so nothing is dropped by accident), else the shipped corpus."""
+    from rag.index import StoreError, remembered_sources
+    from rag.paths import shipped_corpus
+
+    try:
+        remembered = remembered_sources(location)
+    except StoreError:
+        remembered = []  # an unreadable index is rebuilt from the shipped corpus
+    return remembered or [shipped_corpus()]
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     from rag.index import index_paths
 
+    location = index_location(args)
+    paths = args.paths or sources_for(location)
     encoder = load_encoder(args.model)
-    report = index_paths(args.paths, index=index_location(args), encoder=encoder,
-                         search=args.search, progress=not args.quiet)
+    report = index_paths(paths, index=location, encoder=encoder, search=args.search,
+                         progress=not args.quiet)
     print_skipped(report.skipped_files)
     print(report.summary(), file=sys.stderr)
     return EXIT_PARTIAL if report.skipped_files else EXIT_OK

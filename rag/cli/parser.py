@@ -19,7 +19,6 @@ from rag.cli.options import (
     add_index_option,
     add_query_model_option,
 )
-from rag.paths import shipped_corpus
 
 COMMAND_GROUP = "rag.commands"
 
@@ -43,8 +42,8 @@ def _add_index(commands: argparse._SubParsersAction) -> None:
         "incrementally: only clauses whose text changed are embedded.",
     )
     index.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                       default=[shipped_corpus()],
-                       help="files or folders (default: the shipped corpus)")
+                       help="files or folders (default: the ones the index was built from, "
+                       "else the shipped corpus)")
     add_index_option(index)
     index.add_argument(
         "--model", default=DEFAULT_MODEL,

@@ -8,7 +8,7 @@ for the seam another engine implements.
 
 from rag.index.backend import Candidates, Change, ClauseRow, IndexBackend, Records, StoreError
 from rag.index.backends import open_backend
-from rag.index.build import BuildReport, build_index, embed, index_paths
+from rag.index.build import BuildReport, build_index, embed, index_paths, remembered_sources
 from rag.index.embedded import EmbeddedBackend
 from rag.index.manifest import BM25Params, check_model
 
@@ -27,4 +27,5 @@ __all__ = [
     "embed",
     "index_paths",
     "open_backend",
+    "remembered_sources",
 ]

@@ -196,6 +196,16 @@ def index_paths(
         encoder=encoder,
         search=search,
         skipped_files=[str(e) for e in errors],
-        sources=[str(p) for p in paths],
+        sources=[str(Path(p).resolve()) for p in paths],
         progress=progress,
     )
+
+
+def remembered_sources(index: IndexBackend | Path | str) -> list[Path]:
+    """The files and folders the index was last built from (absolute paths), so that an
+    update reads them all again; empty when there is no index yet."""
+    from rag.index.backends import open_backend
+
+    manifest = open_backend(index).manifest()
+    sources = manifest.get("sources") if manifest else None
+    return [Path(s) for s in sources] if isinstance(sources, list) else []

@@ -1,9 +1,10 @@
 """The embedded backend: an index as a folder of plain files, searched in-process.
 
-One generation holds ``documents.jsonl``, ``clauses.jsonl`` (records, offsets into the
-document text), ``vectors.npy`` (float32, row i = clause i), ``bm25/`` (bm25s postings)
-and, for approximate search, ``faiss.index`` — see :mod:`rag.index.store` for how
-generations are published. No server, no pickle.
+One generation holds ``manifest.json`` (what built it, size and sha256 of every file),
+``documents.jsonl`` (metadata and clean text), ``clauses.jsonl`` (records, offsets into the
+document text, content hash), ``vectors.npy`` (float32, L2-normalised, row i = clause i),
+``bm25/`` (bm25s postings: .npy arrays and JSON) and, for approximate search,
+``faiss.index``; :mod:`rag.index.folder` publishes generations. No server, no pickle.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 
 from rag.core.files import write_json, write_jsonl
 from rag.core.filters import Filters
+from rag.index import folder as folders
 from rag.index import manifest as manifests
 from rag.index import store, vectors
 from rag.index.backend import Candidates, Change, Records, StoreError
@@ -69,7 +71,7 @@ class EmbeddedBackend:
         return f"rag index PATH... --index {self.location}"
 
     def _generation(self) -> tuple[Path, dict[str, Any]] | None:
-        folder = store.current_generation(self.folder)
+        folder = folders.current_generation(self.folder)
         if folder is None:
             return None
         path = folder / store.MANIFEST
@@ -92,8 +94,16 @@ class EmbeddedBackend:
         return found[1] if found else None
 
     def _load(self) -> _Snapshot:
-        if self._snapshot is not None:
-            return self._snapshot
+        if self._snapshot is None:
+            try:
+                self._snapshot = self._open()
+            except (StoreError, FileNotFoundError):
+                # a build published (twice) while this generation was being opened and
+                # retention removed its search files: open the one now live, once
+                self._snapshot = self._open()
+        return self._snapshot
+
+    def _open(self) -> _Snapshot:
         import bm25s
         import faiss
 
@@ -105,9 +115,9 @@ class EmbeddedBackend:
         store.verify_files(folder, manifest["files"], hashes=self.verify)
         documents = {
             d.doc_id: d
-            for d in map(document_from_row, store.read_jsonl(folder / "documents.jsonl"))
+            for d in map(document_from_row, store.read_jsonl(folder / store.DOCUMENTS))
         }
-        rows = store.read_jsonl(folder / "clauses.jsonl")
+        rows = store.read_jsonl(folder / store.CLAUSES)
         clauses = tuple(clause_from_row(r, documents) for r in rows)
         matrix = np.load(folder / "vectors.npy", allow_pickle=False)
         dimension = int(manifests.model_section(manifest)["dimension"])
@@ -121,7 +131,7 @@ class EmbeddedBackend:
             searcher = faiss.read_index(str(folder / "faiss.index"))
         else:
             searcher = vectors.exhaustive_index(matrix)
-        self._snapshot = _Snapshot(
+        return _Snapshot(
             folder=folder,
             manifest=manifest,
             records=Records(tuple(documents.values()), clauses),
@@ -130,7 +140,6 @@ class EmbeddedBackend:
             searcher=searcher,
             tokenizer=get_tokenizer(str(manifest["tokenizer"])),
         )
-        return self._snapshot
 
     def records(self) -> Records:
         return self._load().records
@@ -144,7 +153,7 @@ class EmbeddedBackend:
         found = self._generation()
         if found is None:
             return {}
-        rows = store.read_jsonl(found[0] / "clauses.jsonl")
+        rows = store.read_jsonl(found[0] / store.CLAUSES)
         return {str(r["id"]): (str(r["hash"]), record_hash(r)) for r in rows}
 
     def vectors_for(self, hashes: Collection[str]) -> dict[str, np.ndarray]:
@@ -153,7 +162,7 @@ class EmbeddedBackend:
             return {}
         folder, manifest = found
         store.verify_files(folder, manifest["files"], hashes=False)
-        rows = store.read_jsonl(folder / "clauses.jsonl")
+        rows = store.read_jsonl(folder / store.CLAUSES)
         matrix = np.load(folder / "vectors.npy", allow_pickle=False)
         if len(matrix) != len(rows):
             return {}
@@ -164,7 +173,7 @@ class EmbeddedBackend:
 
     @contextmanager
     def build_lock(self) -> Iterator[None]:
-        with store.build_lock(self.folder):
+        with folders.build_lock(self.folder):
             yield
 
     def apply(self, change: Change) -> None:
@@ -184,9 +193,9 @@ class EmbeddedBackend:
                 raise StoreError(f"{self.location}: no vector for clause {row.clause.id}")
             matrix[i] = vector
 
-        staging = store.new_staging_folder(self.folder)
-        write_jsonl(staging / "documents.jsonl", (document_row(d) for d in change.documents))
-        write_jsonl(staging / "clauses.jsonl",
+        staging = folders.new_staging_folder(self.folder)
+        write_jsonl(staging / store.DOCUMENTS, (document_row(d) for d in change.documents))
+        write_jsonl(staging / store.CLAUSES,
                     (clause_row(r.clause, r.passage_hash) for r in change.clauses))
         np.save(staging / "vectors.npy", matrix, allow_pickle=False)
         tokenize = get_tokenizer(str(settings["tokenizer"]))
@@ -200,7 +209,7 @@ class EmbeddedBackend:
 
             faiss.write_index(vectors.hnsw_index(matrix), str(staging / "faiss.index"))
         write_json(staging / store.MANIFEST, {**settings, "files": store.describe_files(staging)})
-        store.publish(self.folder, staging)
+        folders.publish(self.folder, staging, manifest=settings, keep=folders.keep_setting())
         self._snapshot = None
 
     # ------------------------------------------------------------ searching

@@ -70,10 +70,11 @@ def validate(data: object, *, where: str, rebuild: str) -> dict[str, Any]:
             f"object); rebuild the index with `{rebuild}`"
         )
     if data.get("format") != FORMAT or data.get("format_version") != FORMAT_VERSION:
+        found = (f"index format {data.get('format')} v{data.get('format_version')} (built by "
+                 f"rag {data.get('package_version')})" if "format" in data else "no index format")
         raise StoreError(
-            f"{where}: index format {data.get('format')} v{data.get('format_version')} is not "
-            f"{FORMAT} v{FORMAT_VERSION} (built by rag {data.get('package_version')}); "
-            f"rebuild it with `{rebuild}`"
+            f"{where}: {found}, expected {FORMAT} v{FORMAT_VERSION}; rebuild the index with "
+            f"`{rebuild}`"
         )
     model = data.get("model")
     if not isinstance(model, dict) or not isinstance(model.get("dimension"), int):
