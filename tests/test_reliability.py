@@ -6,10 +6,8 @@ must not fail or inject, questions in the wrong encoding, batch edge cases.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -166,10 +164,6 @@ def test_cli_reports_a_broken_manifest_in_one_line(
                  "--quiet"]) == 0
 
 
-def _unused() -> None:  # keep imports used while the module grows
-    _ = (json, os, time)
-
-
 # ---------------------------------------------------------------- remembered sources (item 2)
 
 
@@ -185,7 +179,7 @@ def test_an_index_remembers_its_sources_and_rag_index_rereads_them_all(
     folder = tmp_path / "index"
     assert main(["index", str(small), str(more), "--index", str(folder),
                  "--model", "hashing:64", "--quiet"]) == 0
-    assert remembered_sources(folder) == [small.resolve(), more.resolve()]
+    assert remembered_sources(folder).paths == (small.resolve(), more.resolve())
     # `rag index` with no path re-reads every remembered source: nothing is dropped
     assert main(["index", "--index", str(folder), "--model", "hashing:64", "--quiet"]) == 0
     assert "own-note" in open_index(folder).documents
@@ -199,12 +193,105 @@ def test_starting_the_chat_never_removes_documents(small: Path, tmp_path: Path) 
     folder = tmp_path / "index"
     index_paths([small], index=folder, encoder=HashingEncoder(dimension=64))
     # the chat re-reads the index's own sources, not the shipped corpus
-    assert update_sources(folder, extra=[]) == [small.resolve()]
+    assert update_sources(folder, extra=[]).paths == (small.resolve(),)
     extra = tmp_path / "extra"
     extra.mkdir()
-    assert update_sources(folder, extra=[extra]) == [small.resolve(), extra]
+    assert update_sources(folder, extra=[extra]).paths == (small.resolve(), extra)
     # a new index starts from the shipped corpus
-    assert update_sources(tmp_path / "fresh", extra=[]) == [shipped_corpus()]
+    assert update_sources(tmp_path / "fresh", extra=[]).paths == (shipped_corpus(),)
     # a source that went missing: serve as it is rather than drop its documents
     shutil.rmtree(small)
-    assert update_sources(folder, extra=[]) == []
+    assert update_sources(folder, extra=[]).paths == ()
+
+
+# ---------------------------------------------------------------- reading stays inside (item 5)
+
+
+def _reasons(errors: list) -> dict[str, str]:  # type: ignore[type-arg]
+    return {Path(e.path).name: e.reason for e in errors}
+
+
+def test_links_out_of_the_corpus_are_not_followed_unless_asked(tmp_path: Path) -> None:
+    from rag.readers import load_documents
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("董事会秘密会议纪要：不得外传。", "utf-8")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEEDS / "003_09ea28eacbf07f88.txt", corpus / "news.txt")
+    (corpus / "secret.txt").symlink_to(outside / "secret.txt")
+    (corpus / "passwd.txt").symlink_to("/etc/passwd")
+    (corpus / "elsewhere").symlink_to(outside, target_is_directory=True)
+    (corpus / "inside.txt").symlink_to(corpus / "news.txt")  # stays inside: read once
+    docs, errors = load_documents([corpus])
+    assert [d.doc_id for d in docs] == ["inside"] or [d.doc_id for d in docs] == ["news"]
+    reasons = _reasons(errors)
+    assert set(reasons) == {"secret.txt", "passwd.txt", "elsewhere"}
+    assert all("outside" in r and "--follow-links" in r for r in reasons.values())
+    docs, errors = load_documents([corpus], follow_links=True)
+    assert "secret" in {d.doc_id for d in docs}
+
+
+def test_fifos_devices_loops_and_unreadable_folders_are_reported_not_read(
+    tmp_path: Path
+) -> None:
+    from rag.readers import load_documents
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEEDS / "003_09ea28eacbf07f88.txt", corpus / "news.txt")
+    os.mkfifo(corpus / "pipe.txt")
+    (corpus / "zero.txt").symlink_to("/dev/zero")
+    (corpus / "loop-a.txt").symlink_to(corpus / "loop-b.txt")
+    (corpus / "loop-b.txt").symlink_to(corpus / "loop-a.txt")
+    locked = corpus / "locked"
+    locked.mkdir()
+    (locked / "inside.txt").write_text("不可读的文件夹里的文件。", "utf-8")
+    locked.chmod(0)
+    try:
+        docs, errors = load_documents([corpus], follow_links=True)  # (a FIFO read would hang)
+    finally:
+        locked.chmod(0o755)
+    root = os.geteuid() == 0  # root reads any folder
+    assert [d.doc_id for d in docs] == ["news", "inside"] if root else ["news"]
+    reasons = _reasons(errors)
+    assert "FIFO" in reasons["pipe.txt"]
+    assert "device" in reasons["zero.txt"]
+    assert "loop" in reasons["loop-a.txt"] and "loop" in reasons["loop-b.txt"]
+    if not root:
+        assert "cannot read folder" in reasons["locked"]
+
+
+def test_a_file_named_outright_must_still_be_a_regular_file(tmp_path: Path) -> None:
+    from rag.readers import load_documents
+
+    os.mkfifo(tmp_path / "pipe.txt")
+    docs, errors = load_documents([tmp_path / "pipe.txt"])
+    assert not docs and "FIFO" in errors[0].reason
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_read(tmp_path: Path, encoding: str) -> None:
+    from rag.readers import read_document
+
+    text = (SEEDS / "003_09ea28eacbf07f88.txt").read_text("utf-8")
+    path = tmp_path / "utf16.txt"
+    path.write_bytes(text.encode(encoding))
+    assert read_document(path).text == read_document(SEEDS / "003_09ea28eacbf07f88.txt").text
+
+
+def test_following_links_is_remembered_with_the_sources(tmp_path: Path) -> None:
+    from rag.cli import main
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.copy(SEEDS / "003_09ea28eacbf07f88.txt", outside / "linked.txt")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "linked.txt").symlink_to(outside / "linked.txt")
+    folder = tmp_path / "index"
+    args = ["--index", str(folder), "--model", "hashing:64", "--quiet"]
+    assert main(["index", str(corpus), "--follow-links", *args]) == 0
+    assert main(["index", *args]) == 0  # re-reads the sources the same way
+    assert "linked" in open_index(folder).documents

@@ -10,24 +10,25 @@ from rag.cli.commands import print_skipped
 from rag.cli.errors import EXIT_OK
 from rag.cli.options import add_index_option, add_query_model_option, index_location, positive
 from rag.encoders import DEFAULT_MODEL, load_encoder
-from rag.index import StoreError, index_paths, open_backend, remembered_sources
+from rag.index import Sources, StoreError, index_paths, open_backend, remembered_sources
 from rag.paths import shipped_corpus
 from rag.search import open_index
 
 
-def update_sources(location: Path, *, extra: list[Path]) -> list[Path]:
+def update_sources(location: Path, *, extra: list[Path]) -> Sources:
     """What starting the chat re-reads: the sources the index was built from plus any
     ``--corpus`` given (a new index starts from the shipped corpus). Starting the chat never
     removes documents: when a remembered source is missing, nothing is updated."""
-    remembered = remembered_sources(location) if open_backend(location).manifest() else []
-    missing = [str(p) for p in remembered if not p.exists()]
+    remembered = remembered_sources(location)
+    missing = [str(p) for p in remembered.paths if not p.exists()]
     if missing:
         print(f"rag serve: {', '.join(missing)} (indexed before) is missing; the index is "
               "served as it is — run `rag index` with the sources you want to change them",
               file=sys.stderr)
-        return []
-    sources = remembered or ([] if extra else [shipped_corpus()])
-    return sources + [p for p in extra if p.resolve() not in {s.resolve() for s in sources}]
+        return Sources(())
+    paths = list(remembered.paths) or ([] if extra else [shipped_corpus()])
+    paths += [p for p in extra if p.resolve() not in {s.resolve() for s in paths}]
+    return Sources(tuple(paths), remembered.follow_links)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -44,13 +45,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"rag serve: loading model {name} …", file=sys.stderr)
     encoder = load_encoder(name)
     sources = update_sources(location, extra=args.corpus or [])
-    if args.no_update or not sources:
+    if args.no_update or not sources.paths:
         print(f"rag serve: using {location} as it is"
               + (" (--no-update)" if args.no_update else ""), file=sys.stderr)
     else:
-        print(f"rag serve: checking {location} against {', '.join(map(str, sources))} "
-              "(only new or changed clauses are embedded) …", file=sys.stderr)
-        report = index_paths(sources, index=location, encoder=encoder, progress=True)
+        print(f"rag serve: checking {location} against "
+              f"{', '.join(map(str, sources.paths))} (only new or changed clauses are "
+              "embedded) …", file=sys.stderr)
+        report = index_paths(sources.paths, index=location, encoder=encoder,
+                             follow_links=sources.follow_links, progress=True)
         print_skipped(report.skipped_files)
         print(f"rag serve: {report.summary()}", file=sys.stderr)
     index = open_index(location, encoder=encoder)

@@ -13,7 +13,7 @@ from rag.cli.options import filters_from, index_location
 from rag.core.filters import Filters
 from rag.encoders import DEFAULT_MODEL, Encoder, load_encoder
 from rag.export.text import format_answer, use_color
-from rag.index import open_backend
+from rag.index import Sources, StoreError, open_backend, remembered_sources
 from rag.search import Index, open_index
 
 
@@ -26,7 +26,7 @@ def cmd_chunk(args: argparse.Namespace) -> int:
     from rag.chunking import chunk_document, clause_to_dict
     from rag.readers import load_documents
 
-    documents, errors = load_documents(args.paths)
+    documents, errors = load_documents(args.paths, follow_links=args.follow_links)
     out = sys.stdout
     for doc in documents:
         for clause in chunk_document(doc, max_chars=args.max_chars):
@@ -35,27 +35,27 @@ def cmd_chunk(args: argparse.Namespace) -> int:
     return EXIT_PARTIAL if errors else EXIT_OK
 
 
-def sources_for(location: Path) -> list[Path]:
+def sources_for(location: Path) -> Sources:
     """What to index when no path is given: the sources the index remembers (all of them,
-    so nothing is dropped by accident), else the shipped corpus."""
-    from rag.index import StoreError, remembered_sources
+    read the same way, so nothing is dropped by accident), else the shipped corpus."""
     from rag.paths import shipped_corpus
 
     try:
         remembered = remembered_sources(location)
     except StoreError:
-        remembered = []  # an unreadable index is rebuilt from the shipped corpus
-    return remembered or [shipped_corpus()]
+        remembered = Sources(())  # an unreadable index is rebuilt from the shipped corpus
+    return remembered if remembered.paths else Sources((shipped_corpus(),))
 
 
 def cmd_index(args: argparse.Namespace) -> int:
     from rag.index import index_paths
 
     location = index_location(args)
-    paths = args.paths or sources_for(location)
+    sources = Sources(tuple(args.paths), args.follow_links) if args.paths else \
+        sources_for(location)
     encoder = load_encoder(args.model)
-    report = index_paths(paths, index=location, encoder=encoder, search=args.search,
-                         progress=not args.quiet)
+    report = index_paths(sources.paths, index=location, encoder=encoder, search=args.search,
+                         follow_links=sources.follow_links, progress=not args.quiet)
     print_skipped(report.skipped_files)
     print(report.summary(), file=sys.stderr)
     return EXIT_PARTIAL if report.skipped_files else EXIT_OK

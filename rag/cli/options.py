@@ -58,6 +58,12 @@ def add_answer_options(parser: argparse.ArgumentParser) -> None:
                        help="prefer the versions in force on DATE (YYYY-MM-DD)")
 
 
+def add_follow_links_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--follow-links", action="store_true",
+                        help="also read files that symbolic links inside a folder point to "
+                        "outside it (default: report and skip them)")
+
+
 def add_index_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--index", type=Path, default=None,

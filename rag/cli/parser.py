@@ -16,6 +16,7 @@ from rag.cli.commands import cmd_ask, cmd_chunk, cmd_index
 from rag.cli.options import (
     DEFAULT_MODEL,
     add_answer_options,
+    add_follow_links_option,
     add_index_option,
     add_query_model_option,
 )
@@ -32,6 +33,7 @@ def _add_chunk(commands: argparse._SubParsersAction) -> None:
     chunk.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
     chunk.add_argument("--max-chars", type=int, default=600,
                        help="split clauses longer than this at sentence ends (default 600)")
+    add_follow_links_option(chunk)
     chunk.set_defaults(run=cmd_chunk)
 
 
@@ -53,6 +55,7 @@ def _add_index(commands: argparse._SubParsersAction) -> None:
     index.add_argument("--search", choices=("exact", "hnsw"), default="exact",
                        help="dense search: exact (default) or approximate HNSW for large corpora")
     index.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_follow_links_option(index)
     index.set_defaults(run=cmd_index)
 
 

@@ -8,7 +8,14 @@ for the seam another engine implements.
 
 from rag.index.backend import Candidates, Change, ClauseRow, IndexBackend, Records, StoreError
 from rag.index.backends import open_backend
-from rag.index.build import BuildReport, build_index, embed, index_paths, remembered_sources
+from rag.index.build import (
+    BuildReport,
+    Sources,
+    build_index,
+    embed,
+    index_paths,
+    remembered_sources,
+)
 from rag.index.embedded import EmbeddedBackend
 from rag.index.manifest import BM25Params, check_model
 
@@ -21,6 +28,7 @@ __all__ = [
     "EmbeddedBackend",
     "IndexBackend",
     "Records",
+    "Sources",
     "StoreError",
     "build_index",
     "check_model",

@@ -55,10 +55,13 @@ def build_index(
     search: str = "exact",
     skipped_files: Sequence[str] = (),
     sources: Sequence[str] = (),
+    follow_links: bool = False,
     batch_size: int = 32,
     progress: bool = False,
 ) -> BuildReport:
     """Bring ``backend`` up to date with these documents and clauses.
+
+    ``sources`` and ``follow_links`` are recorded so a later update reads the same way.
 
     Only passages whose content hash the index does not hold yet are embedded (with the
     same model); when nothing at all changed, nothing is written.
@@ -128,7 +131,8 @@ def build_index(
             vectors=vectors,
             manifest=manifests.new_manifest(
                 wanted, fingerprint=fingerprint, documents=len(docs), clauses=len(clauses),
-                sources=list(sources), skipped_files=list(skipped_files),
+                sources=list(sources), follow_links=follow_links,
+                skipped_files=list(skipped_files),
             ),
             replace=replace,
         )
@@ -173,12 +177,14 @@ def index_paths(
     encoder: Encoder,
     search: str = "exact",
     max_chars: int = 600,
+    follow_links: bool = False,
     progress: bool = False,
 ) -> BuildReport:
     """Read and chunk every document under ``paths`` and bring ``index`` up to date.
 
     Files that cannot be read are reported in ``BuildReport.skipped_files`` and left out;
-    the rest of the corpus is indexed.
+    the rest of the corpus is indexed. Links out of a folder are followed only with
+    ``follow_links``.
     """
     from rag.chunking import chunk_document
     from rag.index.backends import open_backend
@@ -187,7 +193,7 @@ def index_paths(
     for path in paths:
         if not Path(path).exists():
             raise FileNotFoundError(f"{path}: no such file or folder")
-    documents, errors = load_documents([Path(p) for p in paths])
+    documents, errors = load_documents([Path(p) for p in paths], follow_links=follow_links)
     clauses = [c for doc in documents for c in chunk_document(doc, max_chars=max_chars)]
     return build_index(
         documents,
@@ -197,15 +203,25 @@ def index_paths(
         search=search,
         skipped_files=[str(e) for e in errors],
         sources=[str(Path(p).resolve()) for p in paths],
+        follow_links=follow_links,
         progress=progress,
     )
 
 
-def remembered_sources(index: IndexBackend | Path | str) -> list[Path]:
-    """The files and folders the index was last built from (absolute paths), so that an
-    update reads them all again; empty when there is no index yet."""
+@dataclass(frozen=True)
+class Sources:
+    """What an index was last built from, so that an update reads the same again."""
+
+    paths: tuple[Path, ...]
+    follow_links: bool = False
+
+
+def remembered_sources(index: IndexBackend | Path | str) -> Sources:
+    """The files and folders (absolute paths) the index was last built from, and whether
+    links were followed; no paths when there is no index yet."""
     from rag.index.backends import open_backend
 
-    manifest = open_backend(index).manifest()
-    sources = manifest.get("sources") if manifest else None
-    return [Path(s) for s in sources] if isinstance(sources, list) else []
+    manifest = open_backend(index).manifest() or {}
+    paths = manifest.get("sources")
+    return Sources(tuple(Path(p) for p in paths) if isinstance(paths, list) else (),
+                   follow_links=bool(manifest.get("follow_links", False)))

@@ -45,7 +45,7 @@ def settings(encoder: Encoder, *, tokenizer: str, bm25: BM25Params, search: str)
 
 def new_manifest(
     settings: dict[str, Any], *, fingerprint: str, documents: int, clauses: int,
-    sources: list[str], skipped_files: list[str],
+    sources: list[str], follow_links: bool, skipped_files: list[str],
 ) -> dict[str, Any]:
     """The manifest a build publishes (an engine adds what it stores, e.g. file sizes)."""
     return {
@@ -57,6 +57,7 @@ def new_manifest(
         "corpus_fingerprint": fingerprint,
         "counts": {"documents": documents, "clauses": clauses},
         "sources": sources,
+        "follow_links": follow_links,
         "skipped_files": skipped_files,
     }
 

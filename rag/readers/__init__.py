@@ -9,13 +9,13 @@ and reports bad ones as :class:`~rag.core.documents.ReadError` instead of raisin
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path, PurePath
 
 from rag.core.documents import Document, ReadError
+from rag.readers._files import read_bounded, source_files
 from rag.readers._frontmatter import split_front_matter
 from rag.readers._lawref import is_lawrefbook, read_lawrefbook, split_dated_stem
 from rag.readers._markdown import read_markdown
@@ -87,16 +87,22 @@ def load_documents(
     root: Path | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     today: date | None = None,
+    follow_links: bool = False,
 ) -> tuple[list[Document], list[ReadError]]:
     """Read files and directories (recursively, sorted); bad files become errors.
 
-    Never raises for a bad file. Documents whose ``doc_id`` collides get the parent
-    folder's name as a prefix (``民法商法-公司法``), then a ``-2``, ``-3`` … suffix.
+    Never raises for a bad file. Inside folders, only :data:`SUFFIXES` are taken; hidden
+    files and folders, ``_index.md``, ``法律法规模版.md`` and ``*.meta.yaml`` sidecars are
+    skipped, and links out of the folder are not followed unless ``follow_links``; every
+    other path skipped is reported with its reason. Documents whose ``doc_id`` collides
+    get the parent folder's name as a prefix (``民法商法-公司法``), then ``-2``, ``-3`` ….
     """
     today = today or date.today()
     loaded: list[tuple[Path, Document]] = []
     errors: list[ReadError] = []
-    for path in _source_files(paths, errors=errors, root=root):
+    files = source_files(paths, accept=_is_source_name, errors=errors,
+                         shown=lambda p: display_path(p, root=root), follow_links=follow_links)
+    for path in files:
         try:
             document = read_document(path, root=root, max_bytes=max_bytes, today=today)
         except DocumentError as exc:
@@ -124,32 +130,6 @@ def detect_format(path: Path, text: str) -> str:
     return "text"
 
 
-def _source_files(
-    paths: Iterable[Path], *, errors: list[ReadError], root: Path | None = None
-) -> Iterator[Path]:
-    """Files named in ``paths``, directories expanded recursively in sorted order.
-
-    Inside directories, only :data:`SUFFIXES` are taken; hidden files and folders,
-    ``_index.md``, ``法律法规模版.md`` and ``*.meta.yaml`` sidecars are skipped. A path that
-    does not exist is reported in ``errors``. Each file is yielded once.
-    """
-    seen: set[Path] = set()
-    for given in paths:
-        path = Path(given)
-        if path.is_dir():
-            found: Iterable[Path] = _walk(path)
-        elif path.exists():
-            found = [path]
-        else:
-            errors.append(ReadError(display_path(path, root=root), "no such file or directory"))
-            continue
-        for file in found:
-            key = file.resolve()
-            if key not in seen:
-                seen.add(key)
-                yield file
-
-
 def display_path(path: Path, *, root: Path | None) -> str:
     """``path`` relative to ``root`` when it lies inside it, with posix separators."""
     if root is not None:
@@ -158,14 +138,6 @@ def display_path(path: Path, *, root: Path | None) -> str:
         except ValueError:
             pass
     return path.as_posix()
-
-
-def _walk(folder: Path) -> Iterator[Path]:
-    for current, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if _is_source_name(name):
-                yield Path(current, name)
 
 
 def _is_source_name(name: str) -> bool:
@@ -178,24 +150,11 @@ def _is_source_name(name: str) -> bool:
 
 
 def _read_text(path: Path, *, max_bytes: int) -> str:
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise FormatError("no such file") from None
-    except OSError as exc:
-        raise FormatError(f"cannot read: {exc.strerror or exc}") from exc
-    if path.is_dir():
-        raise FormatError("is a directory, not a file")
-    if path.suffix.lower() not in SUFFIXES:
+    if path.suffix.lower() not in SUFFIXES and not path.is_dir():
         raise FormatError(
             f"unsupported file type {path.suffix or '(none)'!r} (supported: {', '.join(SUFFIXES)})"
         )
-    if size > max_bytes:
-        raise FormatError(f"file too large: {size} bytes (limit {max_bytes} bytes)")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise FormatError(f"cannot read: {exc.strerror or exc}") from exc
+    data = read_bounded(path, max_bytes=max_bytes)
     text = decode_bytes(data) if data.strip() else ""
     if not text.strip():
         raise FormatError("empty file")

@@ -44,7 +44,7 @@ def decode_bytes(data: bytes) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         text = _decode_utf16(data)
     elif b"\x00" in data:
-        raise DecodeError("binary, not a text document (contains NUL bytes)")
+        text = _utf16_without_bom(data)
     else:
         text = _decode_8bit(data)
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
@@ -58,6 +58,32 @@ def _decode_utf16(data: bytes) -> str:
         return data.decode("utf-16")
     except UnicodeDecodeError as exc:
         raise DecodeError(f"binary, not a text document (bad UTF-16: {exc.reason})") from exc
+
+
+_PLAUSIBLE = re.compile(r"[\s!-~\u00a0-\u024f\u2000-\u206f\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+
+
+def _utf16_without_bom(data: bytes) -> str:
+    """UTF-16 text saved without a byte-order mark (it has NUL bytes), else DecodeError.
+
+    Both byte orders are tried; the one whose characters are almost all ordinary text
+    (Latin, CJK, punctuation, spaces) wins. Binary data decodes to a scatter of code
+    points, of which about a third are plausible.
+    """
+    if len(data) % 2 == 0:
+        best, share = "", 0.0
+        for encoding in ("utf-16-le", "utf-16-be"):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            sample = text[:20000]
+            plausible = len(_PLAUSIBLE.findall(sample)) / max(1, len(sample))
+            if plausible > share:
+                best, share = text, plausible
+        if share >= 0.95:
+            return best
+    raise DecodeError("binary, not a text document (contains NUL bytes)")
 
 
 def _decode_8bit(data: bytes) -> str:
