@@ -6,6 +6,7 @@ must not fail or inject, questions in the wrong encoding, batch edge cases.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -295,3 +296,150 @@ def test_following_links_is_remembered_with_the_sources(tmp_path: Path) -> None:
     assert main(["index", str(corpus), "--follow-links", *args]) == 0
     assert main(["index", *args]) == 0  # re-reads the sources the same way
     assert "linked" in open_index(folder).documents
+
+
+# ---------------------------------------------------------------- exports and batches (3, 6, 8, 10)
+
+
+@pytest.fixture()
+def run(shipped_index_dir: Path, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    from rag.cli import main
+
+    def _run(*argv: str) -> tuple[int, str, str]:
+        code = main([*argv, "--index", str(shipped_index_dir), "--model", "hashing:256"])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return _run
+
+
+FORMULAS = ["=HYPERLINK(\"http://evil\",\"x\")", "=1+1", "@SUM(A1)", "+1+1", "-1+1",
+            "\t=1+1"]
+
+
+def test_csv_cells_cannot_run_as_formulas(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import csv
+
+    questions = tmp_path / "inject.csv"
+    with questions.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "question"])
+        for n, formula in enumerate(FORMULAS):
+            writer.writerow([f"=cmd|{n}", formula + " 内幕交易"])
+    out = tmp_path / "out.csv"
+    code, _, _ = run("batch", str(questions), "--out", str(out), "--top", "2")
+    assert code == 0
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert {r[1] for r in rows[1:]} == {"'" + f.strip() + " 内幕交易" for f in FORMULAS}
+    # JSON lines keep the question verbatim
+    code, jsonl, _ = run("batch", str(questions), "--top", "1")
+    assert [json.loads(line)["question"] for line in jsonl.splitlines()] == [
+        f.strip() + " 内幕交易" for f in FORMULAS]
+
+
+@pytest.mark.parametrize("suffix", [".docx", ".md"])
+def test_control_characters_do_not_break_a_memo(run, tmp_path: Path, suffix: str) -> None:  # type: ignore[no-untyped-def]
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"question": "内幕交易\x01的处罚\x0c是什么\u0000？"}) + "\n",
+                         encoding="utf-8")
+    out = tmp_path / f"memo{suffix}"
+    code, _, err = run("batch", str(questions), "--out", str(out))
+    assert code == 0, err
+    if suffix == ".docx":
+        from docx import Document
+
+        texts = [p.text for p in Document(str(out)).paragraphs]
+        assert "1. 内幕交易␁的处罚␌是什么␀？" in texts
+    else:
+        assert "内幕交易\x01的处罚" in out.read_text("utf-8")
+
+
+def test_a_memo_is_written_whole_or_not_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rag.answer import Answer
+    from rag.export import docx as docx_export
+
+    out = tmp_path / "memo.docx"
+    out.write_bytes(b"previous memo")
+
+    def broken_save(self, target):  # type: ignore[no-untyped-def]
+        target.write(b"PK\x03\x04 half a file")
+        raise OSError("disk full")
+
+    import docx.document
+
+    monkeypatch.setattr(docx.document.Document, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        docx_export.memo_docx([Answer("q", False, 0.0, "m", ())], out)
+    assert out.read_bytes() == b"previous memo"
+
+
+def test_questions_in_the_wrong_encoding_get_one_clear_line(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    gbk = "利用内幕消息炒股会被罚多少钱？".encode("gbk")
+    as_argv = gbk.decode("utf-8", "surrogateescape")  # what Python makes of such argv bytes
+    code, out, err = run("ask", as_argv)
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and "not valid UTF-8" in err and "GBK" in err
+    questions = tmp_path / "gbk.txt"
+    questions.write_bytes(gbk + b"\n")
+    code, _, err = run("batch", str(questions))
+    assert code == 1 and err.count("\n") == 1 and "not UTF-8" in err and "GBK" in err
+
+
+def test_batch_text_files_split_only_on_line_feeds(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    questions = tmp_path / "q.txt"
+    questions.write_text("内幕交易\x0b的处罚\n操纵市场\r\n", encoding="utf-8")
+    code, out, _ = run("batch", str(questions))
+    assert code == 0
+    assert [json.loads(line)["question"] for line in out.splitlines()] == [
+        "内幕交易\x0b的处罚", "操纵市场"]
+
+
+def test_utf16_question_files_are_read(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    questions = tmp_path / "q.txt"
+    questions.write_bytes("内幕交易的处罚\n操纵市场\n".encode("utf-16-le"))
+    code, out, _ = run("batch", str(questions))
+    assert code == 0 and len(out.splitlines()) == 2
+
+
+def test_the_answers_never_overwrite_the_questions(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"question": "内幕交易"}\n', encoding="utf-8")
+    code, _, err = run("batch", str(questions), "--out", str(questions))
+    assert code == 2 and "questions file itself" in err
+    assert questions.read_text("utf-8") == '{"question": "内幕交易"}\n'
+
+
+def test_ctrl_c_in_a_memo_batch_keeps_what_is_done(
+    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    import rag.cli.batch as batch
+
+    real = batch.answer
+    calls = {"n": 0}
+
+    def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(batch, "answer", interrupted)
+    questions = tmp_path / "q.txt"
+    questions.write_text("内幕交易\n操纵市场\n虚假陈述\n洗钱\n", encoding="utf-8")
+    out = tmp_path / "memo.md"
+    code, _, err = run("batch", str(questions), "--out", str(out))
+    assert code == 130 and "interrupted after 2 of 4 questions" in err
+    memo = out.read_text("utf-8")
+    assert "## 1. 内幕交易" in memo and "## 2. 操纵市场" in memo and "虚假陈述" not in memo
+
+
+def test_terminal_output_does_not_obey_escapes_in_a_question(run) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = run("ask", "内幕交易\x1b]0;pwned\x07\x1b[2J", "--color", "never")
+    assert code == 0
+    assert "\x1b" not in out and "\x07" not in out
+    assert "Q: 内幕交易\\x1b]0;pwned\\x07\\x1b[2J" in out

@@ -99,6 +99,26 @@ def cite(
     )
 
 
+def check_question(question: str) -> None:
+    """ValueError when ``question`` cannot be asked: empty, or not text (undecodable bytes
+    arrive as lone surrogates, e.g. GBK bytes typed in a UTF-8 terminal)."""
+    if not isinstance(question, str):
+        raise ValueError(f"the question must be text, not {type(question).__name__}")
+    if not question.strip():
+        raise ValueError("the question is empty")
+    bad = next((i for i, ch in enumerate(question) if "\ud800" <= ch <= "\udfff"), None)
+    if bad is not None:
+        raw = question.encode("utf-8", "surrogateescape")[:200]
+        hint = ""
+        try:
+            raw.decode("gb18030")
+            hint = " (it looks like GBK/GB18030)"
+        except UnicodeDecodeError:
+            pass
+        raise ValueError(f"the question is not valid UTF-8 text: undecodable byte at "
+                         f"character {bad + 1}{hint}; type or save it as UTF-8")
+
+
 def answer(
     question: str,
     *,
@@ -115,8 +135,7 @@ def answer(
     search results. When the evidence is weak the answer is refused (``answered`` False)
     and the nearest candidates are returned marked ``low_confidence``.
     """
-    if not question.strip():
-        raise ValueError("the question is empty")
+    check_question(question)
     if not 1 <= k <= MAX_TOP:
         raise ValueError(f"k must be between 1 and {MAX_TOP}, not {k}")
     query = prepare(question, index=index, filters=filters)

@@ -11,9 +11,10 @@ from typing import TextIO
 
 from rag.answer import Answer, answer
 from rag.cli.commands import open_for_questions
-from rag.cli.errors import EXIT_OK, EXIT_PARTIAL, CommandError, UsageError
+from rag.cli.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, CommandError, UsageError
 from rag.cli.questions import BatchQuestion, read_questions
 from rag.export.records import CSV_COLUMNS, batch_row, csv_rows
+from rag.export.text import printable
 
 BATCH_OUTPUTS = (".jsonl", ".csv", ".md", ".docx")
 
@@ -40,6 +41,10 @@ def _output(path_arg: str | None) -> Path | None:
 
 def cmd_batch(args: argparse.Namespace) -> int:
     out_path = _output(args.out)
+    if out_path is not None and args.file != "-" and out_path.resolve() == Path(
+            args.file).resolve():
+        raise UsageError(f"--out {args.out} is the questions file itself; write the answers "
+                         "to another file")
     questions = read_questions(args.file)
     index, encoder, filters = open_for_questions(args)  # once for the whole batch
 
@@ -55,7 +60,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         writer.writerow(CSV_COLUMNS)
 
     answers: list[Answer] = []
-    failed = answered = 0
+    failed = answered = done = 0
+    interrupted = False
     try:
         for item in questions:
             result, error = None, item.error
@@ -67,7 +73,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
                     error = str(exc) or type(exc).__name__
             if error is not None:
                 failed += 1
-                print(f"rag batch: question {item.id} (line {item.line}) failed: {error}",
+                print(f"rag batch: question {printable(item.id)} (line {item.line}) failed: "
+                      f"{printable(error)}",
                       file=sys.stderr)
             answered += bool(result and result.answered)
             row = batch_row(id=item.id, question=item.question, line=item.line, result=result,
@@ -78,20 +85,28 @@ def cmd_batch(args: argparse.Namespace) -> int:
                 writer.writerows(csv_rows(row))
             else:
                 answers.append(result or _failed_answer(item, error or "unknown error"))
+            done += 1
+    except KeyboardInterrupt:
+        interrupted = True  # keep what is done: write it below and say so
     finally:
         if out_path is not None and kind in (".jsonl", ".csv"):
             handle.close()
 
     if kind in (".md", ".docx") and out_path is not None:
+        from rag.core.files import replace_file
         from rag.export.docx import memo_docx
         from rag.export.markdown import memo_markdown
 
         info = index.info()
         if kind == ".md":
-            out_path.write_text(memo_markdown(answers, index=info), encoding="utf-8")
+            replace_file(out_path, memo_markdown(answers, index=info))
         else:
             memo_docx(answers, out_path, index=info)
     where = f" → {out_path}" if out_path else ""
+    if interrupted:
+        print(f"rag batch: interrupted after {done} of {len(questions)} questions; the "
+              f"answers to those {done} were written{where}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     print(
         f"{len(questions)} questions: {answered} answered, "
         f"{len(questions) - answered - failed} not answered by the corpus, {failed} failed{where}",

@@ -32,9 +32,37 @@ class BatchQuestion:
 
 
 def _lines(text: str) -> Iterator[tuple[int, str]]:
-    for number, line in enumerate(text.splitlines(), 1):
+    """Non-blank lines with their numbers. Only line feeds end a line: a vertical tab or
+    form feed pasted inside a question (str.splitlines would split there) stays in it."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    for number, line in enumerate(text.split("\n"), 1):
         if line.strip():
             yield number, line
+
+
+def decode(data: bytes, *, name: str) -> str:
+    """Question-file bytes as text: UTF-8 (with or without BOM) or UTF-16 (with or without
+    BOM); otherwise a CommandError that names the encoding problem."""
+    from rag.readers._text import DecodeError, decode_bytes
+
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:
+        try:
+            return decode_bytes(data)
+        except DecodeError as error:
+            raise CommandError(f"{name}: {error}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        hint = ""
+        try:
+            data.decode("gb18030")
+            hint = " — it looks like GBK/GB18030"
+        except UnicodeDecodeError:
+            pass
+        raise CommandError(
+            f"{name}: not UTF-8 text (byte 0x{data[error.start]:02x} at {error.start}"
+            f"{hint}); save it as UTF-8"
+        ) from None
 
 
 def questions_from_txt(text: str) -> list[BatchQuestion]:
@@ -84,7 +112,10 @@ def read_questions(source: str, *, stdin: TextIO | None = None) -> list[BatchQue
     """Questions from a .txt/.jsonl/.csv file, or ``-`` for stdin (txt, or jsonl when the
     lines start with ``{``)."""
     if source == "-":
-        text = (stdin or sys.stdin).read().lstrip("\ufeff")
+        stream = stdin or sys.stdin
+        raw = getattr(stream, "buffer", None)
+        text = decode(raw.read(), name="stdin") if raw is not None else stream.read()
+        text = text.lstrip("\ufeff")
         first = next((line for _, line in _lines(text)), "")
         return questions_from_jsonl(text) if first.lstrip().startswith("{") else \
             questions_from_txt(text)
@@ -97,12 +128,7 @@ def read_questions(source: str, *, stdin: TextIO | None = None) -> list[BatchQue
         )
     if not path.is_file():
         raise CommandError(f"{source}: no such file")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise CommandError(
-            f"{source}: not UTF-8 text ({error.reason} at byte {error.start}); save it as UTF-8"
-        ) from None
+    text = decode(path.read_bytes(), name=source)
     if suffix == ".csv":
         return questions_from_csv(text, name=source)
     return questions_from_jsonl(text) if suffix == ".jsonl" else questions_from_txt(text)

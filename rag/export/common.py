@@ -11,6 +11,7 @@ the index, the model, and when the memo was made.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 
 from rag import __version__
@@ -18,6 +19,26 @@ from rag.answer.types import Answer, Citation
 from rag.answer.wording import LOW_CONFIDENCE
 
 DEFAULT_TITLE = "合规问答备忘录 Compliance memo"
+# Characters XML 1.0 cannot hold (Word files are XML): C0 controls but tab and newline,
+# lone surrogates, U+FFFE/U+FFFF. A question pasted from a PDF can carry them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Formula starters a spreadsheet would run (OWASP CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` with characters XML cannot hold shown as their control pictures (␁) or
+    U+FFFD; everything else unchanged. For Word exports only: JSON keeps quotes exact."""
+    return _NOT_XML.sub(lambda m: chr(0x2400 + ord(m.group())) if m.group() < "\x20"
+                        else "\ufffd", text)
+
+
+def csv_safe(value: object) -> object:
+    """A CSV cell a spreadsheet will not run as a formula: text starting with = + - @,
+    a tab or a carriage return gets a leading apostrophe (OWASP). Numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 def status_note(citation: Citation) -> str:
     """``现行有效 · version 2019-12-28 · law · superseded by …``: what a reader must know

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from rag.answer.types import Answer, Citation
 from rag.answer.wording import CANDIDATES, LOW_CONFIDENCE, RELATED, verdict
+from rag.core.files import replace_file
 from rag.export.common import (
     DEFAULT_TITLE,
     audit_line,
@@ -17,6 +19,7 @@ from rag.export.common import (
     now,
     split_runs,
     status_note,
+    xml_safe,
 )
 
 
@@ -39,14 +42,14 @@ def memo_docx(
     when = now(generated_at)
     audit = audit_line(answers, generated_at=when, index=index)
     doc = Document()
-    doc.add_heading(title or DEFAULT_TITLE, level=0)
+    doc.add_heading(xml_safe(title or DEFAULT_TITLE), level=0)
     small = doc.add_paragraph().add_run(audit)
     small.font.size = Pt(8)
     small.font.color.rgb = RGBColor(0x55, 0x55, 0x55)
 
     for number, item in enumerate(answers, 1):
-        doc.add_heading(f"{number}. {item.question}", level=1)
-        line = doc.add_paragraph().add_run(verdict(item))
+        doc.add_heading(xml_safe(f"{number}. {item.question}"), level=1)
+        line = doc.add_paragraph().add_run(xml_safe(verdict(item)))
         line.bold = not item.answered
         if item.citations and not item.answered:
             doc.add_paragraph(CANDIDATES).runs[0].italic = True
@@ -59,7 +62,9 @@ def memo_docx(
     closing = doc.add_paragraph().add_run(audit)
     closing.font.size = Pt(8)
     path = Path(path)
-    doc.save(str(path))
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    replace_file(path, buffer.getvalue())  # all of the memo or none of it
     return path
 
 
@@ -69,7 +74,7 @@ def _docx_citation(doc: Any, citation: Citation, rank: str | None = None) -> Non
     head = doc.add_paragraph()
     head.paragraph_format.space_before = Pt(8)
     head.add_run(f"[{rank or citation.rank}] ").bold = True
-    head.add_run(citation.citation).bold = True
+    head.add_run(xml_safe(citation.citation)).bold = True
     if citation.low_confidence:
         flag = head.add_run(f" [{LOW_CONFIDENCE}]")
         flag.italic = True
@@ -78,15 +83,15 @@ def _docx_citation(doc: Any, citation: Citation, rank: str | None = None) -> Non
     details += [status_note(citation), f"Source: {citation.source or 'unknown'}"]
     if citation.url:
         details.append(f"URL: {citation.url}")
-    info = doc.add_paragraph().add_run("\n".join(d for d in details if d))
+    info = doc.add_paragraph().add_run(xml_safe("\n".join(d for d in details if d)))
     info.font.size = Pt(9)
     info.font.color.rgb = RGBColor(0x44, 0x44, 0x44)
     quote = doc.add_paragraph(style="Quote")
     quote.paragraph_format.left_indent = Cm(1)
     for piece, marked in split_runs(citation.text, key_spans(citation)):
-        run = quote.add_run(piece)
+        run = quote.add_run(xml_safe(piece))
         run.bold = marked
         run.italic = False
     for line in inner_lines(citation):
-        note = doc.add_paragraph(style="List Bullet").add_run(line)
+        note = doc.add_paragraph(style="List Bullet").add_run(xml_safe(line))
         note.font.size = Pt(9)

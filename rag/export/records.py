@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from rag.answer.types import Answer, Citation
+from rag.export.common import csv_safe
 
 CSV_COLUMNS = (
     "id", "question", "answered", "confidence", "rank", "citation", "document", "label",
@@ -57,11 +58,16 @@ def batch_row(
 
 
 def csv_rows(row: dict[str, Any]) -> Iterator[list[object]]:
-    """One CSV row per (question, citation); a question without citations gets one row."""
+    """One CSV row per (question, citation); a question without citations gets one row.
+
+    Every cell is neutralised against formula injection (:func:`csv_safe`).
+    """
     base = [row["id"], row["question"], row["answered"], row["confidence"]]
     if not row["citations"]:
-        yield [*base, "", "", "", "", "", row["error"] or row["message"] or "", "", "", "", ""]
+        cells = [*base, "", "", "", "", "", row["error"] or row["message"] or "", "", "", "", ""]
+        yield [csv_safe(cell) for cell in cells]
         return
     for c in row["citations"]:
-        yield [*base, c["rank"], c["citation"], c["document"], c["label"], c["clause_id"],
-               c["text"], c["score"], c["url"] or "", c["date"] or "", c["source"]]
+        cells = [*base, c["rank"], c["citation"], c["document"], c["label"], c["clause_id"],
+                 c["text"], c["score"], c["url"] or "", c["date"] or "", c["source"]]
+        yield [csv_safe(cell) for cell in cells]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import TextIO
 
 from rag.answer.types import Answer, Citation
@@ -10,6 +11,13 @@ from rag.answer.wording import CANDIDATES, verdict
 from rag.export.common import heading, inner_lines, key_spans, split_runs, status_note
 
 BOLD, RESET = "\x1b[1m", "\x1b[0m"
+# Control characters a terminal would obey (ESC starts colour, cursor and title codes).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on a terminal: control characters shown as ``\\x1b``."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def use_color(choice: str, stream: TextIO) -> bool:
@@ -35,16 +43,16 @@ def marked_quote(citation: Citation, *, color: bool) -> str:
 
 def format_citation(citation: Citation, *, color: bool, rank: str | None = None) -> str:
     """One citation: heading, where it sits, status, source, id, then the quote."""
-    head = heading(citation, rank)
+    head = printable(heading(citation, rank))
     lines = [f"{BOLD}{head}{RESET}" if color else head]
     if citation.path:
-        lines.append("    in:     " + " › ".join(citation.path))
+        lines.append("    in:     " + printable(" › ".join(citation.path)))
     note = status_note(citation)
     if note:
-        lines.append("    status: " + note)
-    lines.append("    source: " + (citation.source or "unknown"))
+        lines.append("    status: " + printable(note))
+    lines.append("    source: " + printable(citation.source or "unknown"))
     if citation.url:
-        lines.append("    url:    " + citation.url)
+        lines.append("    url:    " + printable(citation.url))
     score = "" if citation.via == "cross_reference" else f"  (score {citation.score:.4f})"
     lines.append(f"    id:     {citation.clause_id}{score}")
     return ("\n".join(lines) + "\n\n" + marked_quote(citation, color=color) + "\n"
@@ -53,7 +61,7 @@ def format_citation(citation: Citation, *, color: bool, rank: str | None = None)
 
 def format_answer(result: Answer, *, color: bool = False) -> str:
     """Readable text: verdict, then each citation followed by its verbatim quote."""
-    out = [f"Q: {result.question}", verdict(result)]
+    out = [f"Q: {printable(result.question)}", verdict(result)]
     if result.citations and not result.answered:
         out.append(CANDIDATES)
     out.append("")

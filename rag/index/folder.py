@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from rag.core.files import exclusive_lock, fsync_dir
+from rag.core.files import exclusive_lock, fsync_dir, replace_file
 from rag.index.backend import StoreError
 from rag.index.store import SEARCH_FILES, fsync_tree
 
@@ -102,7 +102,7 @@ def claim(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     if legacy is not None and not (folder / GENERATIONS).exists():
         _write_generations(folder, [Generation(legacy, "", "", 0, 0)])
-    _write_atomically(folder / MARKER, json.dumps(
+    replace_file(folder / MARKER, json.dumps(
         {"format": "rag-index-folder", "version": 1,
          "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}) + "\n")
 
@@ -150,18 +150,8 @@ def generations(folder: Path) -> list[Generation]:
 
 
 def _write_generations(folder: Path, rows: list[Generation]) -> None:
-    _write_atomically(folder / GENERATIONS,
+    replace_file(folder / GENERATIONS,
                       json.dumps([asdict(g) for g in rows], ensure_ascii=False, indent=1) + "\n")
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
 
 
 def new_staging_folder(folder: Path) -> Path:
@@ -172,7 +162,7 @@ def new_staging_folder(folder: Path) -> Path:
         if name.startswith(".tmp-"):
             shutil.rmtree(folder / name, ignore_errors=True)
     name = f".tmp-{secrets.token_hex(4)}"
-    _write_atomically(journal, name + "\n")
+    replace_file(journal, name + "\n")
     staging = folder / name
     staging.mkdir()
     return staging
@@ -185,7 +175,7 @@ def publish(folder: Path, staging: Path, *, manifest: dict[str, Any], keep: int)
     final = folder / name
     os.replace(staging, final)
     fsync_dir(folder)
-    _write_atomically(folder / CURRENT, name + "\n")
+    replace_file(folder / CURRENT, name + "\n")
     (folder / STAGING).unlink(missing_ok=True)
     counts = manifest.get("counts") or {}
     record = Generation(
