@@ -419,16 +419,15 @@ def test_ctrl_c_in_a_memo_batch_keeps_what_is_done(
 ) -> None:
     import rag.cli.batch as batch
 
-    real = batch.answer
-    calls = {"n": 0}
+    real = batch.answer_many
 
     def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
+        for n, outcome in enumerate(real(*args, **kwargs)):
+            if n == 2:
+                raise KeyboardInterrupt
+            yield outcome
 
-    monkeypatch.setattr(batch, "answer", interrupted)
+    monkeypatch.setattr(batch, "answer_many", interrupted)
     questions = tmp_path / "q.txt"
     questions.write_text("内幕交易\n操纵市场\n虚假陈述\n洗钱\n", encoding="utf-8")
     out = tmp_path / "memo.md"

@@ -4,31 +4,19 @@ from __future__ import annotations
 
 import html
 import re
-import socket
 
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from .chat import running_chat
 
 
 @pytest.fixture(scope="module")
-def client(shipped_index, hashing_encoder):  # type: ignore[no-untyped-def]
+def client(shipped_index, hashing_encoder, tmp_path_factory):  # type: ignore[no-untyped-def]
     from gradio_client import Client
 
-    from ui.app import build_app
-
-    demo = build_app(index=shipped_index, encoder=hashing_encoder)
-    port = _free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
-                ssr_mode=False, quiet=True)
-    try:
-        yield Client(f"http://127.0.0.1:{port}/", verbose=False)
-    finally:
-        demo.close()
+    with running_chat(shipped_index, hashing_encoder,
+                      memo_root=tmp_path_factory.mktemp("memos")) as url:
+        yield Client(url, verbose=False)
 
 
 def ask(client, question: str, **filters: object) -> str:  # type: ignore[no-untyped-def]

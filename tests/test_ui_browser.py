@@ -1,17 +1,20 @@
 """The web chat in a real browser (Debian's headless Chromium driven by Playwright).
 
-Skipped, not failed, when /usr/bin/chromium is absent (``make browser`` installs it).
+Needs /usr/bin/chromium (``make browser`` installs it); without it these tests fail and
+say so rather than skip.
 """
 
 from __future__ import annotations
 
-import socket
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from .chat import running_chat
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +29,7 @@ ANSWER_TIMEOUT_MS = 180_000  # the first real-model query also warms the model u
 @pytest.fixture(scope="module")
 def browser():  # type: ignore[no-untyped-def]
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed (run `make browser`)")
+        pytest.fail(f"{CHROMIUM} is not installed: run `make browser` (Debian's chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -35,25 +38,12 @@ def browser():  # type: ignore[no-untyped-def]
         chromium.close()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def running(index, encoder) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """The chat app on a free localhost port, served from a background thread."""
-    from ui.app import build_app
-
-    demo = build_app(index=index, encoder=encoder)
-    port = free_port()
-    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port,
-                quiet=True)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        demo.close()
+    """The chat server on a free localhost port, served from a background thread."""
+    with tempfile.TemporaryDirectory() as memos, running_chat(
+            index, encoder, memo_root=Path(memos)) as url:
+        yield url
 
 
 def ask(page, url: str, question: str) -> str:  # type: ignore[no-untyped-def]
@@ -131,8 +121,14 @@ def test_copy_button_and_memo_export(browser, shipped_index, hashing_encoder) ->
         box.press("Enter")
         page.locator("#transcript .turn").nth(1).wait_for(timeout=ANSWER_TIMEOUT_MS)
         page.get_by_role("button", name="导出备忘录 Export memo (.md + .docx)").click()
-        files = page.locator("#memo-files")
-        files.get_by_text(".docx").first.wait_for(timeout=30_000)
-        text = files.inner_text()
-        assert ".md" in text and ".docx" in text
+        links = page.locator("#memo-links a")
+        links.first.wait_for(timeout=30_000)
+        assert [a.inner_text()[-5:] for a in links.all()] == ["em.md", ".docx"]
+        with page.expect_download() as download:
+            links.nth(0).click()
+        memo = Path(download.value.path()).read_text("utf-8")
+        assert "1. 《证券法》第一百九十一条" in memo and "2. 操纵证券市场构成犯罪吗？" in memo
+        # a memo is fetched once, by the session that made it
+        href = links.nth(0).get_attribute("href")
+        assert page.request.get(url.rstrip("/") + str(href)).status == 404
         context.close()

@@ -1,16 +1,18 @@
 """The web chat: a thin Gradio layer over :func:`rag.answer.answer`.
 
-``build_app`` wires the components; all formatting lives in :mod:`ui.render` (escaped
-HTML) and :mod:`rag.memo` (exports). The index is read-only, so one loaded index and
-encoder serve every session; Gradio's queue bounds how many questions run at once.
+``build_app`` wires the components; formatting lives in :mod:`ui.render` (escaped HTML),
+exports in :mod:`rag.export`, private memo files in :mod:`ui.memos`, the server in
+:mod:`ui.server`. The index is read-only, so one loaded index and encoder serve every
+session; Gradio's queue bounds how many questions run at once. The conversation stays on
+the server (``gr.State``): each answer sends only its own turn to the browser, which
+appends it, so a long conversation costs no more per question than a short one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
-from pathlib import Path
-from typing import Any
+import html
+import secrets
 
 import gradio as gr
 
@@ -18,11 +20,13 @@ from rag.answer import Answer, answer
 from rag.core.documents import AUTHORITY, KIND_LABELS
 from rag.core.filters import Filters
 from rag.encoders import Encoder
-from rag.export.docx import memo_docx
+from rag.export.docx import memo_docx_bytes
 from rag.export.markdown import memo_markdown
 from rag.search import Index
 from rag.search.hybrid import MAX_QUESTION_CHARS
 from ui import render
+from ui.memos import MemoStore
+from ui.server import session_of
 
 EXAMPLES = (
     "利用内幕消息炒股会被罚多少钱？",
@@ -52,15 +56,25 @@ def document_choices(index: Index) -> list[tuple[str, str]]:
     return out
 
 
+def memo_files(turns: list[Answer], *, info: dict[str, object]) -> dict[str, bytes]:
+    """The conversation as a memo: ``{name.md: …, name.docx: …}``."""
+    stamp = dt.datetime.now().astimezone()
+    name = f"compliance-memo-{stamp:%Y%m%d-%H%M%S}"
+    word = memo_docx_bytes(turns, generated_at=stamp, index=info)
+    markdown = memo_markdown(turns, generated_at=stamp, index=info)
+    return {f"{name}.md": markdown.encode("utf-8"), f"{name}.docx": word}
+
+
 def build_app(
     *,
     index: Index,
     encoder: Encoder,
+    memos: MemoStore,
     k: int = 5,
     concurrency: int = 4,
     examples: tuple[str, ...] = EXAMPLES,
 ) -> gr.Blocks:
-    """The chat app for one loaded index. Call ``.launch()`` on it (or use :func:`serve`)."""
+    """The chat app for one loaded index; :func:`ui.server.make_app` serves it."""
     info = index.info()
 
     def respond(
@@ -77,8 +91,7 @@ def build_app(
         question = (question or "").strip()
         if not question:
             gr.Warning("请输入问题 · Type a question first.")
-            last = render.answer_text(turns[-1]) if turns else ""
-            return render.transcript_html(turns), turns, "", last
+            return gr.skip(), turns, "", gr.skip()
         try:
             filters = Filters(doc_ids=tuple(doc_ids or ()), kinds=tuple(kinds or ()),
                               as_of=as_of, date_from=date_from, date_to=date_to)
@@ -87,32 +100,38 @@ def build_app(
         except ValueError as error:
             raise gr.Error(str(error)) from None
         turns.append(result)
-        return render.transcript_html(turns), turns, "", render.answer_text(result)
+        turn = render.turn_html(result, number=len(turns))
+        return turn, turns, "", render.answer_text(result)
 
-    def export(turns: list[Answer] | None) -> gr.File:
+    def export(turns: list[Answer] | None, request: gr.Request) -> str:
         if not turns:
             gr.Warning("Nothing to export yet: ask a question first.")
-            return gr.File(value=None, visible=False)
-        stamp = dt.datetime.now().astimezone()
-        folder = Path(tempfile.mkdtemp(prefix="rag-memo-"))
-        name = f"compliance-memo-{stamp:%Y%m%d-%H%M%S}"
-        md = folder / f"{name}.md"
-        md.write_text(memo_markdown(turns, generated_at=stamp, index=info), encoding="utf-8")
-        docx = memo_docx(turns, folder / f"{name}.docx", generated_at=stamp, index=info)
-        return gr.File(value=[str(md), str(docx)], visible=True)
+            return ""
+        session = session_of(request.headers)
+        if not session:
+            raise gr.Error("This browser session has no cookie; reload the page and export "
+                           "again.")
+        files = memo_files(turns, info=info)
+        memo_id = memos.save(session, files)
+        links = " · ".join(
+            f'<a href="/memo/{memo_id}/{html.escape(name)}" download>{html.escape(name)}</a>'
+            for name in files)
+        minutes = int(memos.ttl // 60)
+        return (f'<div class="memo-links">{links}<br><small>Private to this browser; each '
+                f"file can be downloaded once, within {minutes} minutes.</small></div>")
 
-    def clear() -> tuple[list[Answer], str, str, gr.File]:
-        return [], render.transcript_html([]), "", gr.File(value=None, visible=False)
+    def clear() -> tuple[list[Answer], str, str, str]:
+        return [], render.clear_marker(secrets.token_hex(4)), "", ""
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         turns = gr.State([])
         gr.Markdown(HEADER)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
-                transcript = gr.HTML(
-                    render.transcript_html([]), elem_id="transcript",
-                    css_template=render.CSS, js_on_load=render.COPY_JS,
-                )
+                gr.HTML(render.transcript_html([]), elem_id="transcript",
+                        css_template=render.CSS, js_on_load=render.COPY_JS)
+                latest = gr.HTML("", html_template="", elem_id="latest-turn",
+                                 js_on_load=render.APPEND_JS, padding=False)
                 with gr.Row():
                     question = gr.Textbox(
                         show_label=False, placeholder="输入问题 · Ask a question (中文 / English)",
@@ -143,8 +162,7 @@ def build_app(
                     top = gr.Slider(1, 20, value=k, step=1, label="引文数 Citations")
                 with gr.Accordion("导出 Export", open=True):
                     export_button = gr.Button("导出备忘录 Export memo (.md + .docx)")
-                    files = gr.File(label="Memo", file_count="multiple", interactive=False,
-                                    visible=False, elem_id="memo-files")
+                    memo_links = gr.HTML("", elem_id="memo-links")
                 last_text = gr.Textbox(
                     label="最近回答纯文本 Last answer as plain text", lines=6, max_lines=16,
                     interactive=False, buttons=["copy"],
@@ -155,30 +173,10 @@ def build_app(
         gr.on(
             triggers=[question.submit, ask.click], fn=respond,
             inputs=[question, turns, docs, kinds, as_of, top, date_from, date_to],
-            outputs=[transcript, turns, question, last_text], api_name="ask",
+            outputs=[latest, turns, question, last_text], api_name="ask",
         )
-        export_button.click(export, inputs=[turns], outputs=[files], api_name="export")
-        clear_button.click(clear, outputs=[turns, transcript, last_text, files],
+        export_button.click(export, inputs=[turns], outputs=[memo_links], api_name="export")
+        clear_button.click(clear, outputs=[turns, latest, last_text, memo_links],
                            api_visibility="private")
     demo.queue(default_concurrency_limit=concurrency, max_size=512)
-    return demo
-
-
-def serve(
-    *,
-    index: Index,
-    encoder: Encoder,
-    host: str = "127.0.0.1",
-    port: int = 7860,
-    share: bool = False,
-    concurrency: int = 4,
-    k: int = 5,
-    **launch: Any,
-) -> gr.Blocks:
-    """Build the app and serve it (blocks until Ctrl+C unless ``prevent_thread_lock``)."""
-    demo = build_app(index=index, encoder=encoder, k=k, concurrency=concurrency)
-    demo.launch(
-        server_name=host, server_port=port, share=share, show_error=True, ssr_mode=False,
-        **launch,
-    )
     return demo

@@ -58,12 +58,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"rag serve: {report.summary()}", file=sys.stderr)
     index = open_index(location, encoder=encoder)
 
-    from ui.app import serve
+    from rag.paths import data_home
+    from ui.app import build_app
+    from ui.memos import MemoStore
+    from ui.server import make_app, serve_app
 
+    memos = MemoStore(data_home() / "memos")
+    demo = build_app(index=index, encoder=encoder, memos=memos, concurrency=args.concurrency)
+    app = make_app(demo, memos=memos)
     print(f"rag serve: {len(index.documents)} documents, {len(index.clauses)} clauses; "
           f"open http://{args.host}:{args.port} (Ctrl+C to stop)", file=sys.stderr)
-    serve(index=index, encoder=encoder, host=args.host, port=args.port, share=args.share,
-          concurrency=args.concurrency)
+    serve_app(app, host=args.host, port=args.port)
     return EXIT_OK
 
 
@@ -77,8 +82,6 @@ def add_serve(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=int, default=7860, help="port (default 7860)")
-    serve.add_argument("--share", action="store_true",
-                       help="also open a public gradio.live link (off by default)")
     serve.add_argument("--corpus", type=Path, nargs="+", default=None, metavar="PATH",
                        help="files or folders to add to the index (it always re-reads the "
                        "ones it was built from; a new index starts from the shipped corpus)")

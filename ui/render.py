@@ -170,9 +170,10 @@ def answer_html(answer: Answer) -> str:
     )
 
 
-def turn_html(answer: Answer) -> str:
+def turn_html(answer: Answer, *, number: int = 0) -> str:
+    """One question and its answer; ``number`` tells repeated questions apart."""
     return (
-        '<section class="turn">'
+        f'<section class="turn" data-turn="{number}">'
         f'<div class="question"><span class="who">问 Q</span>{esc(answer.question)}</div>'
         f"{answer_html(answer)}</section>"
     )
@@ -185,6 +186,11 @@ WELCOME = (
     "Ask in Chinese or English. Every answer quotes the governing clauses verbatim with "
     "citations; nothing is generated, and when no clause answers, it says so.</div>"
 )
+
+
+def clear_marker(token: str) -> str:
+    """What the chat sends to empty the conversation in the browser (see APPEND_JS)."""
+    return f"<!--clear {esc(token)}-->"
 
 
 def transcript_html(answers: Sequence[Answer]) -> str:
@@ -264,17 +270,30 @@ CSS = """
 .inner { margin: 4px 0 0; padding-left: 18px; color: #475569; font-size: 0.85em; }
 .related summary { cursor: pointer; color: #334155; font-size: 0.9em; margin-bottom: 6px; }
 .related .card { margin-top: 8px; border-left-color: #64748b; }
+.chat:has(.turn) .welcome { display: none; }
+"""
+
+# Runs once when the (invisible) latest-turn component mounts: each new answer arrives
+# alone and is appended to the transcript, so per-question traffic does not grow with the
+# conversation. The HTML is built and escaped by turn_html on the server.
+APPEND_JS = """
+watch('value', () => {
+  const chat = document.querySelector('#transcript .chat');
+  const value = props.value || '';
+  if (!chat || !value) return;
+  if (value.startsWith('<!--clear')) {
+    chat.querySelectorAll('.turn').forEach((turn) => turn.remove());
+    return;
+  }
+  chat.insertAdjacentHTML('beforeend', value);
+  const turns = chat.querySelectorAll('.turn');
+  chat.scrollTop = turns[turns.length - 1].offsetTop;
+});
 """
 
 # Runs once when the transcript component mounts; one delegated listener serves every
-# copy button, including those of answers rendered later. After each answer the
-# conversation scrolls to the start of the newest turn (not to its end).
+# copy button, including those of answers appended later.
 COPY_JS = """
-watch('value', () => {
-  const chat = element.querySelector('.chat');
-  const turns = element.querySelectorAll('.turn');
-  if (chat && turns.length) chat.scrollTop = turns[turns.length - 1].offsetTop;
-});
 element.addEventListener('click', async (event) => {
   const button = event.target.closest('button.copy');
   if (!button || !element.contains(button)) return;

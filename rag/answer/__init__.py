@@ -5,7 +5,7 @@
 ``document.text[start:end]``; highlights are offsets into the quote).
 """
 
-from rag.answer.compose import MAX_TOP, answer
+from rag.answer.compose import MAX_TOP, answer, answer_many
 from rag.answer.refusal import Calibration, load_calibration
 from rag.answer.types import Answer, Citation, Highlight, InnerReference
 
@@ -17,5 +17,6 @@ __all__ = [
     "Highlight",
     "InnerReference",
     "answer",
+    "answer_many",
     "load_calibration",
 ]

@@ -6,7 +6,9 @@ No text is generated: every quote is ``document.text[start:end]`` of an indexed 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
+from itertools import islice
 
 from rag.answer.cite import citation_string
 from rag.answer.fold import fold_duplicates
@@ -17,7 +19,7 @@ from rag.answer.wording import FOUND, NOT_FOUND
 from rag.core.clauses import Clause
 from rag.core.filters import Filters
 from rag.encoders import Encoder
-from rag.search import Fusion, Index, find_named, prepare, resolve, retrieve
+from rag.search import Fusion, Index, Query, find_named, prepare, resolve, retrieve
 from rag.search.inner import inner_mentions
 from rag.search.versions import STATUS_LABELS, VersionInfo
 
@@ -139,6 +141,59 @@ def answer(
     if not 1 <= k <= MAX_TOP:
         raise ValueError(f"k must be between 1 and {MAX_TOP}, not {k}")
     query = prepare(question, index=index, filters=filters)
+    return _answer(query, index=index, encoder=encoder, k=k, fusion=fusion,
+                   calibration=calibration)
+
+
+def answer_many(
+    questions: Iterable[str],
+    *,
+    index: Index,
+    encoder: Encoder,
+    k: int = 5,
+    filters: Filters | None = None,
+    fusion: Fusion | None = None,
+    batch_size: int = 32,
+) -> Iterator[Answer | ValueError]:
+    """:func:`answer` for many questions, in order, their embeddings computed in batches.
+
+    Yields each question's :class:`Answer`, or the ValueError that question raised (an
+    empty or undecodable one), so one bad question never stops the rest. The same
+    clauses as one :func:`answer` call per question (up to float rounding of the
+    embeddings), several times faster.
+    """
+    if not 1 <= k <= MAX_TOP:
+        raise ValueError(f"k must be between 1 and {MAX_TOP}, not {k}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, not {batch_size}")
+    pending = iter(questions)
+    while chunk := list(islice(pending, batch_size)):
+        queries: list[Query | ValueError] = []
+        for question in chunk:
+            try:
+                check_question(question)
+                queries.append(prepare(question, index=index, filters=filters))
+            except ValueError as error:
+                queries.append(error)
+        ready = [q for q in queries if isinstance(q, Query)]
+        embedded = iter(encoder.encode_queries([q.text for q in ready]) if ready else ())
+        for item in queries:
+            if isinstance(item, ValueError):
+                yield item
+                continue
+            query = replace(item, vector=next(embedded))
+            yield _answer(query, index=index, encoder=encoder, k=k, fusion=fusion)
+
+
+def _answer(
+    query: Query,
+    *,
+    index: Index,
+    encoder: Encoder,
+    k: int,
+    fusion: Fusion | None,
+    calibration: Calibration | None = None,
+) -> Answer:
     calibration = calibration or load_calibration(index.model_identity)
     versions = query.versions
     weights, unknown = query_terms(query, index)
@@ -193,7 +248,7 @@ def answer(
                 via="cross_reference",
             ))
     return Answer(
-        question=question.strip(),
+        question=query.asked,
         answered=answered,
         confidence=round(confidence, 4),
         message=FOUND if answered else NOT_FOUND,

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from rag.answer import Answer, answer
+from rag.answer import Answer, answer_many
 from rag.cli.commands import open_for_questions
 from rag.cli.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, CommandError, UsageError
 from rag.cli.questions import BatchQuestion, read_questions
@@ -62,15 +62,18 @@ def cmd_batch(args: argparse.Namespace) -> int:
     answers: list[Answer] = []
     failed = answered = done = 0
     interrupted = False
+    # questions are embedded in batches; one bad question never stops the rest
+    outcomes = answer_many((item.question for item in questions if item.error is None),
+                           index=index, encoder=encoder, k=args.top, filters=filters)
     try:
         for item in questions:
             result, error = None, item.error
             if error is None:
-                try:
-                    result = answer(item.question, index=index, encoder=encoder, k=args.top,
-                                    filters=filters)
-                except ValueError as exc:  # one bad question must not stop the batch
-                    error = str(exc) or type(exc).__name__
+                outcome = next(outcomes)
+                if isinstance(outcome, ValueError):
+                    error = str(outcome) or type(outcome).__name__
+                else:
+                    result = outcome
             if error is not None:
                 failed += 1
                 print(f"rag batch: question {printable(item.id)} (line {item.line}) failed: "

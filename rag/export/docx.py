@@ -31,7 +31,21 @@ def memo_docx(
     generated_at: dt.datetime | None = None,
     index: Mapping[str, object] | None = None,
 ) -> Path:
-    """Write the memo as a Word document; returns its path.
+    """Write the memo as a Word document (all of it, or nothing); returns its path."""
+    path = Path(path)
+    replace_file(path, memo_docx_bytes(answers, title=title, generated_at=generated_at,
+                                       index=index))
+    return path
+
+
+def memo_docx_bytes(
+    answers: Sequence[Answer],
+    *,
+    title: str | None = None,
+    generated_at: dt.datetime | None = None,
+    index: Mapping[str, object] | None = None,
+) -> bytes:
+    """The memo as the bytes of a Word document.
 
     Each quote is one indented paragraph whose runs concatenate to the quote exactly
     (line breaks inside it are Word line breaks); the key sentence runs are bold.
@@ -61,11 +75,9 @@ def memo_docx(
                 _docx_citation(doc, citation, rank="→")
     closing = doc.add_paragraph().add_run(audit)
     closing.font.size = Pt(8)
-    path = Path(path)
     buffer = io.BytesIO()
     doc.save(buffer)
-    replace_file(path, buffer.getvalue())  # all of the memo or none of it
-    return path
+    return buffer.getvalue()
 
 
 def _docx_citation(doc: Any, citation: Citation, rank: str | None = None) -> None:

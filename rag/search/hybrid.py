@@ -10,6 +10,8 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from rag.core.clauses import Clause
 from rag.core.filters import Filters
 from rag.encoders import Encoder
@@ -27,18 +29,22 @@ MAX_QUESTION_CHARS = 2000
 class Query:
     """A question prepared once for every stage that needs it.
 
-    ``text`` is the question (trimmed, capped at :data:`MAX_QUESTION_CHARS`) with the
-    Chinese equivalents of its English legal terms appended (:mod:`rag.search.glossary`),
-    so both channels can match a Chinese corpus; ``allowed`` are the documents the
-    filters admit (None: all); ``versions`` the version table on the as-of date.
+    ``asked`` is the question as asked (trimmed); ``question`` is what is searched
+    (capped at :data:`MAX_QUESTION_CHARS`); ``text`` is that with the Chinese equivalents
+    of its English legal terms appended (:mod:`rag.search.glossary`), so both channels
+    can match a Chinese corpus; ``allowed`` are the documents the filters admit (None:
+    all); ``versions`` the version table on the as-of date; ``vector`` the question's
+    embedding when it was computed ahead, in a batch.
     """
 
+    asked: str
     question: str
     text: str
     filters: Filters
     allowed: frozenset[str] | None
     as_of: dt.date | None
     versions: Mapping[str, VersionInfo]
+    vector: np.ndarray | None = field(default=None, compare=False)  # embedded ahead (batches)
 
     def admits(self, clause: Clause) -> bool:
         return self.allowed is None or clause.doc_id in self.allowed
@@ -50,6 +56,7 @@ def prepare(question: str, *, index: Index, filters: Filters | None = None) -> Q
     asked = question.strip()[:MAX_QUESTION_CHARS]
     as_of = dt.date.fromisoformat(filters.as_of) if filters.as_of else None
     return Query(
+        asked=question.strip(),
         question=asked,
         text=expand(asked),
         filters=filters,
@@ -90,7 +97,9 @@ def channel_results(
     ranked: dict[str, Ranked] = {}
     filters = query.filters
     if "dense" in channels:
-        vector = encoder.encode_queries([query.text])[0]
+        vector = query.vector
+        if vector is None:
+            vector = encoder.encode_queries([query.text])[0]
         found = index.backend.search_dense(vector, depth, filters=filters)
         ranked["dense"] = (found.scores, found.rows)
     if "bm25" in channels:
