@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -35,12 +35,6 @@ QUESTIONS = (
     "证券公司挪用客户资金怎么处罚？",
     "期货内幕交易的罚款标准",
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _inputs(question: str) -> dict[str, object]:
@@ -81,18 +75,18 @@ def main(argv: list[str] | None = None) -> int:
     from rag.index import index_paths
     from rag.search import open_index
     from ui.app import build_app
+    from ui.memos import MemoStore
+    from ui.server import make_app, serving
 
     encoder = model_for(args.index, args.model)
     if not args.no_update:
         print(index_paths([args.corpus], index=args.index, encoder=encoder).summary(),
               file=sys.stderr)
     index = open_index(args.index, encoder=encoder)
-    demo = build_app(index=index, encoder=encoder, concurrency=args.concurrency)
-    port = _free_port()
-    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port,
-                quiet=True)
-    url = f"http://127.0.0.1:{port}/"
-    try:
+    memos = MemoStore(Path(tempfile.mkdtemp(prefix="rag-load-memos-")))
+    app = make_app(build_app(index=index, encoder=encoder, memos=memos,
+                             concurrency=args.concurrency), memos=memos)
+    with serving(app) as url:
         # warm-up: first query loads jieba's dictionary and warms the model
         Client(url, verbose=False).predict(**_inputs(QUESTIONS[0]), api_name="/ask")
         clients = [Client(url, verbose=False) for _ in range(args.requests)]
@@ -115,8 +109,6 @@ def main(argv: list[str] | None = None) -> int:
         with ThreadPoolExecutor(max_workers=args.requests) as pool:
             results = list(pool.map(one, range(args.requests)))
         wall = time.monotonic() - began
-    finally:
-        demo.close()
 
     answered = [latency for ok, latency, _ in results if ok]
     errors = [error for ok, _, error in results if not ok]

@@ -294,3 +294,38 @@ def test_no_broad_exception_handlers() -> None:
                                          for n in names):
                     found.append(f"{path.name}:{node.lineno}")
     assert found == []
+
+
+def test_thread_tuner_keeps_the_fastest_thread_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    import types
+
+    from rag.encoders.threads import ThreadTuner
+
+    chosen: list[int] = []
+    fake = types.SimpleNamespace(set_num_threads=chosen.append)
+    monkeypatch.setitem(sys.modules, "torch", fake)
+    clock = {"now": 0.0}
+    monkeypatch.setattr("rag.encoders.threads.time.perf_counter", lambda: clock["now"])
+    cost = {1: 1.0, 2: 3.0}  # a busy machine: one thread is faster
+
+    def work() -> str:
+        clock["now"] += cost[chosen[-1]]
+        return "done"
+
+    tuner = ThreadTuner(max_threads=2, recheck=10)
+    assert [tuner.run(work, size=4) for _ in range(10)] == ["done"] * 10
+    assert chosen[:2] == [1, 2] and chosen[2:] == [1] * 8 and tuner.best == 1
+    cost.update({1: 2.0, 2: 1.0})  # the machine got quiet: the next check switches
+    for _ in range(10):
+        tuner.run(work, size=4)
+    assert tuner.best == 2 and chosen[-8:] == [2] * 8
+
+
+def test_thread_tuner_does_nothing_without_torch(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from rag.encoders.threads import ThreadTuner
+
+    monkeypatch.delitem(sys.modules, "torch", raising=False)
+    assert ThreadTuner(max_threads=2).run(lambda: 7, size=1) == 7

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
+from functools import partial
 from itertools import islice
 
 from rag.answer.cite import citation_string
@@ -19,6 +20,7 @@ from rag.answer.wording import FOUND, NOT_FOUND
 from rag.core.clauses import Clause
 from rag.core.filters import Filters
 from rag.encoders import Encoder
+from rag.encoders.threads import ThreadTuner
 from rag.search import Fusion, Index, Query, find_named, prepare, resolve, retrieve
 from rag.search.inner import inner_mentions
 from rag.search.versions import STATUS_LABELS, VersionInfo
@@ -166,6 +168,7 @@ def answer_many(
         raise ValueError(f"k must be between 1 and {MAX_TOP}, not {k}")
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, not {batch_size}")
+    tuner = ThreadTuner()  # torch's threads, fitted to how busy the machine is
     pending = iter(questions)
     while chunk := list(islice(pending, batch_size)):
         queries: list[Query | ValueError] = []
@@ -176,7 +179,9 @@ def answer_many(
             except ValueError as error:
                 queries.append(error)
         ready = [q for q in queries if isinstance(q, Query)]
-        embedded = iter(encoder.encode_queries([q.text for q in ready]) if ready else ())
+        texts = [q.text for q in ready]
+        embedded = iter(tuner.run(partial(encoder.encode_queries, texts), size=len(texts))
+                        if texts else ())
         for item in queries:
             if isinstance(item, ValueError):
                 yield item
