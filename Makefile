@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 7860
 
-.PHONY: setup browser run test test-fast lint fix bench clean
+.PHONY: setup browser run test test-fast wheel-check lint fix bench clean
 
 setup: $(VENV)/.installed
 
@@ -29,6 +29,10 @@ run: setup
 
 test: setup browser
 	$(PY) -m pytest -q
+
+# a wheel in a fresh venv serves the chat from an empty folder (CI runs this too)
+wheel-check:
+	.ci/wheel_check
 
 test-fast: setup
 	$(PY) -m pytest -q -m "not integration and not browser"

@@ -9,11 +9,10 @@ The pipeline, one package per stage, plain frozen data between them::
 The calls below are the public API; the CLI, the web chat and the benchmarks use them::
 
     import rag
-    encoder = rag.load_encoder("multilingual-e5-small")
-    rag.index_paths(["corpus/"], index="embeddings/index", encoder=encoder)
-    index = rag.open_index("embeddings/index", encoder=encoder)
-    reply = rag.answer("利用内幕消息炒股会被罚多少钱？", index=index, encoder=encoder)
-    print(reply.citations[0].citation, reply.citations[0].text)
+    model = rag.load_encoder("multilingual-e5-small")
+    rag.index_paths(["corpus/"], index="embeddings/index", encoder=model)
+    index = rag.open_index("embeddings/index", encoder=model)
+    print(rag.answer("内幕交易会被罚多少钱？", index=index, encoder=model).citations[0].citation)
 
 Names are imported on first use, so ``import rag`` stays cheap.
 """
