@@ -38,15 +38,21 @@ def cmd_chunk(args: argparse.Namespace) -> int:
 def cmd_index(args: argparse.Namespace) -> int:
     from rag.index import index_paths
 
-    encoder = load_encoder(args.model)
-    report = index_paths(args.paths, index=index_location(args), encoder=encoder,
-                         search=args.search, progress=not args.quiet)
+    if getattr(args, "ray", None):
+        from rag.index.ray_build import index_paths_on_ray
+
+        report = index_paths_on_ray(args.paths, index=index_location(args), model=args.model,
+                                    address=args.ray, search=args.search)
+    else:
+        report = index_paths(args.paths, index=index_location(args),
+                             encoder=load_encoder(args.model), search=args.search,
+                             progress=not args.quiet)
     print_skipped(report.skipped_files)
     print(report.summary(), file=sys.stderr)
     return EXIT_PARTIAL if report.skipped_files else EXIT_OK
 
 
-def model_for(location: Path, model: str | None) -> Encoder:
+def model_for(location: Path | str, model: str | None) -> Encoder:
     """``model`` when given, else the model that built the index at ``location``."""
     if model is None:
         manifest = open_backend(location).manifest()  # fails fast, before any model loads

@@ -54,6 +54,10 @@ def _add_index(commands: argparse._SubParsersAction) -> None:
     index.add_argument("--search", choices=("exact", "hnsw"), default="exact",
                        help="dense search: exact (default) or approximate HNSW for large corpora")
     index.add_argument("--quiet", action="store_true", help="no progress bars")
+    index.add_argument(
+        "--ray", metavar="auto|HOST:PORT", default=None,
+        help="read, chunk and embed on a running Ray cluster (auto: the one `ray start` "
+        "started here); the workers must see PATH. Needs the `scale` extra")
     index.set_defaults(run=cmd_index)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +17,10 @@ from rag.index.backend import Change, ClauseRow, IndexBackend, StoreError
 from rag.index.passages import PASSAGE_FORMAT, content_hash, dense_passage, keyword_passage
 from rag.index.records import clause_row, corpus_fingerprint, document_row, record_hash
 from rag.index.tokenize import DEFAULT_TOKENIZER
+
+
+# Embeds passages with an index's model: texts in, float32 [len(texts), dimension] out.
+Embedder = Callable[[Sequence[str]], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -57,11 +61,14 @@ def build_index(
     sources: Sequence[str] = (),
     batch_size: int = 32,
     progress: bool = False,
+    embedder: Embedder | None = None,
 ) -> BuildReport:
     """Bring ``backend`` up to date with these documents and clauses.
 
     Only passages whose content hash the index does not hold yet are embedded (with the
-    same model); when nothing at all changed, nothing is written.
+    same model); when nothing at all changed, nothing is written. ``embedder`` embeds
+    those passages elsewhere (e.g. on a Ray cluster, :mod:`rag.index.ray_build`) with the
+    model of ``encoder``; by default ``encoder`` embeds them here.
     """
     started = time.perf_counter()
     wanted = manifests.settings(encoder, tokenizer=tokenizer, bm25=bm25 or manifests.BM25Params(),
@@ -105,8 +112,14 @@ def build_index(
         last = {h: i for i, h in enumerate(hashes) if h not in previous}
         todo = sorted(last, key=last.__getitem__)  # new passages, in corpus order
         embed_started = time.perf_counter()
-        fresh = embed([passages[last[h]] for h in todo], encoder=encoder,
-                      batch_size=batch_size, progress=progress)
+        texts = [passages[last[h]] for h in todo]
+        if embedder is None or not texts:
+            fresh = embed(texts, encoder=encoder, batch_size=batch_size, progress=progress)
+        else:
+            fresh = np.asarray(embedder(texts), np.float32)
+            if fresh.shape != (len(texts), encoder.dimension):
+                raise ValueError(f"the embedder returned vectors of shape {fresh.shape}, "
+                                 f"expected ({len(texts)}, {encoder.dimension})")
         embed_seconds = time.perf_counter() - embed_started
 
         replace = old is None or not same_model or {k: old.get(k) for k in wanted} != wanted

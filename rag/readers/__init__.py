@@ -32,6 +32,8 @@ __all__ = [
     "detect_format",
     "load_documents",
     "read_document",
+    "source_files",
+    "unique_ids",
 ]
 
 DEFAULT_MAX_BYTES = 16 * 2**20
@@ -107,6 +109,20 @@ def load_documents(
         else:
             loaded.append((path, document))
     return _unique_ids(loaded), errors
+
+
+def source_files(paths: Iterable[Path], *, root: Path | None = None,
+                 ) -> tuple[list[Path], list[ReadError]]:
+    """The files :func:`load_documents` would read from ``paths``, in its order, and the
+    paths that do not exist (for readers that read the files elsewhere, e.g. on a cluster)."""
+    errors: list[ReadError] = []
+    return list(_source_files(paths, errors=errors, root=root)), errors
+
+
+def unique_ids(loaded: list[tuple[Path, Document]]) -> list[Document]:
+    """:func:`load_documents`' disambiguation of colliding ``doc_id``\ s, for documents
+    read one file at a time (``loaded`` in :func:`source_files` order)."""
+    return _unique_ids(loaded)
 
 
 def detect_format(path: Path, text: str) -> str:
