@@ -18,7 +18,6 @@ from rag.index.passages import PASSAGE_FORMAT, content_hash, dense_passage, keyw
 from rag.index.records import clause_row, corpus_fingerprint, document_row, record_hash
 from rag.index.tokenize import DEFAULT_TOKENIZER
 
-
 # Embeds passages with an index's model: texts in, float32 [len(texts), dimension] out.
 Embedder = Callable[[Sequence[str]], np.ndarray]
 

@@ -120,7 +120,7 @@ def source_files(paths: Iterable[Path], *, root: Path | None = None,
 
 
 def unique_ids(loaded: list[tuple[Path, Document]]) -> list[Document]:
-    """:func:`load_documents`' disambiguation of colliding ``doc_id``\ s, for documents
+    r""":func:`load_documents`' disambiguation of colliding ``doc_id``\ s, for documents
     read one file at a time (``loaded`` in :func:`source_files` order)."""
     return _unique_ids(loaded)
 
