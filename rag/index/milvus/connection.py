@@ -115,8 +115,11 @@ class Connection:
                 ) from None
             _quiet_pymilvus()
             try:
+                # a channel of its own: after a failure it is dropped and a new one made,
+                # where a shared one would keep reconnecting with growing back-off
                 self._client = MilvusClient(uri=self.location.endpoint, timeout=self.timeout,
-                                            token=os.environ.get(TOKEN_VARIABLE, ""))
+                                            token=os.environ.get(TOKEN_VARIABLE, ""),
+                                            dedicated=True)
             except MilvusException as error:
                 raise self._unreachable(_detail(error)) from None
         return self._client
