@@ -143,4 +143,4 @@ def ray_cluster(folder: Path, *, cpus: int = 2) -> Iterator[str]:
         _wait_for_port(base + 1, process, seconds=120)  # the raylet
         yield f"127.0.0.1:{base}"
     finally:
-        _stop(process, group=True, grace=5)
+        _stop(process, group=True, grace=3)

@@ -155,7 +155,8 @@ class RayEmbedder:
         ray = connect(self.address)
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # less padding
         items = [{"i": i, "text": texts[i]} for i in order]
-        dataset = ray.data.from_items(items).map_batches(
+        blocks = max(1, min(len(items) // EMBED_BATCH, 4 * self.actors))
+        dataset = ray.data.from_items(items, override_num_blocks=blocks).map_batches(
             _Embed, fn_constructor_kwargs={"model": self.model}, batch_size=EMBED_BATCH,
             compute=ray.data.ActorPoolStrategy(size=self.actors), num_cpus=1)
         out = np.zeros((len(texts), self.dimension), np.float32)
