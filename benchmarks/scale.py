@@ -88,8 +88,10 @@ vectors = RandomEncoder().encode_queries(questions)
 times = {{"dense": [], "keyword": []}}
 backend.search_dense(vectors[0], depth); backend.search_keyword(questions[0], depth)  # warm
 for q, v in zip(questions, vectors):
-    t = time.perf_counter(); backend.search_dense(v, depth); times["dense"].append(time.perf_counter() - t)
-    t = time.perf_counter(); backend.search_keyword(q, depth); times["keyword"].append(time.perf_counter() - t)
+    t = time.perf_counter(); backend.search_dense(v, depth)
+    times["dense"].append(time.perf_counter() - t)
+    t = time.perf_counter(); backend.search_keyword(q, depth)
+    times["keyword"].append(time.perf_counter() - t)
 def pct(xs, q):
     xs = sorted(xs); return xs[max(0, min(len(xs) - 1, round(q * (len(xs) - 1))))]
 print(json.dumps({{"clauses": len(records.clauses), "build_s": build, "load_s": load,
