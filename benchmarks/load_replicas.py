@@ -27,23 +27,11 @@ def copy_into(source: Path, uri: str) -> str:
     """Build ``uri`` from the embedded index ``source`` with its vectors (no model runs);
     returns the model name."""
     from rag.encoders import load_encoder
-    from rag.index import EmbeddedBackend, build_index
-    from rag.index.passages import PASSAGE_FORMAT, content_hash
+    from rag.index import EmbeddedBackend, copy_index
 
-    backend = EmbeddedBackend(source)
-    records = backend.records()
-    manifest = backend.manifest() or {}
+    manifest = EmbeddedBackend(source).manifest() or {}
     name = str(manifest["model"]["name"])
-
-    def stored(texts: Sequence[str]) -> object:
-        import numpy as np
-
-        hashes = [content_hash(f"{PASSAGE_FORMAT}\n{t}") for t in texts]
-        found = backend.vectors_for(hashes)
-        return np.stack([found[h] for h in hashes])
-
-    report = build_index(records.documents, records.clauses, backend=uri,  # type: ignore[arg-type]
-                         encoder=load_encoder(name), embedder=stored)  # type: ignore[arg-type]
+    report = copy_index(source, to=uri, encoder=load_encoder(name))
     print(f"filled {uri} from {source}: {report.summary()}", file=sys.stderr)
     return name
 

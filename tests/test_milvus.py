@@ -19,8 +19,8 @@ import pytest
 from rag import cli
 from rag.answer import answer
 from rag.core.filters import Filters
-from rag.encoders import HashingEncoder
-from rag.index import StoreError, index_paths, open_backend
+from rag.encoders import Encoder, HashingEncoder
+from rag.index import StoreError, copy_index, index_paths, open_backend
 from rag.index.milvus import MilvusBackend, MilvusLocation
 from rag.index.milvus.filters import expression
 from rag.index.milvus.keywords import KeywordStats
@@ -324,3 +324,31 @@ def test_a_server_stopped_mid_use_is_one_clear_line_then_recovers(
         after = answer("内幕信息的知情人包括哪些？", index=index, encoder=encoder).to_dict()
         assert after == before
         assert index_paths([corpus], index=uri, encoder=encoder).changed is False
+
+
+# ---------------------------------------------------------------- the real model
+
+
+@pytest.mark.integration
+def test_real_model_answers_agree_with_the_embedded_backend(
+        server: MilvusServer, real_index: Index, real_encoder: Encoder) -> None:
+    """The same parity bar with e5-small vectors (copied from the real index, not re-embedded)."""
+    uri = f"{server.uri}/real"
+    report = copy_index(real_index.backend, to=uri, encoder=real_encoder)
+    assert report.embedded == report.clauses == len(real_index.clauses)
+    milvus = open_index(uri, encoder=real_encoder)
+    assert milvus.clauses == real_index.clauses
+    top1 = overlap = 0.0
+    for question in QUESTIONS:
+        got = answer(question, index=milvus, encoder=real_encoder)
+        want = answer(question, index=real_index, encoder=real_encoder)
+        ids = [c.clause_id for c in got.citations]
+        expected = [c.clause_id for c in want.citations]
+        top1 += ids[:1] == expected[:1]
+        overlap += len(set(ids[:5]) & set(expected[:5])) / max(1, len(expected[:5]))
+        assert got.answered == want.answered
+        for citation in got.citations:
+            assert milvus.documents[citation.doc_id].text[citation.start:citation.end] == \
+                citation.text
+    assert top1 / len(QUESTIONS) >= 0.95
+    assert overlap / len(QUESTIONS) >= 0.8

@@ -8,7 +8,7 @@ for the seam another engine implements.
 
 from rag.index.backend import Candidates, Change, ClauseRow, IndexBackend, Records, StoreError
 from rag.index.backends import open_backend
-from rag.index.build import BuildReport, build_index, embed, index_paths
+from rag.index.build import BuildReport, build_index, copy_index, embed, index_paths
 from rag.index.embedded import EmbeddedBackend
 from rag.index.manifest import BM25Params, check_model
 
@@ -24,6 +24,7 @@ __all__ = [
     "StoreError",
     "build_index",
     "check_model",
+    "copy_index",
     "embed",
     "index_paths",
     "open_backend",

@@ -211,3 +211,34 @@ def index_paths(
         sources=[str(p) for p in paths],
         progress=progress,
     )
+
+
+def copy_index(
+    source: IndexBackend | Path | str, *, to: IndexBackend | Path | str, encoder: Encoder,
+) -> BuildReport:
+    """Bring ``to`` up to date with the records of ``source`` and its stored vectors (e.g.
+    a folder index into Milvus), embedding nothing. ``encoder`` is the model that built
+    ``source`` (its identity goes into the manifest)."""
+    from rag.index.backends import open_backend
+
+    origin = open_backend(source)
+    manifest = origin.manifest()
+    if manifest is None:
+        raise StoreError(f"{origin.location}: no index to copy")
+    manifests.check_model(manifest, encoder, location=origin.location)
+    records = origin.records()
+
+    def stored(texts: Sequence[str]) -> np.ndarray:
+        hashes = [content_hash(f"{PASSAGE_FORMAT}\n{t}") for t in texts]
+        found = origin.vectors_for(hashes)
+        missing = [h for h in hashes if h not in found]
+        if missing:
+            raise StoreError(f"{origin.location}: {len(missing)} passages have no stored "
+                             "vector; rebuild it")
+        return np.stack([found[h] for h in hashes])
+
+    return build_index(records.documents, records.clauses, backend=open_backend(to),
+                       encoder=encoder, search=str(manifest.get("search", "exact")),
+                       sources=list(manifest.get("sources", [])),
+                       skipped_files=list(manifest.get("skipped_files", [])),
+                       embedder=stored)
