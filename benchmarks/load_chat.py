@@ -31,6 +31,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's rag
+
 QUESTIONS = (
     "利用内幕消息炒股会被罚多少钱？",
     "操纵证券市场构成犯罪吗？",
