@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -144,3 +145,4 @@ def ray_cluster(folder: Path, *, cpus: int = 2) -> Iterator[str]:
         yield f"127.0.0.1:{base}"
     finally:
         _stop(process, group=True, grace=3)
+        shutil.rmtree(temp_dir, ignore_errors=True)
