@@ -8,6 +8,14 @@ seconds. Prints how many were answered and the latency p50 / p95 / max.
     python benchmarks/load_chat.py                      # embeddings/index, built if needed
     python benchmarks/load_chat.py --index /path/to/index --requests 50 --concurrency 4
 
+With ``--backend milvus://HOST:PORT/NAME`` (or ``--backend lite``: a Milvus Lite server
+started here and filled from ``--index`` without re-embedding) it starts stateless
+``rag serve --backend`` replicas as separate processes instead, fires the same load at one
+replica and then at two (requests spread round-robin), checks that both replicas give
+identical answers, and prints errors, p50/p95 and answers/s for each:
+
+    python benchmarks/load_chat.py --backend lite --index embeddings/index --requests 50
+
 Exit code 0 when every request got an answer in time, 1 otherwise.
 """
 
@@ -15,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import statistics
 import sys
 import tempfile
@@ -22,6 +31,8 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's rag
 
 QUESTIONS = (
     "利用内幕消息炒股会被罚多少钱？",
@@ -35,6 +46,12 @@ QUESTIONS = (
     "证券公司挪用客户资金怎么处罚？",
     "期货内幕交易的罚款标准",
 )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _inputs(question: str) -> dict[str, object]:
@@ -51,6 +68,34 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[rank]
 
 
+def _fire(urls: list[str], *, requests: int, deadline: float,
+          ) -> tuple[list[tuple[bool, float, str]], float]:
+    """``requests`` questions at the same moment, spread round-robin over ``urls``; each
+    result is (answered, seconds, error), and the wall time of the whole burst."""
+    from gradio_client import Client
+
+    clients = [Client(urls[n % len(urls)], verbose=False) for n in range(requests)]
+    barrier = threading.Barrier(requests)
+    until = time.monotonic() + deadline
+
+    def one(n: int) -> tuple[bool, float, str]:
+        question = QUESTIONS[n % len(QUESTIONS)]
+        barrier.wait()
+        started = time.monotonic()
+        try:
+            job = clients[n].submit(**_inputs(question), api_name="/ask")
+            html, _question, text = job.result(timeout=max(0.1, until - started))
+        except Exception as error:  # reported, never raised: the count shows it
+            return False, time.monotonic() - started, f"{type(error).__name__}: {error}"
+        ok = 'class="turn"' in html and question in text
+        return ok, time.monotonic() - started, "" if ok else "unexpected reply"
+
+    began = time.monotonic()
+    with ThreadPoolExecutor(max_workers=requests) as pool:
+        results = list(pool.map(one, range(requests)))
+    return results, time.monotonic() - began
+
+
 def main(argv: list[str] | None = None) -> int:
     from rag.paths import default_index_dir, shipped_corpus
 
@@ -65,10 +110,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="the server's queue concurrency (questions answered at once)")
     parser.add_argument("--deadline", type=float, default=600.0,
                         help="seconds for all requests to be answered")
+    parser.add_argument("--backend", default=None,
+                        help="milvus://HOST:PORT/NAME, or lite: run stateless replicas on it")
+    parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2],
+                        help="replica counts to compare (with --backend)")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    if args.backend:
+        from load_replicas import run_replicas
+
+        return run_replicas(args, fire=_fire, questions=QUESTIONS)
     from gradio_client import Client
 
     from rag.cli.commands import model_for
@@ -89,26 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     with serving(app) as url:
         # warm-up: first query loads jieba's dictionary and warms the model
         Client(url, verbose=False).predict(**_inputs(QUESTIONS[0]), api_name="/ask")
-        clients = [Client(url, verbose=False) for _ in range(args.requests)]
-        barrier = threading.Barrier(args.requests)
-        deadline = time.monotonic() + args.deadline
-
-        def one(n: int) -> tuple[bool, float, str]:
-            question = QUESTIONS[n % len(QUESTIONS)]
-            barrier.wait()
-            started = time.monotonic()
-            try:
-                job = clients[n].submit(**_inputs(question), api_name="/ask")
-                html, _question, text = job.result(timeout=max(0.1, deadline - started))
-            except Exception as error:  # reported, never raised: the count shows it
-                return False, time.monotonic() - started, f"{type(error).__name__}: {error}"
-            ok = 'class="turn"' in html and question in text
-            return ok, time.monotonic() - started, "" if ok else "unexpected reply"
-
-        began = time.monotonic()
-        with ThreadPoolExecutor(max_workers=args.requests) as pool:
-            results = list(pool.map(one, range(args.requests)))
-        wall = time.monotonic() - began
+        results, wall = _fire([url], requests=args.requests, deadline=args.deadline)
 
     answered = [latency for ok, latency, _ in results if ok]
     errors = [error for ok, _, error in results if not ok]

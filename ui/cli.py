@@ -11,11 +11,12 @@ from rag.cli.errors import EXIT_OK
 from rag.cli.options import add_index_option, add_query_model_option, index_location, positive
 from rag.encoders import DEFAULT_MODEL, load_encoder
 from rag.index import Sources, StoreError, index_paths, open_backend, remembered_sources
+from rag.index.backends import is_remote
 from rag.paths import shipped_corpus
 from rag.search import open_index
 
 
-def update_sources(location: Path, *, extra: list[Path]) -> Sources:
+def update_sources(location: Path | str, *, extra: list[Path]) -> Sources:
     """What starting the chat re-reads: the sources the index was built from plus any
     ``--corpus`` given (a new index starts from the shipped corpus). Starting the chat never
     removes documents: when a remembered source is missing, nothing is updated."""
@@ -38,16 +39,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
         try:
             manifest = open_backend(location).manifest()
         except StoreError:
+            if is_remote(location):
+                raise  # a server index is not rebuilt behind the user's back
             manifest = None  # rebuilt below
         model = manifest.get("model") if manifest else None
         name = model.get("name") if isinstance(model, dict) else None
     name = str(name or DEFAULT_MODEL)
     print(f"rag serve: loading model {name} …", file=sys.stderr)
     encoder = load_encoder(name)
-    sources = update_sources(location, extra=args.corpus or [])
-    if args.no_update or not sources.paths:
-        print(f"rag serve: using {location} as it is"
-              + (" (--no-update)" if args.no_update else ""), file=sys.stderr)
+    shared = is_remote(location) and not args.update and not args.corpus
+    sources = Sources(()) if args.no_update or shared else \
+        update_sources(location, extra=args.corpus or [])
+    if not sources.paths:
+        why = " (--no-update)" if args.no_update else (
+            " (a server index is shared and built with `rag index ... --backend`; pass "
+            "--update or --corpus to update it from here)" if shared else "")
+        print(f"rag serve: using {location} as it is{why}", file=sys.stderr)
     else:
         print(f"rag serve: checking {location} against "
               f"{', '.join(map(str, sources.paths))} (only new or changed clauses are "
@@ -76,8 +83,10 @@ def add_serve(commands: argparse._SubParsersAction) -> None:
     """Add ``rag serve`` to the ``rag`` command (entry point ``rag.commands``)."""
     serve = commands.add_parser(
         "serve", help="start the web chat (builds or updates the index first)",
-        description="Start the web chat. If the index is missing or the corpus changed, the "
-        "index is built or updated first (only changed clauses are embedded).",
+        description="Start the web chat. If the index folder is missing or the corpus "
+        "changed, the index is built or updated first (only changed clauses are embedded). "
+        "An index on a Milvus server (--backend) is served as it is unless --update is "
+        "given: replicas on several machines then share it and keep nothing on disk.",
     )
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default 127.0.0.1: this machine only)")
@@ -87,6 +96,10 @@ def add_serve(commands: argparse._SubParsersAction) -> None:
                        "ones it was built from; a new index starts from the shipped corpus)")
     serve.add_argument("--no-update", action="store_true",
                        help="serve the index as it is, without checking the corpus")
+    serve.add_argument("--update", action="store_true",
+                       help="with --backend milvus://…: check the corpus and update the "
+                       "index first (by default a server index is served as it is, and "
+                       "nothing is written to local disk)")
     serve.add_argument("--concurrency", type=positive, default=4,
                        help="questions answered at the same time (default 4)")
     add_index_option(serve)

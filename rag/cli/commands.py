@@ -35,7 +35,7 @@ def cmd_chunk(args: argparse.Namespace) -> int:
     return EXIT_PARTIAL if errors else EXIT_OK
 
 
-def sources_for(location: Path) -> Sources:
+def sources_for(location: Path | str) -> Sources:
     """What to index when no path is given: the sources the index remembers (all of them,
     read the same way, so nothing is dropped by accident), else the shipped corpus."""
     from rag.paths import shipped_corpus
@@ -53,15 +53,22 @@ def cmd_index(args: argparse.Namespace) -> int:
     location = index_location(args)
     sources = Sources(tuple(args.paths), args.follow_links) if args.paths else \
         sources_for(location)
-    encoder = load_encoder(args.model)
-    report = index_paths(sources.paths, index=location, encoder=encoder, search=args.search,
-                         follow_links=sources.follow_links, progress=not args.quiet)
+    if getattr(args, "ray", None):
+        from rag.index.ray_build import index_paths_on_ray
+
+        report = index_paths_on_ray(sources.paths, index=location, model=args.model,
+                                    address=args.ray, search=args.search,
+                                    follow_links=sources.follow_links)
+    else:
+        report = index_paths(sources.paths, index=location, encoder=load_encoder(args.model),
+                             search=args.search, follow_links=sources.follow_links,
+                             progress=not args.quiet)
     print_skipped(report.skipped_files)
     print(report.summary(), file=sys.stderr)
     return EXIT_PARTIAL if report.skipped_files else EXIT_OK
 
 
-def model_for(location: Path, model: str | None) -> Encoder:
+def model_for(location: Path | str, model: str | None) -> Encoder:
     """``model`` when given, else the model that built the index at ``location``."""
     if model is None:
         manifest = open_backend(location).manifest()  # fails fast, before any model loads

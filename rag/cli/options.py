@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from rag.answer import MAX_TOP
@@ -64,10 +65,30 @@ def add_follow_links_option(parser: argparse.ArgumentParser) -> None:
                         "outside it (default: report and skip them)")
 
 
+BACKEND_VARIABLE = "RAG_BACKEND"
+
+
+def backend_uri(value: str) -> str:
+    """A ``milvus://HOST:PORT/NAME`` URI, checked (nothing is contacted yet)."""
+    from rag.index.milvus.connection import MilvusLocation
+
+    try:
+        return MilvusLocation.parse(value).uri
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{error} (an index folder goes to --index)") from None
+
+
 def add_index_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
         "--index", type=Path, default=None,
-        help=f"index folder (default: $RAG_HOME/index, here {default_index_dir()})",
+        help=f"index folder (default: ${BACKEND_VARIABLE} when set, else $RAG_HOME/index, "
+        f"here {default_index_dir()})",
+    )
+    where.add_argument(
+        "--backend", type=backend_uri, default=None, metavar="milvus://HOST:PORT/NAME",
+        help="an index on a Milvus server (Lite, Standalone or Distributed) instead of a "
+        f"folder; also ${BACKEND_VARIABLE}. Needs the `scale` extra",
     )
 
 
@@ -79,9 +100,20 @@ def add_query_model_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def index_location(args: argparse.Namespace) -> Path:
-    """The index the command works on: --index, else the default under $RAG_HOME."""
-    return args.index if args.index is not None else default_index_dir()
+def index_location(args: argparse.Namespace) -> Path | str:
+    """The index the command works on: --backend or --index, else $RAG_BACKEND (a
+    milvus:// URI or a folder), else the default folder under $RAG_HOME."""
+    if getattr(args, "backend", None):
+        return str(args.backend)
+    if args.index is not None:
+        return Path(args.index)
+    configured = os.environ.get(BACKEND_VARIABLE, "").strip()
+    if configured.startswith(("milvus://", "milvus+https://")):
+        try:
+            return backend_uri(configured)
+        except argparse.ArgumentTypeError as error:
+            raise ValueError(f"${BACKEND_VARIABLE}: {error}") from None
+    return Path(configured) if configured else default_index_dir()
 
 
 def filters_from(args: argparse.Namespace) -> Filters:

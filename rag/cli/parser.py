@@ -56,6 +56,10 @@ def _add_index(commands: argparse._SubParsersAction) -> None:
                        help="dense search: exact (default) or approximate HNSW for large corpora")
     index.add_argument("--quiet", action="store_true", help="no progress bars")
     add_follow_links_option(index)
+    index.add_argument(
+        "--ray", metavar="auto|HOST:PORT", default=None,
+        help="read, chunk and embed on a running Ray cluster (auto: the one `ray start` "
+        "started here); the workers must see PATH. Needs the `scale` extra")
     index.set_defaults(run=cmd_index)
 
 

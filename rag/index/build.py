@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +17,9 @@ from rag.index.backend import Change, ClauseRow, IndexBackend, StoreError
 from rag.index.passages import PASSAGE_FORMAT, content_hash, dense_passage, keyword_passage
 from rag.index.records import clause_row, corpus_fingerprint, document_row, record_hash
 from rag.index.tokenize import DEFAULT_TOKENIZER
+
+# Embeds passages with an index's model: texts in, float32 [len(texts), dimension] out.
+Embedder = Callable[[Sequence[str]], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -58,13 +61,16 @@ def build_index(
     follow_links: bool = False,
     batch_size: int = 32,
     progress: bool = False,
+    embedder: Embedder | None = None,
 ) -> BuildReport:
     """Bring ``backend`` up to date with these documents and clauses.
 
     ``sources`` and ``follow_links`` are recorded so a later update reads the same way.
 
     Only passages whose content hash the index does not hold yet are embedded (with the
-    same model); when nothing at all changed, nothing is written.
+    same model); when nothing at all changed, nothing is written. ``embedder`` embeds
+    those passages elsewhere (e.g. on a Ray cluster, :mod:`rag.index.ray_build`) with the
+    model of ``encoder``; by default ``encoder`` embeds them here.
     """
     started = time.perf_counter()
     wanted = manifests.settings(encoder, tokenizer=tokenizer, bm25=bm25 or manifests.BM25Params(),
@@ -108,8 +114,14 @@ def build_index(
         last = {h: i for i, h in enumerate(hashes) if h not in previous}
         todo = sorted(last, key=last.__getitem__)  # new passages, in corpus order
         embed_started = time.perf_counter()
-        fresh = embed([passages[last[h]] for h in todo], encoder=encoder,
-                      batch_size=batch_size, progress=progress)
+        texts = [passages[last[h]] for h in todo]
+        if embedder is None or not texts:
+            fresh = embed(texts, encoder=encoder, batch_size=batch_size, progress=progress)
+        else:
+            fresh = np.asarray(embedder(texts), np.float32)
+            if fresh.shape != (len(texts), encoder.dimension):
+                raise ValueError(f"the embedder returned vectors of shape {fresh.shape}, "
+                                 f"expected ({len(texts)}, {encoder.dimension})")
         embed_seconds = time.perf_counter() - embed_started
 
         replace = old is None or not same_model or {k: old.get(k) for k in wanted} != wanted
@@ -225,3 +237,34 @@ def remembered_sources(index: IndexBackend | Path | str) -> Sources:
     paths = manifest.get("sources")
     return Sources(tuple(Path(p) for p in paths) if isinstance(paths, list) else (),
                    follow_links=bool(manifest.get("follow_links", False)))
+
+
+def copy_index(
+    source: IndexBackend | Path | str, *, to: IndexBackend | Path | str, encoder: Encoder,
+) -> BuildReport:
+    """Bring ``to`` up to date with the records of ``source`` and its stored vectors (e.g.
+    a folder index into Milvus), embedding nothing. ``encoder`` is the model that built
+    ``source`` (its identity goes into the manifest)."""
+    from rag.index.backends import open_backend
+
+    origin = open_backend(source)
+    manifest = origin.manifest()
+    if manifest is None:
+        raise StoreError(f"{origin.location}: no index to copy")
+    manifests.check_model(manifest, encoder, location=origin.location)
+    records = origin.records()
+
+    def stored(texts: Sequence[str]) -> np.ndarray:
+        hashes = [content_hash(f"{PASSAGE_FORMAT}\n{t}") for t in texts]
+        found = origin.vectors_for(hashes)
+        missing = [h for h in hashes if h not in found]
+        if missing:
+            raise StoreError(f"{origin.location}: {len(missing)} passages have no stored "
+                             "vector; rebuild it")
+        return np.stack([found[h] for h in hashes])
+
+    return build_index(records.documents, records.clauses, backend=open_backend(to),
+                       encoder=encoder, search=str(manifest.get("search", "exact")),
+                       sources=list(manifest.get("sources", [])),
+                       skipped_files=list(manifest.get("skipped_files", [])),
+                       embedder=stored)

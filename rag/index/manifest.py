@@ -93,6 +93,8 @@ def model_section(manifest: dict[str, Any]) -> dict[str, Any]:
 
 def check_model(manifest: dict[str, Any], encoder: Encoder, *, location: str) -> None:
     """Refuse to search an index with vectors from another model."""
+    from rag.index.backends import rebuild_command
+
     model = model_section(manifest)
     if model.get("identity") != encoder.identity or model.get("dimension") != encoder.dimension:
         raise StoreError(
@@ -100,5 +102,5 @@ def check_model(manifest: dict[str, Any], encoder: Encoder, *, location: str) ->
             f"({model.get('identity')}, dimension {model.get('dimension')}), but the query "
             f"model is {encoder.name} ({encoder.identity}, dimension {encoder.dimension}). "
             f"Use --model {model.get('name')}, or rebuild with "
-            f"`rag index PATH... --index {location} --model {encoder.name}`"
+            f"`{rebuild_command(location)} --model {encoder.name}`"
         )

@@ -30,8 +30,10 @@ __all__ = [
     "SUFFIXES",
     "DocumentError",
     "detect_format",
+    "list_sources",
     "load_documents",
     "read_document",
+    "unique_ids",
 ]
 
 DEFAULT_MAX_BYTES = 16 * 2**20
@@ -113,6 +115,24 @@ def load_documents(
         else:
             loaded.append((path, document))
     return _unique_ids(loaded), errors
+
+
+def list_sources(
+    paths: Iterable[Path], *, root: Path | None = None, follow_links: bool = False
+) -> tuple[list[Path], list[ReadError]]:
+    """The files :func:`load_documents` would read from ``paths``, in its order, and the
+    paths it would skip and why (for readers that read the files elsewhere, e.g. on a
+    cluster)."""
+    errors: list[ReadError] = []
+    files = source_files(paths, accept=_is_source_name, errors=errors,
+                         shown=lambda p: display_path(p, root=root), follow_links=follow_links)
+    return list(files), errors
+
+
+def unique_ids(loaded: list[tuple[Path, Document]]) -> list[Document]:
+    r""":func:`load_documents`' disambiguation of colliding ``doc_id``\ s, for documents
+    read one file at a time (``loaded`` in :func:`source_files` order)."""
+    return _unique_ids(loaded)
 
 
 def detect_format(path: Path, text: str) -> str:

@@ -18,6 +18,7 @@ from rag.core.documents import Document
 from rag.core.filters import Filters
 from rag.encoders import Encoder
 from rag.index import IndexBackend, StoreError, check_model, open_backend
+from rag.index.backends import rebuild_command
 from rag.index.manifest import model_section
 from rag.index.tokenize import Tokenizer, get_tokenizer
 from rag.search.crossrefs import CrossReferences
@@ -137,7 +138,7 @@ def open_index(
     manifest = backend.manifest()
     if manifest is None:
         raise StoreError(f"{backend.location}: no index here yet; build one with "
-                         f"`rag index PATH... --index {backend.location}`")
+                         f"`{rebuild_command(backend.location)}`")
     if encoder is not None:
         check_model(manifest, encoder, location=backend.location)
     return Index.from_backend(backend, manifest)
