@@ -278,15 +278,18 @@ def test_serve_uses_a_server_index_as_it_is_and_writes_nothing(
         milvus_index: Index, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     import ui.app
+    import ui.server
     from ui.cli import cmd_serve
 
     served: dict[str, object] = {}
-    monkeypatch.setattr(ui.app, "serve", lambda **kw: served.update(kw))
+    monkeypatch.setattr(ui.app, "build_app", lambda **kw: served.update(kw))
+    monkeypatch.setattr(ui.server, "make_app", lambda demo, memos: demo)
+    monkeypatch.setattr(ui.server, "serve_app", lambda app, **kw: None)
     home = tmp_path / "home"
     monkeypatch.setenv("RAG_HOME", str(home))
     args = argparse.Namespace(index=None, backend=milvus_index.backend.location, model=None,
                               no_update=False, update=False, corpus=None, host="127.0.0.1",
-                              port=1, share=False, concurrency=1)
+                              port=1, concurrency=1)
     assert cmd_serve(args) == 0
     index = served["index"]
     assert isinstance(index, Index) and len(index.clauses) == len(milvus_index.clauses)

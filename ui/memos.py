@@ -27,10 +27,8 @@ class MemoStore:
     """Memo files per session under ``root``."""
 
     def __init__(self, root: Path, *, ttl: float = DEFAULT_TTL) -> None:
-        self.root = Path(root)
+        self.root = Path(root)  # created with the first memo: serving alone writes nothing
         self.ttl = ttl
-        self.root.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.root, 0o700)
 
     def _session_dir(self, session: str) -> Path:
         return self.root / hashlib.sha256(session.encode("utf-8")).hexdigest()[:32]
@@ -39,6 +37,8 @@ class MemoStore:
         """Store ``files`` (name → bytes) as one memo of ``session``; returns its id."""
         if not session:
             raise ValueError("a memo needs a session")
+        self.root.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.root, 0o700)
         self.sweep()
         folder = self._session_dir(session)
         folder.mkdir(mode=0o700, exist_ok=True)
@@ -78,7 +78,7 @@ class MemoStore:
     def sweep(self) -> None:
         """Remove memos older than the time to live, and empty session folders."""
         cutoff = time.time() - self.ttl
-        for session in self.root.iterdir():
+        for session in self.root.iterdir() if self.root.is_dir() else ():
             if not session.is_dir():
                 continue
             for memo in session.iterdir():
