@@ -7,7 +7,7 @@ from typing import TextIO
 
 from rag.answer.types import Answer, Citation
 from rag.answer.wording import CANDIDATES, verdict
-from rag.export.common import heading, inner_lines, key_spans, split_runs, status_note
+from rag.export.common import heading, inner_lines, key_spans, page_note, split_runs, status_note
 
 BOLD, RESET = "\x1b[1m", "\x1b[0m"
 
@@ -43,6 +43,8 @@ def format_citation(citation: Citation, *, color: bool, rank: str | None = None)
     if note:
         lines.append("    status: " + note)
     lines.append("    source: " + (citation.source or "unknown"))
+    if citation.pages:
+        lines.append("    page:   " + page_note(citation))
     if citation.url:
         lines.append("    url:    " + citation.url)
     score = "" if citation.via == "cross_reference" else f"  (score {citation.score:.4f})"

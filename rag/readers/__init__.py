@@ -1,9 +1,11 @@
 """Readers: turn a source file into a :class:`~rag.core.documents.Document` with clean text.
 
 Supported inputs: news posts (YAML front matter + HTML body), plain text, LawRefBook statute
-markdown (joined with the folder's ``db.sqlite3``), other markdown and HTML pages. A file
+markdown (joined with the folder's ``db.sqlite3``), other markdown and HTML pages, PDF
+(text layer, or OCR for scanned pages; with a page map) and Word ``.docx``. A file
 ``X.meta.yaml`` next to ``X`` overrides metadata. :func:`load_documents` reads many files
-and reports bad ones as :class:`~rag.core.documents.ReadError` instead of raising.
+and reports bad ones (and unreadable pages) as :class:`~rag.core.documents.ReadError`
+instead of raising.
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ from datetime import date
 from pathlib import Path, PurePath
 
 from rag.core.documents import Document, ReadError
+from rag.readers._docx import LEGACY_SUFFIXES, read_docx, refuse_legacy
 from rag.readers._frontmatter import split_front_matter
 from rag.readers._lawref import is_lawrefbook, read_lawrefbook, split_dated_stem
 from rag.readers._markdown import read_markdown
+from rag.readers._ocr import Ocr
+from rag.readers._pdf import DEFAULT_MAX_PAGES, read_pdf
 from rag.readers._plain import read_plain
 from rag.readers._post import read_html, read_post
 from rag.readers._sidecar import SIDECAR_SUFFIX, apply_sidecar, read_sidecar
@@ -26,17 +31,22 @@ from rag.readers._text import FormatError, Parsed, TextBuilder, clean_line, deco
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_PAGES",
     "FORMATS",
     "SUFFIXES",
     "DocumentError",
+    "Ocr",
     "detect_format",
     "load_documents",
     "read_document",
 ]
 
 DEFAULT_MAX_BYTES = 16 * 2**20
-SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm")
-FORMATS = ("lawrefbook", "post", "html", "markdown", "text")
+# PDFs (scans above all) are larger than text files for the same text.
+BINARY_MAX_BYTES = {".pdf": 256 * 2**20, ".docx": 64 * 2**20}
+TEXT_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm")
+SUFFIXES = (*TEXT_SUFFIXES, ".pdf", ".docx")
+FORMATS = ("lawrefbook", "post", "html", "markdown", "text", "pdf", "docx")
 SKIP_NAMES = frozenset({"_index.md", "法律法规模版.md"})
 _MARKDOWN = frozenset({".md", ".markdown"})
 _HTML = frozenset({".html", ".htm"})
@@ -61,44 +71,83 @@ def read_document(
     path: Path,
     *,
     root: Path | None = None,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_bytes: int | None = None,
+    max_pages: int = DEFAULT_MAX_PAGES,
     today: date | None = None,
+    ocr: Ocr | None = None,
+    progress: bool = False,
 ) -> Document:
     """Read one file into a :class:`Document`; raises :class:`DocumentError` saying why not.
 
     ``root`` makes ``source_path`` relative (posix separators); ``max_bytes`` is checked on
-    the file size before reading; ``today`` decides ``not_yet_in_force`` for statutes.
+    the file size before reading (default: :data:`DEFAULT_MAX_BYTES` for text files, more
+    for PDF and Word); ``max_pages`` limits PDFs; ``today`` decides ``not_yet_in_force``
+    for statutes; ``ocr`` reads scanned pages (default: RapidOCR, cached under the data
+    home), with a progress bar on stderr when ``progress``. Pages that cannot be read are
+    left out silently here; :func:`read_file` returns them.
     """
+    return read_file(path, root=root, max_bytes=max_bytes, max_pages=max_pages, today=today,
+                     ocr=ocr, progress=progress)[0]
+
+
+def read_file(
+    path: Path,
+    *,
+    root: Path | None = None,
+    max_bytes: int | None = None,
+    max_pages: int = DEFAULT_MAX_PAGES,
+    today: date | None = None,
+    ocr: Ocr | None = None,
+    progress: bool = False,
+) -> tuple[Document, list[ReadError]]:
+    """:func:`read_document`, and one :class:`ReadError` per page that could not be read
+    (``page 7: …``) while the rest of the document loaded."""
     path = Path(path)
     shown = display_path(path, root=root)
+    suffix = path.suffix.lower()
     try:
-        text = _read_text(path, max_bytes=max_bytes)
-        overrides = read_sidecar(path)
-        parsed = _parse(path, text, today=today or date.today())
+        _check_file(path, max_bytes=max_bytes)
+        if suffix in TEXT_SUFFIXES:
+            text = _decode(path)
+            overrides = read_sidecar(path)
+            parsed = _parse(path, text, today=today or date.today())
+        else:
+            overrides = read_sidecar(path)
+            parsed = _parse_binary(path, max_bytes=_limit(path, max_bytes), max_pages=max_pages,
+                                   ocr=ocr, progress=progress)
         apply_sidecar(parsed, overrides)
-        return _build(parsed, doc_id=slugify(path.stem), source_path=shown)
+        document = _build(parsed, doc_id=slugify(path.stem), source_path=shown)
     except FormatError as exc:
         raise DocumentError(shown, str(exc)) from exc
+    return document, [ReadError(shown, warning) for warning in parsed.warnings]
 
 
 def load_documents(
     paths: Iterable[Path],
     *,
     root: Path | None = None,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_bytes: int | None = None,
+    max_pages: int = DEFAULT_MAX_PAGES,
     today: date | None = None,
+    ocr: Ocr | None = None,
+    progress: bool = False,
 ) -> tuple[list[Document], list[ReadError]]:
     """Read files and directories (recursively, sorted); bad files become errors.
 
-    Never raises for a bad file. Documents whose ``doc_id`` collides get the parent
-    folder's name as a prefix (``民法商法-公司法``), then a ``-2``, ``-3`` … suffix.
+    Never raises for a bad file. A page that cannot be read is an error too (``page 7:
+    …``) while the rest of its document loads. Documents whose ``doc_id`` collides get
+    the parent folder's name as a prefix (``民法商法-公司法``), then a ``-2``, ``-3`` … suffix.
+    Options as for :func:`read_document`; one OCR engine serves every file.
     """
     today = today or date.today()
+    ocr = ocr or Ocr()
     loaded: list[tuple[Path, Document]] = []
     errors: list[ReadError] = []
     for path in _source_files(paths, errors=errors, root=root):
         try:
-            document = read_document(path, root=root, max_bytes=max_bytes, today=today)
+            document, warnings = read_file(path, root=root, max_bytes=max_bytes,
+                                           max_pages=max_pages, today=today, ocr=ocr,
+                                           progress=progress)
         except DocumentError as exc:
             errors.append(exc.error)
         except Exception as exc:  # one broken file must not abort a corpus load
@@ -106,12 +155,18 @@ def load_documents(
             errors.append(ReadError(shown, f"unexpected {type(exc).__name__}: {exc}"))
         else:
             loaded.append((path, document))
+            errors.extend(warnings)
     return _unique_ids(loaded), errors
 
 
 def detect_format(path: Path, text: str) -> str:
-    """Which reader handles ``text`` from ``path``: one of :data:`FORMATS`."""
+    """Which reader handles ``text`` from ``path``: one of :data:`FORMATS`.
+
+    PDF and Word files are told by their suffix (``text`` is not used for them).
+    """
     suffix = path.suffix.lower()
+    if suffix in (".pdf", ".docx"):
+        return suffix[1:]
     if suffix in _MARKDOWN and is_lawrefbook(text):
         return "lawrefbook"
     meta, body = split_front_matter(text)
@@ -129,7 +184,8 @@ def _source_files(
 ) -> Iterator[Path]:
     """Files named in ``paths``, directories expanded recursively in sorted order.
 
-    Inside directories, only :data:`SUFFIXES` are taken; hidden files and folders,
+    Inside directories, only :data:`SUFFIXES` (and legacy ``.doc``/``.wps``, to report
+    them) are taken; hidden files and folders,
     ``_index.md``, ``法律法规模版.md`` and ``*.meta.yaml`` sidecars are skipped. A path that
     does not exist is reported in ``errors``. Each file is yielded once.
     """
@@ -173,11 +229,18 @@ def _is_source_name(name: str) -> bool:
         not name.startswith(".")
         and name not in SKIP_NAMES
         and not name.endswith(SIDECAR_SUFFIX)
-        and Path(name).suffix.lower() in SUFFIXES
+        and Path(name).suffix.lower() in (*SUFFIXES, *LEGACY_SUFFIXES)
     )
 
 
-def _read_text(path: Path, *, max_bytes: int) -> str:
+def _limit(path: Path, max_bytes: int | None) -> int:
+    if max_bytes is not None:
+        return max_bytes
+    return BINARY_MAX_BYTES.get(path.suffix.lower(), DEFAULT_MAX_BYTES)
+
+
+def _check_file(path: Path, *, max_bytes: int | None) -> None:
+    """An existing, supported file within the size limit (checked before reading it)."""
     try:
         size = path.stat().st_size
     except FileNotFoundError:
@@ -186,12 +249,21 @@ def _read_text(path: Path, *, max_bytes: int) -> str:
         raise FormatError(f"cannot read: {exc.strerror or exc}") from exc
     if path.is_dir():
         raise FormatError("is a directory, not a file")
-    if path.suffix.lower() not in SUFFIXES:
+    suffix = path.suffix.lower()
+    if suffix in LEGACY_SUFFIXES:
+        raise refuse_legacy()
+    if suffix not in SUFFIXES:
         raise FormatError(
             f"unsupported file type {path.suffix or '(none)'!r} (supported: {', '.join(SUFFIXES)})"
         )
-    if size > max_bytes:
-        raise FormatError(f"file too large: {size} bytes (limit {max_bytes} bytes)")
+    if size == 0:
+        raise FormatError("empty file")
+    limit = _limit(path, max_bytes)
+    if size > limit:
+        raise FormatError(f"file too large: {size} bytes (limit {limit} bytes)")
+
+
+def _decode(path: Path) -> str:
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -200,6 +272,16 @@ def _read_text(path: Path, *, max_bytes: int) -> str:
     if not text.strip():
         raise FormatError("empty file")
     return text
+
+
+def _parse_binary(
+    path: Path, *, max_bytes: int, max_pages: int, ocr: Ocr | None, progress: bool
+) -> Parsed:
+    fallback = split_dated_stem(path.stem)[0]
+    if path.suffix.lower() == ".pdf":
+        return read_pdf(path, fallback_title=fallback, max_pages=max_pages, ocr=ocr,
+                        progress=progress)
+    return read_docx(path, fallback_title=fallback, max_bytes=max_bytes)
 
 
 def _parse(path: Path, text: str, *, today: date) -> Parsed:
@@ -242,6 +324,8 @@ def _build(parsed: Parsed, *, doc_id: str, source_path: str) -> Document:
         subtitle=parsed.subtitle,
         history=parsed.history,
         headings=tuple(builder.headings),
+        pages=builder.page_map(parsed.page_count),
+        ocr=parsed.ocr,
         extra=extra,
     )
 

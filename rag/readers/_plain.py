@@ -19,6 +19,7 @@ _POLICY_TITLE = re.compile(
     r"(?:意见|方案|通知|决定|办法|规定|纲要|规划|计划|细则|措施|指引|指南|决议|通告|公告)"
     r"(?:[（(][^）)]*[）)])?$"
 )
+_EDITION = re.compile(r"[（(][^）)]*[）)]$")
 _SECTION_HEADING = re.compile(rf"^[{CN_NUMERAL_CHARS}]+、\S")
 _SENTENCE_END = re.compile(r"[。；;！？]")
 _HEADING_CHARS = 40
@@ -38,6 +39,20 @@ def read_plain(text: str, *, fallback_title: str) -> Parsed:
         issuer=issuer if title else None,
         extra={"format": "text"},
     )
+
+
+def title_kind(title: str) -> str:
+    """The kind a title names, for files without other metadata (PDF, Word).
+
+    ``…法`` is a law, ``…条例`` a regulation, ``…办法/规定/通知/意见…`` policy, else other.
+    A sidecar sets the kind when this guess is wrong.
+    """
+    name = _EDITION.sub("", title.strip())
+    if name.endswith("法") and not name.endswith(("办法", "方法", "做法", "说法", "用法")):
+        return "law"
+    if name.endswith("条例"):
+        return "regulation"
+    return "policy" if _POLICY_TITLE.search(name) else "other"
 
 
 def announced_document(lede: list[str]) -> tuple[str | None, str | None]:
