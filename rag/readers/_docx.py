@@ -46,12 +46,16 @@ def read_docx(path: Path, *, fallback_title: str, max_bytes: int) -> Parsed:
 
     _check_package(path, max_bytes=max_bytes)
     try:
+        # python-docx meets a malformed package part with AttributeError, too
         document = docx.Document(str(path))
+    except (PackageNotFoundError, KeyError, ValueError, AttributeError, etree.XMLSyntaxError,
+            zipfile.BadZipFile) as exc:
+        raise FormatError(f"damaged Word file: {type(exc).__name__}: {exc}") from exc
+    try:
         lines = list(_lines(document))
         props = document.core_properties
         meta_title, created = props.title, props.created
-    except (PackageNotFoundError, KeyError, ValueError, etree.XMLSyntaxError,
-            zipfile.BadZipFile) as exc:
+    except (KeyError, ValueError, etree.XMLSyntaxError) as exc:
         raise FormatError(f"damaged Word file: {type(exc).__name__}: {exc}") from exc
     lines = [(text, level, is_title) for text, level, is_title in lines if text]
     if not lines:
