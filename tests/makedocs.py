@@ -63,8 +63,11 @@ def make_pdf(
     created: datetime | None = None,
     size: float = 11,
     password: str | None = None,
+    indent: bool = True,
 ) -> Path:
     """A text PDF: one justified, indented paragraph per string, headings centred.
+
+    ``indent=False`` typesets paragraphs flush left, with no first-line indent.
 
     ``TWO_COLUMNS`` in ``items`` switches to two columns from a new page; ``PAGE_BREAK``
     starts a new page. ``header`` is drawn on top of every page, ``- N -`` at the bottom.
@@ -106,7 +109,8 @@ def make_pdf(
     doc.addPageTemplates([PageTemplate("one", [one], onPage=furniture),
                           PageTemplate("two", two, onPage=furniture)])
     text = ParagraphStyle("body", fontName=name, fontSize=size, leading=size * 1.6,
-                          wordWrap="CJK", alignment=TA_JUSTIFY, firstLineIndent=2 * size)
+                          wordWrap="CJK", alignment=TA_JUSTIFY,
+                          firstLineIndent=2 * size if indent else 0)
     story: list[object] = []
     for item in items:
         if item == TWO_COLUMNS:

@@ -28,6 +28,7 @@ from tests.makedocs import (
     POLICY_TITLE,
     TWO_COLUMNS,
     Heading,
+    font,
     make_long_pdf,
     make_pdf,
     statute_items,
@@ -211,6 +212,31 @@ def test_policy_articles_and_their_pages(policy_doc: Document) -> None:
     )
     assert [s.label for s in twelve.spans] == ["第一款", "第二款"]
     assert twelve.path == ("第二章 行为规范",)
+
+
+def test_flush_left_paragraphs_still_start_where_they_start(
+    policy_doc: Document, tmp_path: Path
+) -> None:
+    path = make_pdf(tmp_path / "flush.pdf", POLICY, title=POLICY_TITLE,
+                    header=POLICY_HEADER, indent=False)
+    doc = read_document(path)
+    assert doc.text == policy_doc.text
+    assert doc.pages == policy_doc.pages
+
+
+def test_an_indent_typed_as_ideographic_spaces_is_an_indent(tmp_path: Path) -> None:
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "spaces.pdf"
+    sheet = canvas.Canvas(str(path), pagesize=(400, 400))
+    sheet.setFont(font(), 10)
+    sheet.drawString(50, 300, "\u3000\u3000第一条 员工应当申报账户。")
+    sheet.save()
+    pdf = pdfium.PdfDocument(str(path))
+    fragments = page_fragments(pdf[0].get_textpage(), 400)
+    pdf.close()
+    assert [f.text for f in fragments] == ["第一条 员工应当申报账户。"]
+    assert fragments[0].x0 == pytest.approx(70, abs=0.5)  # two 10-point spaces in
 
 
 # --------------------------------------------------------------------- bad and big files

@@ -45,14 +45,14 @@ class OcrBox:
 class Ocr:
     """Reads text from page images. The engine loads on first use; results are cached.
 
-    ``cache_dir`` defaults to ``<data home>/ocr-cache`` (see :mod:`rag.paths`); ``None``
-    from :func:`default_cache_dir` is never used implicitly at import time.
+    ``cache_dir`` defaults to ``<data home>/ocr-cache`` (see :mod:`rag.paths`), decided
+    on first use, not when the object is made. ``runs`` counts images actually OCR'd.
     """
 
     def __init__(self, *, cache_dir: Path | None = None) -> None:
         self.cache_dir = cache_dir
         self._engine: Any = None
-        self.runs = 0  # images actually OCR'd (not served from the cache)
+        self.runs = 0
 
     @property
     def engine_id(self) -> str:

@@ -175,6 +175,8 @@ def page_fragments(textpage: Any, height: float) -> list[Fragment]:
         if ch == " " and raw.FPDFText_IsGenerated(textpage.raw, i):
             pending_space = bool(chars)
             continue
+        if ch.isspace() and not chars:
+            continue  # an indent typed as spaces (　　第一条) must not hide the indent
         if not raw.FPDFText_GetLooseCharBox(textpage.raw, i, box):
             continue
         c0, c1, ctop, cbottom = rect.left, rect.right, height - rect.top, height - rect.bottom
@@ -184,8 +186,9 @@ def page_fragments(textpage: Any, height: float) -> list[Fragment]:
             if pending_space and not (is_cjk(chars[-1]) and is_cjk(ch)):
                 chars.append(" ")
             chars.append(ch)
-            x1 = max(x1, c1)
-            top, bottom = min(top, ctop), max(bottom, cbottom)
+            if not ch.isspace():
+                x1 = max(x1, c1)
+                top, bottom = min(top, ctop), max(bottom, cbottom)
         else:
             if chars:
                 out.append(Fragment("".join(chars), x0, x1, top, bottom))
@@ -208,6 +211,7 @@ def _ocr_pages(
     path: Path, ocr: Ocr, progress: bool,
 ) -> list[OcrPage]:
     """OCR the scanned pages in place of their (empty) text layer, one progress step each."""
+    import pypdfium2 as pdfium
     from tqdm import tqdm
 
     done: list[OcrPage] = []
@@ -220,6 +224,10 @@ def _ocr_pages(
                 boxes = ocr.read(image)
             except OcrError as exc:
                 warnings.append(f"page {index + 1}: no text layer, and {exc}")
+                boxes = []
+            except pdfium.PdfiumError as exc:
+                warnings.append(f"page {index + 1}: no text layer, and it cannot be rendered "
+                                f"for OCR ({exc})")
                 boxes = []
             finally:
                 page.close()
