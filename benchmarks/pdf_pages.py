@@ -31,14 +31,18 @@ from tests.makedocs import Heading, make_pdf, rasterise, statute_items  # noqa: 
 STATUTES = ("刑法/刑法.md", "民法商法/公司法(2023-12-29).md")
 
 
-def typeset(folder: Path) -> Path:
+def typeset(folder: Path) -> tuple[Path, list[str]]:
+    """The statutes as one PDF, and the lines a perfect reader gives back."""
     items: list[str | Heading] = []
+    lines: list[str] = []
     for name in STATUTES:
         doc = read_document(REPO / "corpus" / "lawrefbook" / name)
         body = doc.text[int(doc.extra.get("body_start", 0)):]
         items += [Heading(doc.title, 16),
                   *statute_items(body, [h.text for h in doc.headings], slice(None))]
-    return make_pdf(folder / "statutes.pdf", items, title="法律汇编", header="法律汇编")
+        lines += [doc.title, *body.split("\n")]
+    pdf = make_pdf(folder / "statutes.pdf", items, title="法律汇编", header="法律汇编")
+    return pdf, lines
 
 
 def pages_of(path: Path) -> int:
@@ -106,9 +110,12 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        text_pdf = typeset(folder)
+        text_pdf, expected = typeset(folder)
         n = pages_of(text_pdf)
-        print(f"text PDF: {n} pages typeset from {', '.join(STATUTES)}\n")
+        got = read_document(text_pdf).text.split("\n")
+        same = sum(a == b for a, b in zip(got, expected, strict=False))
+        print(f"text PDF: {n} pages typeset from {', '.join(STATUTES)}; read back "
+              f"{same} of {len(expected)} lines exactly ({len(got)} lines read)\n")
         base = timed("baseline: PDFium plain text per page", n,
                      lambda: plain_extraction(text_pdf), repeat=args.repeat)
         ours = timed("ours: read_document (layout, page map)", n,

@@ -224,6 +224,25 @@ def test_flush_left_paragraphs_still_start_where_they_start(
     assert doc.pages == policy_doc.pages
 
 
+def test_a_visible_gap_between_chinese_words_is_a_space_and_justification_is_not(
+    tmp_path: Path,
+) -> None:
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "gaps.pdf"
+    sheet = canvas.Canvas(str(path), pagesize=(400, 400))
+    sheet.setFont(font(), 10)
+    sheet.drawString(50, 300, "第四节")  # no space character in the file: a 4-point gap
+    sheet.drawString(84, 300, "单位犯罪")
+    sheet.drawString(50, 280, "证券")  # a 0.5-point gap, as justification leaves
+    sheet.drawString(70.5, 280, "市场")
+    sheet.save()
+    pdf = pdfium.PdfDocument(str(path))
+    fragments = page_fragments(pdf[0].get_textpage(), 400)
+    pdf.close()
+    assert [f.text for f in fragments] == ["第四节 单位犯罪", "证券市场"]
+
+
 def test_an_indent_typed_as_ideographic_spaces_is_an_indent(tmp_path: Path) -> None:
     from reportlab.pdfgen import canvas
 

@@ -151,9 +151,10 @@ def page_fragments(textpage: Any, height: float) -> list[Fragment]:
     """The characters of a text page grouped into fragments (a run on one line).
 
     A fragment ends where the text moves to another line, jumps backwards, or leaves a
-    gap wider than 1.5 characters (a column gutter or a table cell). Spaces PDFium
-    inserts between Chinese characters (it guesses word gaps) are dropped; spaces in the
-    file are kept.
+    gap wider than 1.5 characters (a column gutter or a table cell). Spaces in the file
+    are kept; a space PDFium infers from a gap is kept between words, and between
+    Chinese characters only when the gap is wider than 0.15 em (a gap the
+    eye reads as a space, as in ``第四节 单位犯罪``, not justification).
     """
     import pypdfium2.raw as raw
 
@@ -183,7 +184,8 @@ def page_fragments(textpage: Any, height: float) -> list[Fragment]:
         size = max(cbottom - ctop, 1.0)
         same_line = chars and abs((ctop + cbottom) - (top + bottom)) / 2 < 0.5 * size
         if same_line and x1 - 0.5 * size <= c0 <= x1 + 1.5 * size:
-            if pending_space and not (is_cjk(chars[-1]) and is_cjk(ch)):
+            if pending_space and (c0 - x1 > 0.15 * size
+                                  or not (is_cjk(chars[-1]) and is_cjk(ch))):
                 chars.append(" ")
             chars.append(ch)
             if not ch.isspace():
