@@ -39,6 +39,7 @@ __all__ = [
     "detect_format",
     "load_documents",
     "read_document",
+    "read_file",
 ]
 
 DEFAULT_MAX_BYTES = 16 * 2**20

@@ -15,9 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from docx.oxml.ns import qn
-
-from rag.readers._numbering import Numbering
+from rag.readers._numbering import Numbering, qn
 from rag.readers._plain import plain_blocks, title_kind
 from rag.readers._text import Block, FormatError, Parsed, clean_line, relative_levels
 

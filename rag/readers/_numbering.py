@@ -12,11 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from docx.oxml.ns import qn
-
 from rag.core.numbering import int_to_cn
 
 _LEVELS = 9
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _FINANCIAL = str.maketrans("一二三四五六七八九十百千", "壹贰叁肆伍陆柒捌玖拾佰仟")
 _STEMS = "甲乙丙丁戊己庚辛壬癸"
 _BRANCHES = "子丑寅卯辰巳午未申酉戌亥"
@@ -45,6 +44,14 @@ class _Abstract:
 class _Num:
     abstract: str
     starts: dict[int, int] = field(default_factory=dict)  # w:lvlOverride/w:startOverride
+
+
+def qn(tag: str) -> str:
+    """``w:numId`` → the namespaced name lxml uses (python-docx is imported only to read)."""
+    prefix, _, name = tag.partition(":")
+    if prefix != "w":
+        raise ValueError(f"unknown namespace prefix in {tag!r}")
+    return _W + name
 
 
 def format_number(n: int, fmt: str) -> str:
