@@ -16,6 +16,7 @@ scanned PDF with an empty OCR cache, then again with the cache filled (a re-inde
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -99,7 +100,8 @@ def timed(label: str, pages: int, call, *, repeat: int = 1) -> float:  # type: i
         call()
         best = min(best, time.perf_counter() - started)
     rate = pages / best
-    print(f"{label:<46} {pages:>5} pages  {best:7.2f} s  {rate:8.1f} pages/s")
+    print(f"{label:<42} {pages:>4} pages {best:7.2f} s {rate:9.3g} pages/s "
+          f"{best / pages:7.3g} s/page")
     return rate
 
 
@@ -108,6 +110,7 @@ def main() -> None:
     parser.add_argument("--ocr-pages", type=int, default=3, help="scanned pages to OCR")
     parser.add_argument("--repeat", type=int, default=3, help="text runs (best is kept)")
     args = parser.parse_args()
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         text_pdf, expected = typeset(folder)
@@ -120,7 +123,7 @@ def main() -> None:
                      lambda: plain_extraction(text_pdf), repeat=args.repeat)
         ours = timed("ours: read_document (layout, page map)", n,
                       lambda: read_document(text_pdf), repeat=args.repeat)
-        print(f"{'':<46} ours/baseline = {ours / base:.2f}\n")
+        print(f"{'':<42} ours/baseline = {ours / base:.2f}\n")
 
         k = min(args.ocr_pages, n)
         first = folder / "first.pdf"
@@ -137,7 +140,7 @@ def main() -> None:
                      lambda: read_document(scanned, ocr=Ocr(cache_dir=cache)))
         again = timed("ours: read_document, OCR cache filled", k,
                       lambda: read_document(scanned, ocr=Ocr(cache_dir=cache)))
-        print(f"{'':<46} ours/baseline = {ours / base:.2f}, cached/baseline = "
+        print(f"{'':<42} ours/baseline = {ours / base:.2f}, cached/baseline = "
               f"{again / base:.0f}")
 
 
