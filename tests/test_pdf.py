@@ -167,6 +167,17 @@ def test_metadata_title_and_creation_date(law_doc: Document) -> None:
     assert law_doc.extra["format"] == "pdf"
 
 
+def test_a_date_printed_under_the_title_is_the_documents_date(tmp_path: Path) -> None:
+    path = make_pdf(tmp_path / "notice.pdf", [
+        Heading("关于加强员工证券投资管理的通知", 16), "（2024年3月1日 合规管理部发布）",
+        "第一条 自2025年1月1日起，员工应当每季度申报证券账户。",
+    ], created=datetime(2024, 5, 20, 8, 0))
+    assert read_document(path).date == "2024-03-01"
+    later = make_pdf(tmp_path / "plain.pdf", ["第一条 自2025年1月1日起，员工应当申报账户。"],
+                     created=datetime(2024, 5, 20, 8, 0))
+    assert read_document(later).date == "2024-05-20"  # a date inside an article is not it
+
+
 def test_sidecar_wins_over_pdf_metadata(law_pdf: tuple[Path, int], tmp_path: Path) -> None:
     copy = tmp_path / "law.pdf"
     copy.write_bytes(law_pdf[0].read_bytes())

@@ -3,7 +3,8 @@
 Paragraphs and tables are read in body order. A table row becomes one line, its cells
 joined by `` | ``. A paragraph numbered by Word (``numPr`` on the paragraph or its
 style) gets the label Word shows (第一条, （一）, 1.) put back in front of its text, so the
-clause keeps its name. Title and date come from the core properties when set.
+clause keeps its name. Title and date come from the core properties when set (a date
+printed under the title, before the first article, wins over the file's creation date).
 Legacy ``.doc``/``.wps`` files are refused with a message saying how to convert them.
 """
 
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.readers._numbering import Numbering, qn
-from rag.readers._plain import plain_blocks, title_kind
+from rag.readers._plain import lead_date, plain_blocks, title_kind
 from rag.readers._text import Block, FormatError, Parsed, clean_line, relative_levels
 
 LEGACY_SUFFIXES = (".doc", ".wps")
@@ -65,7 +66,8 @@ def read_docx(path: Path, *, fallback_title: str, max_bytes: int) -> Parsed:
         title=title,
         blocks=_blocks(lines),
         kind=title_kind(title),
-        date=created.date().isoformat() if created else None,
+        date=lead_date([text for text, _, _ in lines])
+        or (created.date().isoformat() if created else None),
         extra={"format": "docx"},
     )
 

@@ -4,7 +4,8 @@ Each page's characters are grouped into positioned fragments (one per run of tex
 line); pages without a text layer but with an image are rendered and OCR'd. The fragments
 of all pages go through :mod:`rag.readers._layout` (columns, headers and footers, joined
 lines), and every paragraph remembers the pages it spans, so clauses can be cited to the
-page. Title and date come from the PDF's metadata when it has them.
+page. Title and date come from the PDF's metadata when it has them; a date printed under
+the title, before the first article, is the document's date.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from rag.core.documents import OcrPage
 from rag.readers._layout import Fragment, PageText, Paragraph, layout
 from rag.readers._mend import is_cjk
 from rag.readers._ocr import Ocr, OcrError, confidence, fragments
-from rag.readers._plain import plain_blocks, title_kind
+from rag.readers._plain import lead_date, plain_blocks, title_kind
 from rag.readers._text import Block, FormatError, Parsed, clean_line
 
 DEFAULT_MAX_PAGES = 2000
@@ -74,7 +75,7 @@ def read_pdf(
         title=title,
         blocks=_blocks(found),
         kind=title_kind(title),
-        date=_pdf_date(meta.get("CreationDate")),
+        date=lead_date([p.text for p in found]) or _pdf_date(meta.get("CreationDate")),
         extra={"format": "pdf"},
         page_count=count,
         ocr=tuple(ocr_pages),
