@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 7860
 
-.PHONY: setup browser run test test-fast wheel-check lint fix bench clean
+.PHONY: setup browser fonts run test test-fast wheel-check lint fix bench clean
 
 setup: $(VENV)/.installed
 
@@ -24,17 +24,24 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	  else echo "install Debian's chromium (sudo apt-get install chromium) for the browser tests"; fi; }
 
+# Debian's WenQuanYi Micro Hei: the CJK font the PDF tests typeset their test files with.
+FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+fonts:
+	@test -f $(FONT) || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei >/dev/null; \
+	  else echo "install Debian's fonts-wqy-microhei (sudo apt-get install fonts-wqy-microhei) for the PDF tests"; exit 1; fi; }
+
 run: setup
 	$(VENV)/bin/rag serve --port $(PORT)
 
-test: setup browser
+test: setup browser fonts
 	$(PY) -m pytest -q
 
 # a wheel in a fresh venv serves the chat from an empty folder (CI runs this too)
 wheel-check:
 	.ci/wheel_check
 
-test-fast: setup
+test-fast: setup fonts
 	$(PY) -m pytest -q -m "not integration and not browser"
 
 lint: setup

@@ -12,11 +12,15 @@ runs in ``$RAG_TEST_CACHE`` (default ``~/.cache/rag-compliance-tests``), outside
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from rag.core.documents import Document
 from rag.encoders import Encoder, HashingEncoder
 from rag.search import Index
 
@@ -70,6 +74,48 @@ def shipped_index(shipped_index_dir: Path, hashing_encoder: HashingEncoder) -> I
     from rag.search import open_index
 
     return open_index(shipped_index_dir, encoder=hashing_encoder)
+
+
+@dataclass(frozen=True)
+class Scan:
+    """A statute excerpt PDF whose page 2 is a scanned image, and what reading it gave."""
+
+    pdf: Path
+    cache: Path  # the OCR cache the first read filled
+    document: Document
+    warnings: tuple[str, ...]
+    statute: Document  # the shipped statute the text comes from
+
+
+@contextmanager
+def network_blocked() -> Iterator[None]:
+    """No socket may connect inside the block (OCR must not download anything)."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError("network access is blocked in this test")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", refuse)
+        patch.setattr(socket.socket, "connect_ex", refuse)
+        patch.setattr(socket, "create_connection", refuse)
+        yield
+
+
+@pytest.fixture(scope="session")
+def scan(tmp_path_factory: pytest.TempPathFactory) -> Scan:
+    """OCR runs once per test session (it is slow), with the network blocked."""
+    from rag.readers import Ocr, read_document, read_file
+    from tests.makedocs import make_scanned_statute
+
+    statute = read_document(CORPUS / "lawrefbook" / "民法商法" / "证券法(2019-12-28).md")
+    folder = tmp_path_factory.mktemp("scan")
+    pdf = make_scanned_statute(folder, statute.text)
+    cache = folder / "ocr-cache"
+    with network_blocked():
+        with pytest.raises(OSError, match="blocked"):
+            socket.create_connection(("127.0.0.1", 9))
+        document, warnings = read_file(pdf, ocr=Ocr(cache_dir=cache))
+    return Scan(pdf, cache, document, tuple(str(w) for w in warnings), statute)
 
 
 @pytest.fixture(scope="session")

@@ -437,7 +437,8 @@ def test_invalid_sidecar_names_file_and_field(tmp_path: Path) -> None:
 
 
 def test_unsupported_and_missing_files(tmp_path: Path) -> None:
-    assert reason(write(tmp_path / "doc.pdf", b"%PDF-1.4")).startswith("unsupported file type")
+    assert reason(write(tmp_path / "doc.xls", b"\xd0\xcf")).startswith("unsupported file type")
+    assert reason(write(tmp_path / "doc.pdf", b"%PDF-1.4")).startswith("truncated PDF")
     assert reason(tmp_path / "missing.txt") == "no such file"
 
 

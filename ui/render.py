@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 
 from rag.answer import Answer, Citation, Highlight
 from rag.answer.wording import CANDIDATES, INNER, LOW_CONFIDENCE, NOT_FOUND, RELATED
+from rag.core.pages import page_label, page_label_en
 
 STATUS_CLASS = {"现行有效": "ok", "已废止": "bad", "已被修订": "warn", "尚未施行": "info"}
 
@@ -83,6 +84,15 @@ def _badges(citation: Citation) -> str:
         badges.append(f'<span class="badge plain">{esc(label)}</span>')
     if citation.kind:
         badges.append(f'<span class="badge plain">{esc(citation.kind)}</span>')
+    if citation.pages:
+        shown = f"{page_label(citation.pages)} {page_label_en(citation.pages)}"
+        badges.append(f'<span class="badge page">{esc(shown)}</span>')
+    if citation.ocr:
+        score = citation.ocr_confidence
+        title = "text read by OCR from a scanned page" + (
+            f", confidence {score:.2f}" if score is not None else "")
+        shown = "OCR" + (f" {score:.0%}" if score is not None else "")
+        badges.append(f'<span class="badge ocr" title="{esc(title)}">{esc(shown)}</span>')
     if citation.version_note:
         badges.append(f'<span class="badge warn">{esc(citation.version_note)}</span>')
     if citation.low_confidence:
@@ -256,6 +266,8 @@ CSS = """
 .badge.warn { color: #92400e; border-color: #fcd34d; background: #fffbeb; }
 .badge.info, .badge.plain { color: #334155; border-color: #cbd5e1; background: #f8fafc; }
 .badge.low { color: #fff; border-color: #d97706; background: #d97706; }
+.badge.page { color: #1e3a8a; border-color: #93c5fd; background: #eff6ff; }
+.badge.ocr { color: #6b21a8; border-color: #d8b4fe; background: #faf5ff; }
 .meta { color: #475569; font-size: 0.8em; margin: 4px 0 6px; word-break: break-all; }
 .meta a { color: #1d4ed8; }
 .quote { margin: 0; padding: 8px 12px; background: #f8fafc; border-radius: 6px;

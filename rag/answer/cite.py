@@ -5,6 +5,8 @@ Policy:    中共中央办公厅、国务院办公厅《关于依法从严打击
            第（十一）项
 News:      证券时报网《多点聚力 江西证监局依法从严打击证券违法活动》（2021年7月7日）
            第3段（一是），URL
+From a PDF, the page follows the clause: …第十二条（第3页）, …第十二条（第3-4页，OCR）
+when the text was read from a scanned page.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 
 from rag.core.clauses import Clause
 from rag.core.documents import Document
+from rag.core.pages import ocr_confidence, page_label, pages_of
 
 STATUTE_KINDS = ("law", "regulation", "judicial_interpretation")
 _YEAR = re.compile(r"(\d{4})年")
@@ -67,8 +70,17 @@ def clause_label(clause: Clause, doc: Document) -> str:
     return label
 
 
+def page_note(clause: Clause, doc: Document) -> str:
+    """``（第3页）``, ``（第3-4页，OCR）``; empty for a document without pages."""
+    pages = pages_of(doc, clause.start, clause.end)
+    if pages is None:
+        return ""
+    ocr = "，OCR" if ocr_confidence(doc, pages) is not None else ""
+    return f"（{page_label(pages)}{ocr}）"
+
+
 def citation_string(clause: Clause, doc: Document, *, span_label: str | None = None) -> str:
-    label = clause_label(clause, doc) + (span_label or "")
+    label = clause_label(clause, doc) + (span_label or "") + page_note(clause, doc)
     if doc.kind in STATUTE_KINDS:
         ed = edition(doc)
         return f"{_title(doc)}{f'（{ed}）' if ed else ''}{label}"

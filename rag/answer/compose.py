@@ -19,6 +19,7 @@ from rag.answer.types import Answer, Citation, InnerReference
 from rag.answer.wording import FOUND, NOT_FOUND
 from rag.core.clauses import Clause
 from rag.core.filters import Filters
+from rag.core.pages import ocr_confidence, pages_of
 from rag.encoders import Encoder
 from rag.encoders.threads import ThreadTuner
 from rag.search import Fusion, Index, Query, find_named, prepare, resolve, retrieve
@@ -72,6 +73,8 @@ def cite(
     """One clause as a citation: the verbatim quote, its marks, where it comes from."""
     doc = index.document_of(clause)
     status = version.status if version and version.status else doc.status
+    pages = pages_of(doc, clause.start, clause.end)
+    ocr = ocr_confidence(doc, pages)
     return Citation(
         rank=rank,
         clause_id=clause.id,
@@ -100,6 +103,9 @@ def cite(
         related=tuple(c.id for c in cross_references(clause, index)),
         folded=folded,
         inner=inner_references(clause, index),
+        pages=pages,
+        ocr=ocr is not None,
+        ocr_confidence=ocr,
     )
 
 

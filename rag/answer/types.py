@@ -71,6 +71,9 @@ class Citation:
     related: tuple[str, ...] = ()  # clause ids this clause refers to (依照本法第五十三条)
     folded: tuple[str, ...] = ()  # clause ids of near-duplicates folded under this one
     inner: tuple[InnerReference, ...] = ()  # 前款, 本条第二款 … resolved within the article
+    pages: tuple[int, int] | None = None  # first and last page of the quote (PDF sources)
+    ocr: bool = False  # the quote (or part of it) was read by OCR from a scanned page
+    ocr_confidence: float | None = None  # the lowest OCR confidence of those pages (0..1)
 
     def quotes(self, ref: InnerReference) -> bool:
         """Whether the 款 or 项 ``ref`` names lies inside this quote."""
@@ -83,6 +86,7 @@ class Citation:
         data["related"] = list(self.related)
         data["folded"] = list(self.folded)
         data["inner"] = [asdict(r) for r in self.inner]
+        data["pages"] = list(self.pages) if self.pages else None
         return data
 
 

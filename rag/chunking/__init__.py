@@ -52,6 +52,7 @@ from rag.chunking.prose import chunk_prose, split_enumerations
 from rag.chunking.statute import ARTICLE, statute_style
 from rag.core.clauses import Clause
 from rag.core.documents import Document
+from rag.core.pages import pages_of
 
 __all__ = ["chunk_document", "chunk_documents", "clause_to_dict"]
 
@@ -92,8 +93,11 @@ def chunk_documents(
 
 
 def clause_to_dict(clause: Clause, doc: Document) -> dict[str, object]:
-    """A JSON-ready record of a clause with its document's metadata."""
-    return {
+    """A JSON-ready record of a clause with its document's metadata.
+
+    A clause of a paged document (PDF) also has ``pages``: its first and last page.
+    """
+    record: dict[str, object] = {
         "id": clause.id,
         "doc_id": clause.doc_id,
         "label": clause.label,
@@ -109,6 +113,10 @@ def clause_to_dict(clause: Clause, doc: Document) -> dict[str, object]:
         ],
         "document": doc.metadata(),
     }
+    pages = pages_of(doc, clause.start, clause.end)
+    if pages is not None:
+        record["pages"] = list(pages)
+    return record
 
 
 def _choose_style(doc: Document, lines: list[Line]) -> str:

@@ -41,6 +41,14 @@ class Heading:
 
 
 @dataclass(frozen=True)
+class OcrPage:
+    """A page whose text was read by OCR from its image, and how sure the OCR was (0..1)."""
+
+    page: int  # 1-based
+    confidence: float
+
+
+@dataclass(frozen=True)
 class Document:
     """One source document with clean text and metadata.
 
@@ -48,6 +56,11 @@ class Document:
     and so must not change between runs or machines for the same file.
     ``text`` is clean text: one paragraph per line, markup and page furniture removed.
     Dates are ISO ``YYYY-MM-DD`` strings.
+
+    ``pages`` is the page map of a paged source (PDF): ``pages[n - 1]`` is the offset in
+    ``text`` where page ``n`` begins (a page without text begins where the next one does);
+    it is empty for formats without pages. ``ocr`` lists the pages whose text came from
+    OCR. :func:`rag.core.pages.pages_of` turns clause offsets into pages.
     """
 
     doc_id: str
@@ -64,6 +77,8 @@ class Document:
     subtitle: str | None = None
     history: tuple[str, ...] = ()
     headings: tuple[Heading, ...] = ()
+    pages: tuple[int, ...] = ()
+    ocr: tuple[OcrPage, ...] = ()
     extra: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     def __post_init__(self) -> None:

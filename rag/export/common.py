@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from rag import __version__
 from rag.answer.types import Answer, Citation
 from rag.answer.wording import LOW_CONFIDENCE
+from rag.core.pages import page_label, page_label_en
 
 DEFAULT_TITLE = "合规问答备忘录 Compliance memo"
 # Characters XML 1.0 cannot hold (Word files are XML): C0 controls but tab and newline,
@@ -55,6 +56,18 @@ def status_note(citation: Citation) -> str:
     if citation.version_note:
         parts.append(citation.version_note)
     return " · ".join(parts)
+
+
+def page_note(citation: Citation) -> str:
+    """``第3页 p. 3`` or ``第3-4页 pp. 3–4 · OCR, confidence 0.93``; empty without pages."""
+    if citation.pages is None:
+        return ""
+    note = f"{page_label(citation.pages)} {page_label_en(citation.pages)}"
+    if citation.ocr:
+        note += " · OCR"
+        if citation.ocr_confidence is not None:
+            note += f", confidence {citation.ocr_confidence:.2f}"
+    return note
 
 
 def key_spans(citation: Citation) -> list[tuple[int, int]]:

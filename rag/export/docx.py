@@ -17,6 +17,7 @@ from rag.export.common import (
     inner_lines,
     key_spans,
     now,
+    page_note,
     split_runs,
     status_note,
     xml_safe,
@@ -93,6 +94,8 @@ def _docx_citation(doc: Any, citation: Citation, rank: str | None = None) -> Non
         flag.font.color.rgb = RGBColor(0xA0, 0x40, 0x00)
     details = [" › ".join(citation.path)] if citation.path else []
     details += [status_note(citation), f"Source: {citation.source or 'unknown'}"]
+    if citation.pages:
+        details.append(f"Page: {page_note(citation)}")
     if citation.url:
         details.append(f"URL: {citation.url}")
     info = doc.add_paragraph().add_run(xml_safe("\n".join(d for d in details if d)))

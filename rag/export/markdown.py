@@ -16,6 +16,7 @@ from rag.export.common import (
     inner_lines,
     key_spans,
     now,
+    page_note,
     split_runs,
     status_note,
 )
@@ -93,6 +94,8 @@ def _md_citation(citation: Citation, rank: str | None = None) -> list[str]:
     if note:
         details.append(md_escape(note))
     details.append("Source: " + md_escape(citation.source or "unknown"))
+    if citation.pages:
+        details.append("Page: " + md_escape(page_note(citation)))
     if citation.url:
         details.append("URL: " + md_escape(citation.url))
     inner = [f"- {md_escape(line)}" for line in inner_lines(citation)]

@@ -8,9 +8,10 @@ from typing import Any
 from rag.answer.types import Answer, Citation
 from rag.export.common import csv_safe
 
+# New columns go at the end, so that consumers reading columns by position keep working.
 CSV_COLUMNS = (
     "id", "question", "answered", "confidence", "rank", "citation", "document", "label",
-    "clause_id", "text", "score", "url", "date", "source",
+    "clause_id", "text", "score", "url", "date", "source", "pages", "ocr_confidence",
 )
 
 
@@ -38,6 +39,9 @@ def citation_row(citation: Citation) -> dict[str, object]:
         "highlights": [
             {"start": h.start, "end": h.end, "kind": h.kind} for h in citation.highlights
         ],
+        "pages": list(citation.pages) if citation.pages else None,
+        "ocr": citation.ocr,
+        "ocr_confidence": citation.ocr_confidence,
     }
 
 
@@ -64,10 +68,21 @@ def csv_rows(row: dict[str, Any]) -> Iterator[list[object]]:
     """
     base = [row["id"], row["question"], row["answered"], row["confidence"]]
     if not row["citations"]:
-        cells = [*base, "", "", "", "", "", row["error"] or row["message"] or "", "", "", "", ""]
+        cells = [*base, "", "", "", "", "", row["error"] or row["message"] or "", "", "", "", "",
+                 "", ""]
         yield [csv_safe(cell) for cell in cells]
         return
     for c in row["citations"]:
         cells = [*base, c["rank"], c["citation"], c["document"], c["label"], c["clause_id"],
-                 c["text"], c["score"], c["url"] or "", c["date"] or "", c["source"]]
+                 c["text"], c["score"], c["url"] or "", c["date"] or "", c["source"],
+                 _pages(c["pages"]),
+                 "" if c["ocr_confidence"] is None else c["ocr_confidence"]]
         yield [csv_safe(cell) for cell in cells]
+
+
+def _pages(pages: list[int] | None) -> str:
+    """``3`` or ``3-4``; empty for a source without pages."""
+    if not pages:
+        return ""
+    first, last = pages
+    return str(first) if first == last else f"{first}-{last}"

@@ -8,7 +8,7 @@ from typing import TextIO
 
 from rag.answer.types import Answer, Citation
 from rag.answer.wording import CANDIDATES, verdict
-from rag.export.common import heading, inner_lines, key_spans, split_runs, status_note
+from rag.export.common import heading, inner_lines, key_spans, page_note, split_runs, status_note
 
 BOLD, RESET = "\x1b[1m", "\x1b[0m"
 # Control characters a terminal would obey (ESC starts colour, cursor and title codes).
@@ -51,6 +51,8 @@ def format_citation(citation: Citation, *, color: bool, rank: str | None = None)
     if note:
         lines.append("    status: " + printable(note))
     lines.append("    source: " + printable(citation.source or "unknown"))
+    if citation.pages:
+        lines.append("    page:   " + printable(page_note(citation)))
     if citation.url:
         lines.append("    url:    " + printable(citation.url))
     score = "" if citation.via == "cross_reference" else f"  (score {citation.score:.4f})"

@@ -194,9 +194,10 @@ def index_paths(
 ) -> BuildReport:
     """Read and chunk every document under ``paths`` and bring ``index`` up to date.
 
-    Files that cannot be read are reported in ``BuildReport.skipped_files`` and left out;
-    the rest of the corpus is indexed. Links out of a folder are followed only with
-    ``follow_links``.
+    Files that cannot be read are reported in ``BuildReport.skipped_files`` and left out
+    (so are single pages that cannot be read, ``file.pdf: page 7: …``); the rest of the
+    corpus is indexed. Links out of a folder are followed only with ``follow_links``;
+    ``progress`` shows progress bars (OCR pages, embedding) on stderr.
     """
     from rag.chunking import chunk_document
     from rag.index.backends import open_backend
@@ -205,7 +206,8 @@ def index_paths(
     for path in paths:
         if not Path(path).exists():
             raise FileNotFoundError(f"{path}: no such file or folder")
-    documents, errors = load_documents([Path(p) for p in paths], follow_links=follow_links)
+    documents, errors = load_documents([Path(p) for p in paths], follow_links=follow_links,
+                                       progress=progress)
     clauses = [c for doc in documents for c in chunk_document(doc, max_chars=max_chars)]
     return build_index(
         documents,

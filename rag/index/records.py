@@ -8,15 +8,22 @@ from dataclasses import asdict
 from typing import Any
 
 from rag.core.clauses import Clause, Span
-from rag.core.documents import Document, Heading
+from rag.core.documents import Document, Heading, OcrPage
 from rag.index.backend import StoreError
 from rag.index.passages import content_hash
 
 
 def document_row(doc: Document) -> dict[str, Any]:
+    """A document as a JSON row. A document without pages has no ``pages``/``ocr`` keys, so
+    the rows (and record hashes) of formats without pages stay as they were before PDFs."""
     row = asdict(doc)
     row["headings"] = [asdict(h) for h in doc.headings]
     row["history"] = list(doc.history)
+    row["pages"] = list(doc.pages)
+    row["ocr"] = [asdict(p) for p in doc.ocr]
+    for key in ("pages", "ocr"):
+        if not row[key]:
+            del row[key]
     return row
 
 
@@ -24,6 +31,8 @@ def document_from_row(row: Mapping[str, Any]) -> Document:
     data = dict(row)
     data["headings"] = tuple(Heading(**h) for h in data.get("headings", []))
     data["history"] = tuple(data.get("history", []))
+    data["pages"] = tuple(int(p) for p in data.get("pages", []))
+    data["ocr"] = tuple(OcrPage(**p) for p in data.get("ocr", []))
     return Document(**data)
 
 

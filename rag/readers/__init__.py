@@ -1,9 +1,11 @@
 """Readers: turn a source file into a :class:`~rag.core.documents.Document` with clean text.
 
 Supported inputs: news posts (YAML front matter + HTML body), plain text, LawRefBook statute
-markdown (joined with the folder's ``db.sqlite3``), other markdown and HTML pages. A file
+markdown (joined with the folder's ``db.sqlite3``), other markdown and HTML pages, PDF
+(text layer, or OCR for scanned pages; with a page map) and Word ``.docx``. A file
 ``X.meta.yaml`` next to ``X`` overrides metadata. :func:`load_documents` reads many files
-and reports bad ones as :class:`~rag.core.documents.ReadError` instead of raising.
+and reports bad ones (and unreadable pages) as :class:`~rag.core.documents.ReadError`
+instead of raising.
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ from datetime import date
 from pathlib import Path, PurePath
 
 from rag.core.documents import Document, ReadError
-from rag.readers._files import read_bounded, source_files
+from rag.readers._docx import LEGACY_SUFFIXES, read_docx, refuse_legacy
+from rag.readers._files import check_regular, read_bounded, source_files
 from rag.readers._frontmatter import split_front_matter
 from rag.readers._lawref import is_lawrefbook, read_lawrefbook, split_dated_stem
 from rag.readers._markdown import read_markdown
+from rag.readers._ocr import Ocr
+from rag.readers._pdf import DEFAULT_MAX_PAGES, read_pdf
 from rag.readers._plain import read_plain
 from rag.readers._post import read_html, read_post
 from rag.readers._sidecar import SIDECAR_SUFFIX, apply_sidecar, read_sidecar
@@ -26,19 +31,25 @@ from rag.readers._text import FormatError, Parsed, TextBuilder, clean_line, deco
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_PAGES",
     "FORMATS",
     "SUFFIXES",
     "DocumentError",
+    "Ocr",
     "detect_format",
     "list_sources",
     "load_documents",
     "read_document",
+    "read_file",
     "unique_ids",
 ]
 
 DEFAULT_MAX_BYTES = 16 * 2**20
-SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm")
-FORMATS = ("lawrefbook", "post", "html", "markdown", "text")
+# PDFs (scans above all) are larger than text files for the same text.
+BINARY_MAX_BYTES = {".pdf": 256 * 2**20, ".docx": 64 * 2**20}
+TEXT_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm")
+SUFFIXES = (*TEXT_SUFFIXES, ".pdf", ".docx")
+FORMATS = ("lawrefbook", "post", "html", "markdown", "text", "pdf", "docx")
 SKIP_NAMES = frozenset({"_index.md", "法律法规模版.md"})
 _MARKDOWN = frozenset({".md", ".markdown"})
 _HTML = frozenset({".html", ".htm"})
@@ -63,50 +74,90 @@ def read_document(
     path: Path,
     *,
     root: Path | None = None,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_bytes: int | None = None,
+    max_pages: int = DEFAULT_MAX_PAGES,
     today: date | None = None,
+    ocr: Ocr | None = None,
+    progress: bool = False,
 ) -> Document:
     """Read one file into a :class:`Document`; raises :class:`DocumentError` saying why not.
 
     ``root`` makes ``source_path`` relative (posix separators); ``max_bytes`` is checked on
-    the file size before reading; ``today`` decides ``not_yet_in_force`` for statutes.
+    the file size before reading (default: :data:`DEFAULT_MAX_BYTES` for text files, more
+    for PDF and Word); ``max_pages`` limits PDFs; ``today`` decides ``not_yet_in_force``
+    for statutes; ``ocr`` reads scanned pages (default: RapidOCR, cached under the data
+    home), with a progress bar on stderr when ``progress``. Pages that cannot be read are
+    left out silently here; :func:`read_file` returns them.
     """
+    return read_file(path, root=root, max_bytes=max_bytes, max_pages=max_pages, today=today,
+                     ocr=ocr, progress=progress)[0]
+
+
+def read_file(
+    path: Path,
+    *,
+    root: Path | None = None,
+    max_bytes: int | None = None,
+    max_pages: int = DEFAULT_MAX_PAGES,
+    today: date | None = None,
+    ocr: Ocr | None = None,
+    progress: bool = False,
+) -> tuple[Document, list[ReadError]]:
+    """:func:`read_document`, and one :class:`ReadError` per page that could not be read
+    (``page 7: …``) while the rest of the document loaded."""
     path = Path(path)
     shown = display_path(path, root=root)
+    suffix = path.suffix.lower()
     try:
-        text = _read_text(path, max_bytes=max_bytes)
-        overrides = read_sidecar(path)
-        parsed = _parse(path, text, today=today or date.today())
+        _check_file(path, max_bytes=max_bytes)
+        if suffix in TEXT_SUFFIXES:
+            text = _decode(path, max_bytes=_limit(path, max_bytes))
+            overrides = read_sidecar(path)
+            parsed = _parse(path, text, today=today or date.today())
+        else:
+            overrides = read_sidecar(path)
+            parsed = _parse_binary(path, max_bytes=_limit(path, max_bytes), max_pages=max_pages,
+                                   ocr=ocr, progress=progress)
         apply_sidecar(parsed, overrides)
-        return _build(parsed, doc_id=slugify(path.stem), source_path=shown)
+        document = _build(parsed, doc_id=slugify(path.stem), source_path=shown)
     except FormatError as exc:
         raise DocumentError(shown, str(exc)) from exc
+    return document, [ReadError(shown, warning) for warning in parsed.warnings]
 
 
 def load_documents(
     paths: Iterable[Path],
     *,
     root: Path | None = None,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_bytes: int | None = None,
+    max_pages: int = DEFAULT_MAX_PAGES,
     today: date | None = None,
+    ocr: Ocr | None = None,
+    progress: bool = False,
     follow_links: bool = False,
 ) -> tuple[list[Document], list[ReadError]]:
     """Read files and directories (recursively, sorted); bad files become errors.
 
-    Never raises for a bad file. Inside folders, only :data:`SUFFIXES` are taken; hidden
-    files and folders, ``_index.md``, ``法律法规模版.md`` and ``*.meta.yaml`` sidecars are
-    skipped, and links out of the folder are not followed unless ``follow_links``; every
-    other path skipped is reported with its reason. Documents whose ``doc_id`` collides
-    get the parent folder's name as a prefix (``民法商法-公司法``), then ``-2``, ``-3`` ….
+    Never raises for a bad file. A page that cannot be read is an error too (``page 7:
+    …``) while the rest of its document loads. Inside folders, only :data:`SUFFIXES` are
+    taken (legacy ``.doc``/``.wps`` too, to report them); hidden files and folders,
+    ``_index.md``, ``法律法规模版.md`` and ``*.meta.yaml`` sidecars are skipped, and links
+    out of the folder are not followed unless ``follow_links``; every other path skipped
+    is reported with its reason. Documents whose ``doc_id`` collides get the parent
+    folder's name as a prefix (``民法商法-公司法``), then ``-2``, ``-3`` …. Options as for
+    :func:`read_document`; one OCR engine serves every file.
     """
     today = today or date.today()
+    ocr = ocr or Ocr()
     loaded: list[tuple[Path, Document]] = []
     errors: list[ReadError] = []
     files = source_files(paths, accept=_is_source_name, errors=errors,
                          shown=lambda p: display_path(p, root=root), follow_links=follow_links)
     for path in files:
         try:
-            document = read_document(path, root=root, max_bytes=max_bytes, today=today)
+            document, warnings = read_file(path, root=root, max_bytes=max_bytes,
+                                           max_pages=max_pages, today=today, ocr=ocr,
+                                           progress=progress)
         except DocumentError as exc:
             errors.append(exc.error)
         except Exception as exc:  # one broken file must not abort a corpus load
@@ -114,6 +165,7 @@ def load_documents(
             errors.append(ReadError(shown, f"unexpected {type(exc).__name__}: {exc}"))
         else:
             loaded.append((path, document))
+            errors.extend(warnings)
     return _unique_ids(loaded), errors
 
 
@@ -131,13 +183,18 @@ def list_sources(
 
 def unique_ids(loaded: list[tuple[Path, Document]]) -> list[Document]:
     r""":func:`load_documents`' disambiguation of colliding ``doc_id``\ s, for documents
-    read one file at a time (``loaded`` in :func:`source_files` order)."""
+    read one file at a time (``loaded`` in :func:`list_sources` order)."""
     return _unique_ids(loaded)
 
 
 def detect_format(path: Path, text: str) -> str:
-    """Which reader handles ``text`` from ``path``: one of :data:`FORMATS`."""
+    """Which reader handles ``text`` from ``path``: one of :data:`FORMATS`.
+
+    PDF and Word files are told by their suffix (``text`` is not used for them).
+    """
     suffix = path.suffix.lower()
+    if suffix in (".pdf", ".docx"):
+        return suffix[1:]
     if suffix in _MARKDOWN and is_lawrefbook(text):
         return "lawrefbook"
     meta, body = split_front_matter(text)
@@ -165,20 +222,50 @@ def _is_source_name(name: str) -> bool:
         not name.startswith(".")
         and name not in SKIP_NAMES
         and not name.endswith(SIDECAR_SUFFIX)
-        and Path(name).suffix.lower() in SUFFIXES
+        and Path(name).suffix.lower() in (*SUFFIXES, *LEGACY_SUFFIXES)
     )
 
 
-def _read_text(path: Path, *, max_bytes: int) -> str:
-    if path.suffix.lower() not in SUFFIXES and not path.is_dir():
+def _limit(path: Path, max_bytes: int | None) -> int:
+    if max_bytes is not None:
+        return max_bytes
+    return BINARY_MAX_BYTES.get(path.suffix.lower(), DEFAULT_MAX_BYTES)
+
+
+def _check_file(path: Path, *, max_bytes: int | None) -> None:
+    """An existing, regular, supported file within the size limit (checked before it is
+    opened: a FIFO would block, a device never end)."""
+    size = check_regular(path)
+    suffix = path.suffix.lower()
+    if suffix in LEGACY_SUFFIXES:
+        raise refuse_legacy()
+    if suffix not in SUFFIXES:
         raise FormatError(
             f"unsupported file type {path.suffix or '(none)'!r} (supported: {', '.join(SUFFIXES)})"
         )
+    if size == 0:
+        raise FormatError("empty file")
+    limit = _limit(path, max_bytes)
+    if size > limit:
+        raise FormatError(f"file too large: {size} bytes (limit {limit} bytes)")
+
+
+def _decode(path: Path, *, max_bytes: int) -> str:
     data = read_bounded(path, max_bytes=max_bytes)
     text = decode_bytes(data) if data.strip() else ""
     if not text.strip():
         raise FormatError("empty file")
     return text
+
+
+def _parse_binary(
+    path: Path, *, max_bytes: int, max_pages: int, ocr: Ocr | None, progress: bool
+) -> Parsed:
+    fallback = split_dated_stem(path.stem)[0]
+    if path.suffix.lower() == ".pdf":
+        return read_pdf(path, fallback_title=fallback, max_pages=max_pages, ocr=ocr,
+                        progress=progress)
+    return read_docx(path, fallback_title=fallback, max_bytes=max_bytes)
 
 
 def _parse(path: Path, text: str, *, today: date) -> Parsed:
@@ -221,6 +308,8 @@ def _build(parsed: Parsed, *, doc_id: str, source_path: str) -> Document:
         subtitle=parsed.subtitle,
         history=parsed.history,
         headings=tuple(builder.headings),
+        pages=builder.page_map(parsed.page_count),
+        ocr=parsed.ocr,
         extra=extra,
     )
 

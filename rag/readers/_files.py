@@ -128,8 +128,9 @@ def source_files(
                 yield file
 
 
-def read_bounded(path: Path, *, max_bytes: int) -> bytes:
-    """The bytes of a regular file of at most ``max_bytes``; FormatError saying why not."""
+def check_regular(path: Path) -> int:
+    """The size of ``path`` when it is a regular file (following links); FormatError
+    saying what it is otherwise. Nothing is opened."""
     try:
         info = path.stat()
     except FileNotFoundError:
@@ -140,8 +141,14 @@ def read_bounded(path: Path, *, max_bytes: int) -> bytes:
         raise FormatError("is a directory, not a file")
     if not stat.S_ISREG(info.st_mode):
         raise FormatError(f"{_kind(info.st_mode)}, not a regular file: not read")
-    if info.st_size > max_bytes:
-        raise FormatError(f"file too large: {info.st_size} bytes (limit {max_bytes} bytes)")
+    return info.st_size
+
+
+def read_bounded(path: Path, *, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``; FormatError saying why not."""
+    size = check_regular(path)
+    if size > max_bytes:
+        raise FormatError(f"file too large: {size} bytes (limit {max_bytes} bytes)")
     try:
         with path.open("rb") as handle:
             data = handle.read(max_bytes + 1)

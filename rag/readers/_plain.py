@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from rag.core.numbering import CN_NUMERAL_CHARS, statute_heading_level
-from rag.readers._text import Block, FormatError, Parsed, clean_line, relative_levels
+from rag.readers._text import Block, FormatError, Parsed, clean_line, cn_date, relative_levels
 
 _LEDE_LINES = 5
 _TITLE_CHARS = 100
@@ -19,6 +19,8 @@ _POLICY_TITLE = re.compile(
     r"(?:意见|方案|通知|决定|办法|规定|纲要|规划|计划|细则|措施|指引|指南|决议|通告|公告)"
     r"(?:[（(][^）)]*[）)])?$"
 )
+_BODY_START = re.compile(rf"^(?:第[{CN_NUMERAL_CHARS}\d]+[条章节编]|[{CN_NUMERAL_CHARS}]+、)")
+_EDITION = re.compile(r"[（(][^）)]*[）)]$")
 _SECTION_HEADING = re.compile(rf"^[{CN_NUMERAL_CHARS}]+、\S")
 _SENTENCE_END = re.compile(r"[。；;！？]")
 _HEADING_CHARS = 40
@@ -38,6 +40,33 @@ def read_plain(text: str, *, fallback_title: str) -> Parsed:
         issuer=issuer if title else None,
         extra={"format": "text"},
     )
+
+
+def title_kind(title: str) -> str:
+    """The kind a title names, for files without other metadata (PDF, Word).
+
+    ``…法`` is a law, ``…条例`` a regulation, ``…办法/规定/通知/意见…`` policy, else other.
+    A sidecar sets the kind when this guess is wrong.
+    """
+    name = _EDITION.sub("", title.strip())
+    if name.endswith("法") and not name.endswith(("办法", "方法", "做法", "说法", "用法")):
+        return "law"
+    if name.endswith("条例"):
+        return "regulation"
+    return "policy" if _POLICY_TITLE.search(name) else "other"
+
+
+def lead_date(lines: list[str]) -> str | None:
+    """The first Chinese date in the lines before the body of a PDF or Word file begins
+    (``（2019年12月28日第十三届全国人民代表大会常务委员会第十五次会议修订）`` under the
+    title): the document's own date, better than the date its file was made."""
+    for line in lines[:_LEDE_LINES]:
+        if _BODY_START.match(line):
+            return None
+        found = cn_date(line)
+        if found:
+            return found
+    return None
 
 
 def announced_document(lede: list[str]) -> tuple[str | None, str | None]:

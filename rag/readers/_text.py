@@ -10,7 +10,7 @@ from datetime import date, datetime
 import charset_normalizer
 from dateutil import parser as date_parser
 
-from rag.core.documents import Heading
+from rag.core.documents import Heading, OcrPage
 
 # Any run of whitespace, including ideographic spaces and NBSP, inside a line.
 _SPACE_RUN = re.compile(r"\s+")
@@ -161,10 +161,15 @@ def parse_date(value: object) -> str | None:
 
 @dataclass(frozen=True)
 class Block:
-    """One line of clean text to be; ``level`` is set for headings."""
+    """One line of clean text to be; ``level`` is set for headings.
+
+    ``pages`` (paged sources only) holds ``(offset in text, page)`` for the page the block
+    starts on and each page it continues onto; the text must then already be clean.
+    """
 
     text: str
     level: int | None = None
+    pages: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass
@@ -185,6 +190,10 @@ class Parsed:
     extra: dict[str, str] = field(default_factory=dict)
     # Leading blocks that are not body (a statute's title and history lines).
     lead_blocks: int = 0
+    # Paged sources: how many pages, which were OCR'd, and pages that could not be read.
+    page_count: int = 0
+    ocr: tuple[OcrPage, ...] = ()
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -194,22 +203,43 @@ class TextBuilder:
     lines: list[str] = field(default_factory=list)
     headings: list[Heading] = field(default_factory=list)
     length: int = 0
+    page_starts: list[int] = field(default_factory=list)
 
-    def add(self, text: str, level: int | None = None) -> bool:
+    def add(
+        self, text: str, level: int | None = None, pages: tuple[tuple[int, int], ...] = ()
+    ) -> bool:
         """Append one cleaned line; returns False when it was empty and so skipped."""
         line = clean_line(text)
         if not line:
             return False
+        if pages and line != text:
+            raise ValueError(f"a block with page marks must be clean text: {text[:40]!r}")
         start = self.length + (1 if self.lines else 0)
         self.lines.append(line)
         self.length = start + len(line)
         if level is not None:
             self.headings.append(Heading(level=level, start=start, end=self.length, text=line))
+        for offset, page in pages:
+            self.mark_page(page, start + offset)
         return True
 
     def extend(self, blocks: list[Block]) -> None:
         for block in blocks:
-            self.add(block.text, block.level)
+            self.add(block.text, block.level, block.pages)
+
+    def mark_page(self, page: int, offset: int) -> None:
+        """Page ``page`` (1-based) begins at ``offset``; pages before it without text too."""
+        while len(self.page_starts) < page:
+            self.page_starts.append(offset)
+
+    def page_map(self, page_count: int) -> tuple[int, ...]:
+        """Start offset of every page; pages after the last text begin at its end."""
+        if not page_count:
+            return ()
+        starts = list(self.page_starts)
+        while len(starts) < page_count:
+            starts.append(self.length)
+        return tuple(starts[:page_count])
 
     @property
     def text(self) -> str:
