@@ -25,11 +25,12 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from rag.answer.refusal import calibration_path, evidence, query_terms  # noqa: E402
+from rag.answer.refusal import calibration_path, evidence  # noqa: E402
 from rag.core.titles import title_key  # noqa: E402
 from rag.encoders import load_encoder  # noqa: E402
 from rag.index import index_paths  # noqa: E402
 from rag.search import open_index, prepare, retrieve  # noqa: E402
+from rag.search.lexical import query_terms  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "refusal_calibration.jsonl"
 STARD = REPO.parent / "shared" / "bench" / "stard" / "dev.jsonl"

@@ -14,7 +14,7 @@ from itertools import islice
 from rag.answer.cite import citation_string
 from rag.answer.fold import fold_duplicates
 from rag.answer.highlight import highlight
-from rag.answer.refusal import Calibration, evidence, load_calibration, query_terms
+from rag.answer.refusal import Calibration, evidence, load_calibration
 from rag.answer.types import Answer, Citation, InnerReference
 from rag.answer.wording import FOUND, NOT_FOUND
 from rag.core.clauses import Clause
@@ -24,6 +24,7 @@ from rag.encoders import Encoder
 from rag.encoders.threads import ThreadTuner
 from rag.search import Fusion, Index, Query, find_named, prepare, resolve, retrieve
 from rag.search.inner import inner_mentions
+from rag.search.lexical import query_terms
 from rag.search.versions import STATUS_LABELS, VersionInfo
 
 MAX_TOP = 100

@@ -6,11 +6,10 @@ Highlights are offsets into the quote; the quote itself is never changed.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from rag.answer.types import Highlight
 
-_NUMERAL_WORD = re.compile(r"[第零〇一二两三四五六七八九十百千万条款项之]+")
 # Sentence ends: Chinese full stops/semicolons, Latin ones followed by space, line breaks.
 _SENTENCE_END = re.compile(r"[。！？；!?;]|\.(?=\s)|\n")
 
@@ -33,21 +32,6 @@ def sentences(text: str) -> list[tuple[int, int]]:
         if e > s:
             trimmed.append((s, e))
     return trimmed
-
-
-def term_weights(tokens: Sequence[str], idf: Mapping[str, float]) -> dict[str, float]:
-    """Query terms worth marking, with their idf, in question order. Terms the corpus
-    lacks (absent from ``idf``) are dropped."""
-    weights = {}
-    for token in tokens:
-        if len(token) < 2 and not token.isdigit():
-            continue
-        if _NUMERAL_WORD.fullmatch(token):  # 九十, 十一 from 第一百九十一条: not a term
-            continue
-        value = idf.get(token)
-        if value is not None:
-            weights[token] = value
-    return weights
 
 
 def highlight(quote: str, weights: Mapping[str, float]) -> tuple[Highlight, ...]:

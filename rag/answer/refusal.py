@@ -15,17 +15,11 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 from importlib import resources
 
-from rag.answer.highlight import term_weights
-from rag.search import Hit, Index, Query
+from rag.search import Hit, Index
+from rag.search.lexical import coverage
 
 CALIBRATION_FILE = "calibration.json"  # package data of rag.answer
 _CJK = re.compile(r"[\u3400-\u9fff]")
-# English words that carry no legal meaning; not counted as "unknown to the corpus".
-STOPWORDS_EN = frozenset(
-    "penalty law laws rule rules legal counts count who whose must can may need say says "
-    "under there their them they get gets got give given does have has had".split()
-)
-UNKNOWN_TERM_WEIGHT = 8.0
 
 
 @dataclass(frozen=True)
@@ -74,27 +68,6 @@ def load_calibration(model_identity: str) -> Calibration:
         return Calibration(**{f.name: data[f.name] for f in fields(Calibration)})
     except (KeyError, TypeError):
         return FALLBACK
-
-
-def coverage(question_weights: dict[str, float], unknown: float, passage: str) -> float:
-    """Share of the question's idf mass that the passage contains."""
-    total = sum(question_weights.values()) + unknown
-    if total <= 0:
-        return 0.0
-    lower = passage.lower()
-    return sum(w for t, w in question_weights.items() if t in lower) / total
-
-
-def query_terms(query: Query, index: Index) -> tuple[dict[str, float], float]:
-    """The question's terms known to the corpus with their idf, and the idf mass of the
-    terms it does not know (words like 天气 or 菜谱 that no clause contains)."""
-    tokens = index.tokenizer(query.text)
-    weights = term_weights(tokens, index.backend.keyword_idf(tokens))
-    unknown = UNKNOWN_TERM_WEIGHT * sum(
-        1 for t in tokens
-        if (len(t) >= 2 or t.isdigit()) and t not in weights and t not in STOPWORDS_EN
-    )
-    return weights, unknown
 
 
 def evidence(

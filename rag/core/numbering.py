@@ -108,3 +108,12 @@ def statute_heading_level(line: str) -> int | None:
     if len(rest) > _HEADING_TITLE_MAX or _SENTENCE_MARK.search(rest):
         return None
     return STATUTE_HEADING_LEVELS[match.group("unit")]
+
+
+# A token that is only part of a clause number (九十, 十一 from 第一百九十一条).
+_NUMERAL_WORD = re.compile(r"[第零〇一二两三四五六七八九十百千万条款项之]+")
+
+
+def is_numeral_word(token: str) -> bool:
+    """九十, 十一, 第一 …: pieces of a clause number, not terms of a question."""
+    return bool(_NUMERAL_WORD.fullmatch(token))
