@@ -116,9 +116,12 @@ def audit_line(
 ) -> str:
     """One line that lets a reader reproduce the memo: index, model, dates, version."""
     info = audit_info(answers, index)
+    trained = "".join(f" · {part} sha256:{info[part]}" for part in ("adapter", "reranker")
+                      if info.get(part))
     return (
         f"Audit: index fingerprint {info.get('fingerprint') or 'unknown'}"
         f" · model {info.get('model') or 'unknown'} ({info.get('model_identity') or 'unknown'})"
+        f"{trained}"
         f" · index built {info.get('created') or 'unknown'}"
         f" · memo generated {generated_at.strftime('%Y-%m-%d %H:%M:%S %z').strip()}"
         f" · rag {__version__}"

@@ -10,6 +10,7 @@ from rag import __version__
 from rag.encoders import Encoder
 from rag.index.backend import StoreError
 from rag.index.passages import PASSAGE_FORMAT
+from rag.learned import Learned, learned_for
 
 FORMAT = "rag-index"
 FORMAT_VERSION = 1
@@ -29,6 +30,7 @@ def settings(encoder: Encoder, *, tokenizer: str, bm25: BM25Params, search: str)
     """Everything about an index that, when it changes, means rebuilding it."""
     if search not in SEARCH_KINDS:
         raise ValueError(f"search must be one of {SEARCH_KINDS}, not {search!r}")
+    learned = learned_for(encoder.identity)
     return {
         "model": {
             "name": encoder.name,
@@ -40,6 +42,8 @@ def settings(encoder: Encoder, *, tokenizer: str, bm25: BM25Params, search: str)
         "passage_format": PASSAGE_FORMAT,
         "bm25": asdict(bm25),
         "search": search,
+        # the trained query adapter and reranker queries will use (sha256 of each)
+        "retrieval": learned.identity if learned else None,
     }
 
 
@@ -103,4 +107,16 @@ def check_model(manifest: dict[str, Any], encoder: Encoder, *, location: str) ->
             f"model is {encoder.name} ({encoder.identity}, dimension {encoder.dimension}). "
             f"Use --model {model.get('name')}, or rebuild with "
             f"`{rebuild_command(location)} --model {encoder.name}`"
+        )
+
+
+def check_learned(manifest: dict[str, Any], learned: Learned | None, *, location: str) -> None:
+    """Refuse to search an index with trained parts other than the ones it records."""
+    recorded = manifest.get("retrieval")
+    installed = learned.identity if learned else None
+    if recorded != installed:
+        raise StoreError(
+            f"{location} was built for the trained retrieval parts {recorded}, but this "
+            f"installation has {installed}; update it with `rag index --index {location}` "
+            "(nothing is re-embedded)"
         )

@@ -19,8 +19,9 @@ from rag.core.filters import Filters
 from rag.encoders import Encoder
 from rag.index import IndexBackend, StoreError, check_model, open_backend
 from rag.index.backends import rebuild_command
-from rag.index.manifest import model_section
+from rag.index.manifest import check_learned, model_section
 from rag.index.tokenize import Tokenizer, get_tokenizer
+from rag.learned import Learned, learned_for
 from rag.search.crossrefs import CrossReferences
 from rag.search.named import by_label
 from rag.search.versions import VersionInfo, version_key, version_table
@@ -35,6 +36,7 @@ class Index:
     documents: dict[str, Document]
     clauses: tuple[Clause, ...]
     tokenizer: Tokenizer
+    learned: Learned | None = None  # the trained adapter and reranker of the index's model
     row_of: dict[str, int] = field(init=False, repr=False)
     _versions: dict[str, VersionInfo] | None = field(default=None, init=False, repr=False)
     _allowed: dict[Filters, frozenset[str] | None] = field(default_factory=dict, init=False,
@@ -44,7 +46,8 @@ class Index:
         self.row_of = {clause.id: row for row, clause in enumerate(self.clauses)}
 
     @classmethod
-    def from_backend(cls, backend: IndexBackend, manifest: dict[str, Any]) -> Index:
+    def from_backend(cls, backend: IndexBackend, manifest: dict[str, Any], *,
+                     learned: Learned | None = None) -> Index:
         records = backend.records()
         return cls(
             backend=backend,
@@ -52,6 +55,7 @@ class Index:
             documents={d.doc_id: d for d in records.documents},
             clauses=records.clauses,
             tokenizer=get_tokenizer(str(manifest["tokenizer"])),
+            learned=learned,
         )
 
     # ------------------------------------------------------------ tables
@@ -81,6 +85,19 @@ class Index:
     def version_key(self, doc_id: str) -> str:
         """:func:`rag.search.versions.version_key` of a document, cached."""
         return self._version_keys[doc_id]
+
+    @cached_property
+    def _last_articles(self) -> dict[str, int]:
+        last: dict[str, int] = {}
+        for clause in self.clauses:
+            number = clause.local_id.removeprefix("art").split(".")[0].split("-")[0]
+            if clause.kind == "article" and number.isdigit():
+                last[clause.doc_id] = max(last.get(clause.doc_id, 0), int(number))
+        return last
+
+    def last_article(self, doc_id: str) -> int:
+        """The highest article number of a document (0 when it has no articles)."""
+        return self._last_articles.get(doc_id, 0)
 
     # ------------------------------------------------------------ filters
 
@@ -117,10 +134,13 @@ class Index:
     def info(self) -> dict[str, object]:
         """What an answer records about the index it came from (the memo's audit line)."""
         model = model_section(self.manifest)
+        learned = self.learned.identity if self.learned else {}
         return {
             "fingerprint": self.manifest.get("corpus_fingerprint"),
             "model": model.get("name"),
             "model_identity": self.model_identity,
+            "adapter": learned.get("adapter"),
+            "reranker": learned.get("reranker"),
             "created": self.manifest.get("created"),
             "clauses": len(self.clauses),
         }
@@ -141,4 +161,6 @@ def open_index(
                          f"`{rebuild_command(backend.location)}`")
     if encoder is not None:
         check_model(manifest, encoder, location=backend.location)
-    return Index.from_backend(backend, manifest)
+    learned = learned_for(str(model_section(manifest).get("identity")))
+    check_learned(manifest, learned, location=backend.location)
+    return Index.from_backend(backend, manifest, learned=learned)

@@ -42,6 +42,9 @@ class Fusion:
     kind_penalty: tuple[tuple[str, float], ...] = (
         ("judicial_interpretation", 0.3), ("regulation", 0.6),
     )
+    # the trained parts (rag.learned), used when the index's model has them
+    use_adapter: bool = True  # map the question vector before the dense search
+    use_reranker: bool = True  # re-order the fused candidates with the learned model
 
     def __post_init__(self) -> None:
         if self.method not in FUSION_METHODS:

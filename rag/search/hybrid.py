@@ -6,80 +6,21 @@ hit keeps every channel's rank and raw score, so users and tests can see why it 
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
-import numpy as np
-
-from rag.core.clauses import Clause
 from rag.core.filters import Filters
 from rag.encoders import Encoder
 from rag.search.catalog import Index
 from rag.search.fusion import Fused, Fusion, Ranked, fuse
-from rag.search.glossary import expand
+from rag.search.query import MAX_QUESTION_CHARS, Hit, Query, prepare
+from rag.search.rerank import rerank
 from rag.search.signals import definitions, referenced
 from rag.search.versions import VersionInfo
 
+__all__ = ["CHANNELS", "MAX_QUESTION_CHARS", "Hit", "Query", "channel_results", "collapse",
+           "prepare", "rank", "retrieve"]
+
 CHANNELS = ("dense", "bm25")
-MAX_QUESTION_CHARS = 2000
-
-
-@dataclass(frozen=True)
-class Query:
-    """A question prepared once for every stage that needs it.
-
-    ``asked`` is the question as asked (trimmed); ``question`` is what is searched
-    (capped at :data:`MAX_QUESTION_CHARS`); ``text`` is that with the Chinese equivalents
-    of its English legal terms appended (:mod:`rag.search.glossary`), so both channels
-    can match a Chinese corpus; ``allowed`` are the documents the filters admit (None:
-    all); ``versions`` the version table on the as-of date; ``vector`` the question's
-    embedding when it was computed ahead, in a batch.
-    """
-
-    asked: str
-    question: str
-    text: str
-    filters: Filters
-    allowed: frozenset[str] | None
-    as_of: dt.date | None
-    versions: Mapping[str, VersionInfo]
-    vector: np.ndarray | None = field(default=None, compare=False)  # embedded ahead (batches)
-
-    def admits(self, clause: Clause) -> bool:
-        return self.allowed is None or clause.doc_id in self.allowed
-
-
-def prepare(question: str, *, index: Index, filters: Filters | None = None) -> Query:
-    """Check ``filters`` against the index and prepare ``question`` for searching."""
-    filters = index.check(filters or Filters())
-    asked = question.strip()[:MAX_QUESTION_CHARS]
-    as_of = dt.date.fromisoformat(filters.as_of) if filters.as_of else None
-    return Query(
-        asked=question.strip(),
-        question=asked,
-        text=expand(asked),
-        filters=filters,
-        allowed=index.allowed_documents(filters),
-        as_of=as_of,
-        versions=index.versions(as_of),
-    )
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One retrieved unit (an article, a numbered clause, a paragraph).
-
-    ``clause`` is its best-matching chunk; ``parts`` all its chunks that were retrieved.
-    """
-
-    clause: Clause
-    score: float
-    scores: Mapping[str, float] = field(default_factory=dict)
-    ranks: Mapping[str, int] = field(default_factory=dict)
-    parts: tuple[Clause, ...] = ()
-    version: VersionInfo | None = None
-    via: str = "search"
 
 
 def channel_results(
@@ -89,8 +30,10 @@ def channel_results(
     encoder: Encoder,
     depth: int,
     channels: Sequence[str] = CHANNELS,
+    fusion: Fusion | None = None,
 ) -> dict[str, Ranked]:
     """Each channel's top ``depth`` (scores, rows), best first."""
+    fusion = fusion or Fusion()
     unknown = [c for c in channels if c not in CHANNELS]
     if unknown:
         raise ValueError(f"unknown channel {', '.join(unknown)}; choose from {CHANNELS}")
@@ -100,6 +43,8 @@ def channel_results(
         vector = query.vector
         if vector is None:
             vector = encoder.encode_queries([query.text])[0]
+        if index.learned is not None and fusion.use_adapter:
+            vector = index.learned.adapt(vector)  # the question as the trained map sees it
         found = index.backend.search_dense(vector, depth, filters=filters)
         ranked["dense"] = (found.scores, found.rows)
     if "bm25" in channels:
@@ -130,7 +75,7 @@ def retrieve(
     if not query.question or not index.clauses:
         return []
     ranked = channel_results(query, index=index, encoder=encoder,
-                             depth=max(fusion.depth, 3 * k), channels=channels)
+                             depth=max(fusion.depth, 3 * k), channels=channels, fusion=fusion)
     return rank(query, ranked, index=index, k=k, fusion=fusion)
 
 
@@ -140,7 +85,9 @@ def rank(
     """Fuse the channels' rankings into the top ``k`` units.
 
     With both dense and BM25 present (the hybrid), two derived signals join the fusion:
-    definition clauses for definition questions, and the clauses the top hits refer to.
+    definition clauses for definition questions, and the clauses the top hits refer to;
+    then the trained reranker, when the index's model has one, re-orders the best
+    ``learned.pool`` units.
     """
     ranked = dict(ranked)
     hybrid = "dense" in ranked and "bm25" in ranked
@@ -155,6 +102,11 @@ def rank(
     if hybrid and fusion.reference_weight:
         references = {"reference": referenced(index, fused[0], fusion, query.allowed)}
         fused = fuse(references, fusion, onto=fused)
+    learned = index.learned
+    if hybrid and fusion.use_reranker and learned is not None and learned.reranker is not None:
+        pool = collapse(index, fused, k=max(k, learned.pool), fusion=fusion,
+                        versions=query.versions)
+        return rerank(query, pool, index=index, learned=learned, k=k)
     return collapse(index, fused, k=k, fusion=fusion, versions=query.versions)
 
 

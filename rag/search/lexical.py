@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from rag.core.numbering import is_numeral_word
 from rag.search.catalog import Index
-from rag.search.hybrid import Query
+from rag.search.query import Query
 
 # English words that carry no legal meaning; not counted as "unknown to the corpus".
 STOPWORDS_EN = frozenset(

@@ -1,0 +1,113 @@
+"""Loading the trained parts for a model: checked against their sha256, identified by it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MANIFEST = "manifest.json"
+PACKAGE = "rag.learned"
+
+
+class LearnedError(RuntimeError):
+    """Trained files that do not match their manifest; the message says what to do."""
+
+
+def folder() -> Path:
+    """Where the trained files are (package data)."""
+    return Path(str(resources.files(PACKAGE)))
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Learned:
+    """The trained parts for one embedding model.
+
+    ``adapter`` maps a query vector before the dense search (q' = W q, renormalised);
+    ``reranker`` re-scores the fused candidates from :data:`features`; either may be
+    absent. ``identity`` is what an index records and an answer's audit line names.
+    """
+
+    model_identity: str
+    adapter: np.ndarray | None = None
+    adapter_sha: str | None = None
+    reranker: Any = field(default=None, compare=False)
+    reranker_sha: str | None = None
+    features: tuple[str, ...] = ()
+    pool: int = 0  # candidate units the reranker re-scores
+    meta: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def identity(self) -> dict[str, str | None]:
+        return {"adapter": self.adapter_sha, "reranker": self.reranker_sha}
+
+    def adapt(self, vector: np.ndarray) -> np.ndarray:
+        """The query vector the dense channel searches with."""
+        if self.adapter is None:
+            return vector
+        mapped = self.adapter @ np.asarray(vector, np.float32)
+        norm = float(np.linalg.norm(mapped))
+        return (mapped / norm if norm > 0 else mapped).astype(np.float32)
+
+    def adapt_many(self, vectors: np.ndarray) -> np.ndarray:
+        if self.adapter is None:
+            return vectors
+        mapped = np.asarray(vectors, np.float32) @ self.adapter.T
+        norms = np.linalg.norm(mapped, axis=1, keepdims=True)
+        return (mapped / np.maximum(norms, 1e-12)).astype(np.float32)
+
+    def score(self, rows: np.ndarray) -> np.ndarray:
+        """Reranker scores of feature rows ``[n, len(features)]``."""
+        return np.asarray(self.reranker.predict(rows), np.float64)
+
+
+def _check(path: Path, expected: str) -> str:
+    if not path.is_file():
+        raise LearnedError(f"{path}: missing; reinstall rag or run "
+                           "`python benchmarks/train_retrieval.py`")
+    actual = sha256_of(path)
+    if actual != expected:
+        raise LearnedError(f"{path}: sha256 {actual[:12]}… is not the {expected[:12]}… its "
+                           "manifest records; reinstall rag or retrain")
+    return actual
+
+
+def load(where: Path) -> Learned | None:
+    """The trained parts in ``where``, or None when it holds none."""
+    path = where / MANIFEST
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text(encoding="utf-8"))
+    adapter = adapter_sha = reranker = reranker_sha = None
+    features: tuple[str, ...] = ()
+    pool = 0
+    if data.get("adapter"):
+        adapter_sha = _check(where / data["adapter"]["file"], data["adapter"]["sha256"])
+        adapter = np.load(where / data["adapter"]["file"], allow_pickle=False).astype(np.float32)
+    if data.get("reranker"):
+        import lightgbm
+
+        spec = data["reranker"]
+        reranker_sha = _check(where / spec["file"], spec["sha256"])
+        reranker = lightgbm.Booster(model_str=(where / spec["file"]).read_text("utf-8"))
+        features = tuple(spec["features"])
+        pool = int(spec["pool"])
+    return Learned(str(data["model_identity"]), adapter, adapter_sha, reranker, reranker_sha,
+                   features, pool, data)
+
+
+@lru_cache(maxsize=4)
+def learned_for(model_identity: str) -> Learned | None:
+    """The shipped trained parts when they were trained with this model, else None."""
+    found = load(folder())
+    return found if found is not None and found.model_identity == model_identity else None
