@@ -5,17 +5,17 @@
     python benchmarks/stard_eval.py --ablation      # also each step of the fusion on its own
 
 The full-corpus index is cached in embeddings/lawrefbook-full (embedding ~65k articles
-takes about half an hour on 2 cores; later runs only re-read and verify it). Relevance is
-article-level: a retrieved clause counts when its law title (中华人民共和国 and spaces
-dropped) and article label match a gold entry; parts and versions of one article are
-collapsed first. Prints Recall@1/5/10/100 and MRR@10 for BM25 only, dense only and the
-hybrid, and the hybrid's warm query latency (query embedding included).
+takes about an hour on 2 cores; later runs only re-read and verify it). Scoring is
+article-level (benchmarks/stard.py). Prints, in one run: BM25 only, dense only and the
+hybrid as it was before any training (the current stack); then, with the trained parts
+(rag/learned, trained on train.jsonl only), the adapter alone, the reranker alone and the
+full new stack, beside the train-CV figures the training recorded; then warm latencies of
+the old and the new stack, measured in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -23,44 +23,27 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rag.core.titles import title_key  # noqa: E402
-from rag.encoders import load_encoder  # noqa: E402
-from rag.index import EmbeddedBackend, index_paths  # noqa: E402
-from rag.search import Fusion, Index, channel_results, open_index, prepare, rank  # noqa: E402
+from stard import (
+    DEV,
+    REPO,
+    SHARED,
+    gold_keys,
+    load_questions,
+    mean,
+    ranked_articles,
+    score,
+    table,
+)
 
-SHARED = REPO.parent / "shared"
-KS = (1, 5, 10, 100)
+from rag.core.titles import title_key
+from rag.encoders import load_encoder
+from rag.index import EmbeddedBackend, index_paths
+from rag.search import Fusion, Index, channel_results, open_index, prepare, rank
 
-
-def load_questions(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
-
-
-def gold_keys(question: dict) -> set[tuple[str, str]]:
-    return {(title_key(g["law"]), g["article"]) for g in question["gold"]}
-
-
-def ranked_articles(index: Index, hits) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    seen: list[tuple[str, str]] = []
-    for hit in hits:
-        key = (title_key(index.documents[hit.clause.doc_id].title), hit.clause.label)
-        if key not in seen:
-            seen.append(key)
-    return seen
-
-
-def score(ranked: list[tuple[str, str]], gold: set[tuple[str, str]]) -> dict[str, float]:
-    row = {f"R@{k}": len(gold & set(ranked[:k])) / len(gold) for k in KS}
-    row["MRR@10"] = next((1 / r for r, key in enumerate(ranked[:10], 1) if key in gold), 0.0)
-    return row
-
-
-def mean(rows: list[dict[str, float]]) -> dict[str, float]:
-    return {key: statistics.fmean(r[key] for r in rows) for key in rows[0]}
+PLAIN = Fusion(use_adapter=False, use_reranker=False)  # the stack before any training
 
 
 def evaluate(index, runs, questions, fusion, channels):  # type: ignore[no-untyped-def]
@@ -71,6 +54,11 @@ def evaluate(index, runs, questions, fusion, channels):  # type: ignore[no-untyp
                     fusion=fusion)
         rows.append(score(ranked_articles(index, hits), gold_keys(question)))
     return mean(rows)
+
+
+def channel_runs(index, encoder, questions, fusion):  # type: ignore[no-untyped-def]
+    return [channel_results(prepare(q["question"], index=index), index=index, encoder=encoder,
+                            depth=fusion.depth, fusion=fusion) for q in questions]
 
 
 def objective(index, runs, questions, rows, fusion) -> float:  # type: ignore[no-untyped-def]
@@ -124,7 +112,7 @@ def describe(f: Fusion) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, default=SHARED / "corpora" / "lawrefbook")
-    parser.add_argument("--questions", type=Path, default=SHARED / "bench/stard/dev.jsonl")
+    parser.add_argument("--questions", type=Path, default=DEV)
     parser.add_argument("--index", type=Path, default=REPO / "embeddings" / "lawrefbook-full")
     parser.add_argument("--model", default="multilingual-e5-small")
     parser.add_argument("--tune", action="store_true",
@@ -145,79 +133,84 @@ def main() -> int:
                              progress=True)
         print(f"index: {report.summary()}", file=sys.stderr)
     index = open_index(args.index, encoder=encoder)
-    print(f"loaded {len(index.clauses)} clauses in {time.perf_counter() - started:.1f} s",
-          file=sys.stderr)
+    learned = index.learned
+    print(f"loaded {len(index.clauses)} clauses in {time.perf_counter() - started:.1f} s; "
+          f"trained parts: {learned.identity if learned else 'none'}", file=sys.stderr)
     questions = load_questions(args.questions)
 
-    runs = []
-    latencies = []
-    for question in questions:
-        t0 = time.perf_counter()
-        runs.append(channel_results(prepare(question["question"], index=index), index=index,
-                                    encoder=encoder, depth=args.depth))
-        latencies.append(time.perf_counter() - t0)
-
-    fusion = Fusion(depth=args.depth)
+    fusion = replace(PLAIN, depth=args.depth)
+    runs = channel_runs(index, encoder, questions, fusion)
     print(f"shipped fusion: {describe(fusion)}", file=sys.stderr)
     if args.tune:
         fusion = tune(index, runs, questions, fusion)
         print(f"tuned: {describe(fusion)}", file=sys.stderr)
 
     naive = Fusion(method="rrf", dense_weight=1.0, bm25_weight=1.0, rrf_k=60, depth=args.depth,
-                   reference_weight=0.0, definition_weight=0.0, kind_penalty=())
-    table = {
+                   reference_weight=0.0, definition_weight=0.0, kind_penalty=(),
+                   use_adapter=False, use_reranker=False)
+    rows = {
         "bm25": evaluate(index, runs, questions, fusion, ("bm25",)),
         "dense": evaluate(index, runs, questions, fusion, ("dense",)),
         "rrf k=60 (naive)": evaluate(index, runs, questions, naive, ("dense", "bm25")),
-        "hybrid (shipped)": evaluate(index, runs, questions, fusion, ("dense", "bm25")),
+        "hybrid (current stack)": evaluate(index, runs, questions, fusion, ("dense", "bm25")),
     }
     if args.ablation:
-        table.update(ablation(index, runs, questions, fusion))
-    print(f"\nSTARD dev, {len(questions)} questions, {len(index.clauses)} clauses "
-          f"({len(index.documents)} documents)")
-    columns = ("R@1", "R@5", "R@10", "R@100", "MRR@10")
-    print(f"{'channel':<20}" + "".join(f"{k:>9}" for k in columns))
-    for name, row in table.items():
-        print(f"{name:<20}" + "".join(f"{row[k]:>9.3f}" for k in columns))
+        rows.update(ablation(index, runs, questions, fusion))
+    if learned is not None:
+        adapted = replace(fusion, use_adapter=True)
+        runs_adapted = channel_runs(index, encoder, questions, adapted)
+        rows["dense + adapter"] = evaluate(index, runs_adapted, questions, adapted, ("dense",))
+        rows["hybrid + adapter"] = evaluate(index, runs_adapted, questions, adapted,
+                                            ("dense", "bm25"))
+        rows["hybrid + reranker (no adapter)"] = evaluate(
+            index, runs, questions, replace(fusion, use_reranker=True), ("dense", "bm25"))
+        full = replace(fusion, use_adapter=True, use_reranker=True)
+        rows["new stack (adapter + reranker)"] = evaluate(index, runs_adapted, questions, full,
+                                                          ("dense", "bm25"))
+    print(table(rows, title=f"\nSTARD dev, {len(questions)} questions, {len(index.clauses)} "
+                f"clauses ({len(index.documents)} documents)"))
+    if learned is not None:
+        cv = learned.meta.get("training", {}).get("train_cv", {})
+        if cv:
+            print(table(cv, title="\ntrain-CV, as recorded by benchmarks/train_retrieval.py"))
+    latency(index, encoder, questions, learned)
+    if args.hnsw:
+        hnsw_recall(index, encoder, [q["question"] for q in questions])
+    return 0
 
-    # warm end-to-end latency of the shipped retrieval path (embedding included)
+
+def latency(index: Index, encoder: Any, questions: list[dict[str, Any]], learned: Any) -> None:
+    """Warm latencies of the old and the new stack on the same 100 questions, same run."""
+    from rag.answer import answer
     from rag.search import retrieve
 
     sample = [q["question"] for q in questions[:100]]
-    timings = timed(sample, lambda q: retrieve(q, index=index, encoder=encoder, k=10,
-                                               fusion=fusion))
-    print(f"\nquery latency (warm, k=10, {len(timings)} queries): {percentiles(timings)}")
+    stacks = {"current stack": PLAIN, "new stack": Fusion()} if learned else {"stack": PLAIN}
+    for name, fusion in stacks.items():
+        timings = timed(sample, lambda q, f=fusion: retrieve(q, index=index, encoder=encoder,
+                                                              k=10, fusion=f))
+        print(f"\n{name}: retrieval (warm, k=10, {len(timings)} queries): "
+              f"{percentiles(timings)}")
+        timings = timed(sample, lambda q, f=fusion: answer(q, index=index, encoder=encoder,
+                                                           k=5, fusion=f))
+        print(f"{name}: answer() (k=5): {percentiles(timings)}")
     # the same questions' embedding alone, as a baseline measured in the same run: the
     # machine's speed moves both, the share left to retrieval is what the code controls
     embedding = timed(sample, lambda q: encoder.encode_queries([q]))
-    share = statistics.median(embedding) / statistics.median(timings)
-    print(f"  of which embedding the query: {percentiles(embedding)} "
-          f"({share:.0%} of the median query)")
-    # the whole library call the CLI and the chat make: look-up, channels, refusal check,
-    # highlights, citations and cross-references
-    from rag.answer import answer
-
-    timings = timed(sample, lambda q: answer(q, index=index, encoder=encoder, k=5,
-                                             fusion=fusion))
-    print(f"answer() latency (warm, k=5, {len(timings)} queries): {percentiles(timings)}")
+    print(f"embedding the question alone: {percentiles(embedding)}")
     # questions that name their clause take the exact look-up path first
     timings, found = [], 0
     for question in questions[:100]:
         gold = question["gold"][0]
         named = f"《{gold['law']}》{gold['article']}怎么规定的？"
         t0 = time.perf_counter()
-        reply = answer(named, index=index, encoder=encoder, k=5, fusion=fusion)
+        reply = answer(named, index=index, encoder=encoder, k=5)
         timings.append((time.perf_counter() - t0) * 1000)
         first = reply.citations[0] if reply.citations else None
         found += bool(first and first.label == gold["article"]
                       and title_key(first.document) == title_key(gold["law"]))
     print(f"answer() for named clauses (《law》第X条, {len(timings)} queries): "
           f"{percentiles(timings)}; named clause first in {found}/{len(timings)}")
-    print(f"channel search alone (first pass, cold caches): "
-          f"p50 {1000 * sorted(latencies)[len(latencies) // 2]:.1f} ms")
-    if args.hnsw:
-        hnsw_recall(index, encoder, [q["question"] for q in questions])
-    return 0
 
 
 def timed(items: list[str], call) -> list[float]:  # type: ignore[no-untyped-def]

@@ -147,12 +147,18 @@ class Index:
 
 
 def open_index(
-    location: IndexBackend | Path | str, *, encoder: Encoder | None = None, verify: bool = True
+    location: IndexBackend | Path | str,
+    *,
+    encoder: Encoder | None = None,
+    verify: bool = True,
+    trained: bool = True,
 ) -> Index:
     """Open an index for questions; with ``encoder``, refuse one built by another model.
 
     ``location`` is an index folder (the embedded backend) or an :class:`IndexBackend`.
     Every stored file is checked against the manifest (sizes, and with ``verify`` sha256).
+    The trained adapter and reranker of the index's model are used unless ``trained`` is
+    False (training and ablations); an index that records other trained parts is refused.
     """
     backend = open_backend(location, verify=verify)
     manifest = backend.manifest()
@@ -161,6 +167,8 @@ def open_index(
                          f"`{rebuild_command(backend.location)}`")
     if encoder is not None:
         check_model(manifest, encoder, location=backend.location)
+    if not trained:
+        return Index.from_backend(backend, manifest)
     learned = learned_for(str(model_section(manifest).get("identity")))
     check_learned(manifest, learned, location=backend.location)
     return Index.from_backend(backend, manifest, learned=learned)

@@ -1,0 +1,363 @@
+"""Train the query adapter and the reranker on STARD's 1,000 training questions (never dev).
+
+    python benchmarks/train_retrieval.py               # cross-validate, train, write rag/learned/
+    python benchmarks/train_retrieval.py --check       # cross-validate only, write nothing
+    python benchmarks/train_retrieval.py --ablation    # also: each feature group left out
+
+Deterministic (seeded folds, torch and LightGBM seeds, fixed threads). Settings are
+chosen by 5-fold cross-validation inside train.jsonl; the train-CV figures are printed
+and recorded in rag/learned/manifest.json; dev figures come from stard_eval.py.
+
+* adapter: q' = W q (W starts at the identity), trained with a contrastive loss: each
+  question's gold articles against hard negatives mined from the index (its own top
+  dense hits that are not gold) and the other questions' gold in the batch; the corpus
+  vectors stay as they are, so every existing index benefits at once.
+* reranker: LambdaMART (LightGBM) over rag.search.rerank.FEATURES of the fused pool,
+  built with out-of-fold adapters so the adapter's scores are as honest as on new
+  questions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from stard import REPO, TRAIN, article_key, gold_keys, load_questions, mean, score, table
+
+from rag.encoders import load_encoder
+from rag.learned import Learned
+from rag.learned.artifacts import folder as learned_folder
+from rag.search import Fusion, Index, channel_results, open_index, prepare, rank
+from rag.search.rerank import FEATURES, features
+
+FOLDS = 5
+POOL = 200  # fused units the reranker re-scores
+HARD_NEGATIVES = 32
+GROUPS = {  # feature groups for the ablation
+    "dense": ("dense", "dense_gap", "dense_rank"),
+    "bm25": ("bm25", "bm25_share", "bm25_rank"),
+    "fusion": ("fused", "fused_share", "position"),
+    "signals": ("definition", "reference"),
+    "kind and status": ("authority", "kind_law", "kind_interpretation", "kind_regulation",
+                        "preferred", "repealed"),
+    "law named": ("title_named", "title_overlap"),
+    "place in the law": ("article_number", "article_share", "length", "parts",
+                         "liability_path"),
+    "document consensus": ("doc_units", "doc_best"),
+    "lexical coverage": ("coverage",),
+    "question": ("latin", "asks_penalty", "question_length"),
+}
+
+
+# ---------------------------------------------------------------- data
+
+
+def gold_rows(index: Index, questions: list[dict[str, Any]]) -> list[np.ndarray]:
+    """Rows of every clause of every gold article (all versions, all parts)."""
+    rows_of: dict[tuple[str, str], list[int]] = {}
+    for row, clause in enumerate(index.clauses):
+        if clause.label:
+            rows_of.setdefault(article_key(index, clause), []).append(row)
+    return [np.asarray(sorted({r for k in gold_keys(q) for r in rows_of.get(k, [])}), np.int64)
+            for q in questions]
+
+
+def folds_of(n: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).permutation(n) % FOLDS
+
+
+def dense_articles(index: Index, vectors: np.ndarray, queries: np.ndarray,
+                   depth: int = 400) -> list[list[tuple[str, str]]]:
+    """Each query's articles in dense order (exact search over the stored vectors)."""
+    out = []
+    for start in range(0, len(queries), 128):
+        scores = queries[start:start + 128] @ vectors.T
+        top = np.argpartition(-scores, depth, axis=1)[:, :depth]
+        for row, cand in zip(scores, top, strict=True):
+            ordered = cand[np.argsort(-row[cand], kind="stable")]
+            seen: dict[tuple[str, str], None] = {}
+            for r in ordered:
+                seen.setdefault(article_key(index, index.clauses[int(r)]), None)
+            out.append(list(seen))
+    return out
+
+
+# ---------------------------------------------------------------- adapter
+
+
+def hard_negatives(vectors: np.ndarray, queries: np.ndarray, gold: list[np.ndarray],
+                   count: int) -> list[np.ndarray]:
+    out = []
+    for start in range(0, len(queries), 128):
+        scores = queries[start:start + 128] @ vectors.T
+        top = np.argpartition(-scores, 200, axis=1)[:, :200]
+        for i, (row, cand) in enumerate(zip(scores, top, strict=True)):
+            ordered = cand[np.argsort(-row[cand], kind="stable")]
+            keep = ordered[~np.isin(ordered, gold[start + i])]
+            out.append(keep[:count])
+    return out
+
+
+def train_adapter(vectors: np.ndarray, queries: np.ndarray, positives: list[np.ndarray],
+                  negatives: list[np.ndarray], *, temperature: float, reg: float,
+                  epochs: int, seed: int, lr: float = 2e-3, batch: int = 32) -> np.ndarray:
+    """W for q' = W q, by a multi-positive contrastive loss with a pull to the identity."""
+    import torch
+
+    torch.manual_seed(seed)
+    dim = queries.shape[1]
+    weight = torch.eye(dim, requires_grad=True)
+    eye = torch.eye(dim)
+    optimiser = torch.optim.Adam([weight], lr=lr)
+    usable = [i for i in range(len(queries)) if len(positives[i])]
+    rng = np.random.default_rng(seed)
+    table_v = torch.from_numpy(vectors)
+    for _ in range(epochs):
+        order = rng.permutation(usable)
+        for start in range(0, len(order), batch):
+            ids = order[start:start + batch]
+            rows = np.unique(np.concatenate([np.concatenate([positives[i], negatives[i]])
+                                             for i in ids]))
+            where = {int(r): j for j, r in enumerate(rows)}
+            candidates = table_v[torch.from_numpy(rows)]
+            q = torch.nn.functional.normalize(torch.from_numpy(queries[ids]) @ weight.T, dim=1)
+            logits = q @ candidates.T / temperature
+            mask = torch.zeros_like(logits, dtype=torch.bool)
+            for b, i in enumerate(ids):
+                mask[b, [where[int(r)] for r in positives[i]]] = True
+            positive = torch.logsumexp(logits.masked_fill(~mask, -1e9), dim=1)
+            loss = (torch.logsumexp(logits, dim=1) - positive).mean()
+            loss = loss + reg * ((weight - eye) ** 2).sum()
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+    return weight.detach().numpy().astype(np.float32)
+
+
+def adapt(weight: np.ndarray | None, queries: np.ndarray) -> np.ndarray:
+    if weight is None:
+        return queries
+    mapped = queries @ weight.T
+    return (mapped / np.linalg.norm(mapped, axis=1, keepdims=True)).astype(np.float32)
+
+
+def objective(row: dict[str, float]) -> float:
+    return row["R@10"] + row["MRR@10"] + 0.5 * row["R@100"]
+
+
+# ---------------------------------------------------------------- reranker
+
+
+def pools(index: Index, encoder: Any, questions: list[dict[str, Any]], queries: np.ndarray,
+          adapters: list[np.ndarray | None]) -> list[tuple[np.ndarray, np.ndarray, list]]:
+    """Each question's fused pool (its fold's adapter), as features, labels and keys."""
+    from tqdm import tqdm
+
+    out = []
+    fusion = Fusion(use_reranker=False)
+    for i, question in enumerate(tqdm(questions, desc="pools", unit="q", file=sys.stderr)):
+        index.learned = Learned("training", adapter=adapters[i])
+        query = replace(prepare(question["question"], index=index), vector=queries[i])
+        ranked = channel_results(query, index=index, encoder=encoder, depth=fusion.depth,
+                                 fusion=fusion)
+        hits = rank(query, ranked, index=index, k=POOL, fusion=fusion)
+        gold = gold_keys(question)
+        keys = [article_key(index, h.clause) for h in hits]
+        out.append((features(query, hits, index=index),
+                    np.asarray([k in gold for k in keys], np.float64), keys))
+    index.learned = None
+    return out
+
+
+def lgb_params(leaves: int, seed: int) -> dict[str, Any]:
+    return {"objective": "lambdarank", "metric": "ndcg", "ndcg_eval_at": [10],
+            "learning_rate": 0.05, "num_leaves": leaves, "min_data_in_leaf": 20,
+            "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1,
+            "lambdarank_truncation_level": 20, "seed": seed, "deterministic": True,
+            "num_threads": 2, "force_row_wise": True, "verbose": -1}
+
+
+def fit(data: list, ids: list[int], params: dict[str, Any], rounds: int,
+        valid: list[int] | None = None, drop: tuple[int, ...] = ()) -> Any:
+    import lightgbm
+
+    def dataset(chosen: list[int]) -> Any:
+        x = np.concatenate([data[i][0] for i in chosen])
+        if drop:
+            x = x.copy()
+            x[:, list(drop)] = np.nan
+        return lightgbm.Dataset(x, np.concatenate([data[i][1] for i in chosen]),
+                                group=[len(data[i][1]) for i in chosen],
+                                feature_name=list(FEATURES), free_raw_data=False)
+
+    train = dataset(ids)
+    if valid is None:
+        return lightgbm.train(params, train, num_boost_round=rounds)
+    check = dataset(valid)
+    return lightgbm.train(params, train, num_boost_round=rounds, valid_sets=[check],
+                          callbacks=[lightgbm.early_stopping(50, verbose=False)])
+
+
+def reranked_scores(data: list, chosen: list[int], questions: list[dict[str, Any]],
+                    booster: Any | None, drop: tuple[int, ...] = ()) -> list[dict[str, float]]:
+    rows = []
+    for i in chosen:
+        x, _, keys = data[i]
+        if booster is None:
+            order = list(range(len(keys)))
+        else:
+            x = x.copy()
+            if drop:
+                x[:, list(drop)] = np.nan
+            predicted = booster.predict(x)
+            order = sorted(range(len(keys)), key=lambda j: (-predicted[j], j))
+        seen: dict[tuple[str, str], None] = {}
+        for j in order:
+            seen.setdefault(keys[j], None)
+        rows.append(score(list(seen), gold_keys(questions[i])))
+    return rows
+
+
+def cross_validate_reranker(data: list, folds: np.ndarray, questions: list[dict[str, Any]],
+                            params: dict[str, Any], drop: tuple[int, ...] = ()
+                            ) -> tuple[dict[str, float], int]:
+    rows, best = [], []
+    for fold in range(FOLDS):
+        train = [i for i in range(len(data)) if folds[i] != fold and data[i][1].any()]
+        held = [i for i in range(len(data)) if folds[i] == fold]
+        booster = fit(data, train, params, 1000, valid=[i for i in held if data[i][1].any()],
+                      drop=drop)
+        best.append(booster.best_iteration or 1000)
+        rows += reranked_scores(data, held, questions, booster, drop=drop)
+    return mean(rows), int(np.mean(best))
+
+
+# ---------------------------------------------------------------- main
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--index", type=Path, default=REPO / "embeddings" / "lawrefbook-full")
+    parser.add_argument("--model", default="multilingual-e5-small")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--check", action="store_true", help="cross-validate, write nothing")
+    parser.add_argument("--ablation", action="store_true", help="each feature group left out")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    np.random.seed(args.seed)
+    import torch
+
+    torch.set_num_threads(2)
+    encoder = load_encoder(args.model)
+    index = open_index(args.index, encoder=encoder, trained=False)
+    vectors = np.ascontiguousarray(index.backend.vectors, np.float32)  # type: ignore[attr-defined]
+    questions = load_questions(TRAIN)
+    gold = gold_rows(index, questions)
+    print(f"{len(questions)} training questions, {sum(len(g) > 0 for g in gold)} with gold "
+          f"in the index; {len(index.clauses)} clauses", file=sys.stderr)
+    prepared = [prepare(q["question"], index=index) for q in questions]
+    queries = np.concatenate([encoder.encode_queries([p.text for p in prepared[s:s + 64]])
+                              for s in range(0, len(prepared), 64)])
+    folds = folds_of(len(questions), args.seed)
+    negatives = hard_negatives(vectors, queries, gold, HARD_NEGATIVES)
+
+    # 1. adapter: settings by cross-validation (dense channel alone, article level)
+    def cv_adapter(settings: dict[str, Any]) -> tuple[dict[str, float], list[np.ndarray]]:
+        rows, weights = [], []
+        for fold in range(FOLDS):
+            train = [i for i in range(len(questions)) if folds[i] != fold]
+            held = [i for i in range(len(questions)) if folds[i] == fold]
+            pos = [gold[i] if i in set(train) else np.zeros(0, np.int64)
+                   for i in range(len(questions))]
+            weight = train_adapter(vectors, queries, pos, negatives, seed=args.seed,
+                                   temperature=settings["temperature"], reg=settings["reg"],
+                                   epochs=int(settings["epochs"]))
+            weights.append(weight)
+            ranked = dense_articles(index, vectors, adapt(weight, queries[held]))
+            rows += [score(r, gold_keys(questions[i])) for r, i in zip(ranked, held, strict=True)]
+        return mean(rows), weights
+
+    plain_rank = dense_articles(index, vectors, queries)
+    plain = mean([score(r, gold_keys(q)) for r, q in zip(plain_rank, questions, strict=True)])
+    grid = [{"temperature": t, "reg": r, "epochs": e}
+            for t in (0.05,) for r in (0.01, 0.1, 1.0) for e in (2, 5, 10)]
+    results = []
+    for settings in grid:
+        cv, weights = cv_adapter(settings)
+        results.append((objective(cv), settings, cv, weights))
+        print(f"adapter {settings}: train-CV dense " +
+              " ".join(f"{k} {v:.3f}" for k, v in cv.items()), file=sys.stderr)
+    _, best_settings, adapter_cv, fold_weights = max(results, key=lambda r: r[0])
+    adapter = train_adapter(vectors, queries, gold, negatives, seed=args.seed,
+                            temperature=best_settings["temperature"], reg=best_settings["reg"],
+                            epochs=int(best_settings["epochs"]))
+
+    # 2. reranker: pools with out-of-fold adapters, settings by cross-validation
+    adapters = [fold_weights[folds[i]] for i in range(len(questions))]
+    data = pools(index, encoder, questions, queries, adapters)
+    fused_cv = mean(reranked_scores(data, list(range(len(data))), questions, None))
+    candidates = []
+    for leaves in (7, 15, 31):
+        cv, rounds = cross_validate_reranker(data, folds, questions, lgb_params(leaves, args.seed))
+        candidates.append((objective(cv), leaves, rounds, cv))
+        print(f"reranker leaves {leaves}: {rounds} rounds; train-CV " +
+              " ".join(f"{k} {v:.3f}" for k, v in cv.items()), file=sys.stderr)
+    _, leaves, rounds, rerank_cv = max(candidates, key=lambda c: c[0])
+    params = lgb_params(leaves, args.seed)
+    booster = fit(data, [i for i in range(len(data)) if data[i][1].any()], params, rounds)
+
+    figures = {"dense (e5-small, plain)": plain, "dense + adapter": adapter_cv,
+               "fused pool with adapter (no reranker)": fused_cv,
+               "+ reranker (full stack)": rerank_cv}
+    print(table(figures, title=f"\ntrain-CV ({FOLDS} folds of train.jsonl, held-out folds)"))
+    if args.ablation:
+        ablation = {}
+        for group, names in GROUPS.items():
+            drop = tuple(FEATURES.index(n) for n in names)
+            cv, _ = cross_validate_reranker(data, folds, questions, params, drop=drop)
+            ablation[f"without {group}"] = cv
+        print(table({"all features": rerank_cv, **ablation},
+                    title="\nreranker feature groups (train-CV)"))
+    if args.check:
+        return 0
+
+    out = learned_folder()
+    np.save(out / "adapter.npy", adapter, allow_pickle=False)
+    (out / "reranker.txt").write_text(booster.model_to_string(), encoding="utf-8")
+    digest = {name: hashlib.sha256((out / name).read_bytes()).hexdigest()
+              for name in ("adapter.npy", "reranker.txt")}
+    manifest = {
+        "model_identity": encoder.identity,
+        "adapter": {"file": "adapter.npy", "sha256": digest["adapter.npy"], **best_settings},
+        "reranker": {"file": "reranker.txt", "sha256": digest["reranker.txt"],
+                     "features": list(FEATURES), "pool": POOL, "num_leaves": leaves,
+                     "rounds": rounds},
+        "training": {
+            "questions": str(TRAIN.name),
+            "questions_sha256": hashlib.sha256(TRAIN.read_bytes()).hexdigest(),
+            "seed": args.seed, "folds": FOLDS, "hard_negatives": HARD_NEGATIVES,
+            "command": "python benchmarks/train_retrieval.py",
+            "train_cv": {k: {m: round(v, 4) for m, v in row.items()}
+                         for k, row in figures.items()},
+        },
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
+                                       encoding="utf-8")
+    print(f"\nwrote {out}/manifest.json, adapter.npy, reranker.txt in "
+          f"{time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
