@@ -1,0 +1,107 @@
+"""The trained retrieval parts: loaded from plain files, checked, recorded by the index,
+refused when they do not match it, and used by search."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.encoders import HashingEncoder
+from rag.index import StoreError, index_paths
+from rag.learned import artifacts
+from rag.learned.artifacts import LearnedError, learned_for
+from rag.search import open_index, retrieve
+from rag.search.rerank import FEATURES
+
+from .conftest import CORPUS
+
+ENCODER = HashingEncoder(dimension=64)
+
+
+def write_parts(where: Path, *, identity: str, seed: int, scale: float = 1.0) -> None:
+    """A real (tiny) adapter and LightGBM reranker for ``identity``, as training writes."""
+    import lightgbm
+
+    rng = np.random.default_rng(seed)
+    adapter = (np.eye(64) + scale * 0.01 * rng.standard_normal((64, 64))).astype(np.float32)
+    np.save(where / "adapter.npy", adapter, allow_pickle=False)
+    x = rng.standard_normal((400, len(FEATURES)))
+    y = (x[:, FEATURES.index("bm25")] > 0.5).astype(float)
+    booster = lightgbm.train({"objective": "lambdarank", "verbose": -1, "min_data_in_leaf": 5,
+                              "deterministic": True, "seed": seed, "num_threads": 1},
+                             lightgbm.Dataset(x, y, group=[20] * 20), num_boost_round=5)
+    (where / "reranker.txt").write_text(booster.model_to_string(), "utf-8")
+    manifest = {
+        "model_identity": identity,
+        "adapter": {"file": "adapter.npy",
+                    "sha256": hashlib.sha256((where / "adapter.npy").read_bytes()).hexdigest()},
+        "reranker": {"file": "reranker.txt", "features": list(FEATURES), "pool": 30,
+                     "sha256": hashlib.sha256((where / "reranker.txt").read_bytes()).hexdigest()},
+    }
+    (where / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+
+
+@pytest.fixture()
+def parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    where = tmp_path / "learned"
+    where.mkdir()
+    write_parts(where, identity=ENCODER.identity, seed=1)
+    monkeypatch.setattr(artifacts, "folder", lambda: where)
+    learned_for.cache_clear()
+    yield where
+    learned_for.cache_clear()
+
+
+def test_parts_load_for_their_model_only(parts: Path) -> None:
+    learned = learned_for(ENCODER.identity)
+    assert learned is not None and learned.reranker is not None
+    assert learned.adapter is not None and learned.adapter.shape == (64, 64)
+    assert learned.identity == {
+        "adapter": hashlib.sha256((parts / "adapter.npy").read_bytes()).hexdigest(),
+        "reranker": hashlib.sha256((parts / "reranker.txt").read_bytes()).hexdigest(),
+    }
+    assert learned_for("sha256:another-model") is None
+    vector = ENCODER.encode_queries(["内幕交易"])[0]
+    adapted = learned.adapt(vector)
+    assert abs(float(np.linalg.norm(adapted)) - 1.0) < 1e-5 and not np.allclose(adapted, vector)
+
+
+def test_a_tampered_file_is_refused(parts: Path) -> None:
+    np.save(parts / "adapter.npy", np.eye(64, dtype=np.float32), allow_pickle=False)
+    learned_for.cache_clear()
+    with pytest.raises(LearnedError, match=r"adapter\.npy: sha256 .* is not the .* manifest"):
+        learned_for(ENCODER.identity)
+
+
+def test_the_index_records_the_parts_and_refuses_others(parts: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "index"
+    index_paths([CORPUS / "seeds"], index=folder, encoder=ENCODER)
+    index = open_index(folder, encoder=ENCODER)
+    learned = learned_for(ENCODER.identity)
+    assert learned is not None
+    assert index.manifest["retrieval"] == learned.identity and index.learned == learned
+    assert index.info()["reranker"] == learned.reranker_sha
+    # retrained parts: the index says how to catch up, and catching up embeds nothing
+    write_parts(parts, identity=ENCODER.identity, seed=2)
+    learned_for.cache_clear()
+    with pytest.raises(StoreError, match=r"built for the trained retrieval parts .*rag index"):
+        open_index(folder, encoder=ENCODER)
+    report = index_paths([CORPUS / "seeds"], index=folder, encoder=ENCODER)
+    assert report.changed and report.embedded == 0
+    assert open_index(folder, encoder=ENCODER).learned is not None
+
+
+def test_search_uses_the_adapter_and_the_reranker(parts: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "index"
+    index_paths([CORPUS / "seeds"], index=folder, encoder=ENCODER)
+    index = open_index(folder, encoder=ENCODER)
+    hits = retrieve("打击证券违法活动", index=index, encoder=ENCODER, k=5)
+    assert len(hits) == 5 and all("rerank" in h.scores for h in hits)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    plain = open_index(folder, encoder=ENCODER, trained=False)
+    assert all("rerank" not in h.scores
+               for h in retrieve("打击证券违法活动", index=plain, encoder=ENCODER, k=5))
