@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +47,7 @@ def write_parts(where: Path, *, identity: str, seed: int, scale: float = 1.0) ->
 
 
 @pytest.fixture()
-def parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     where = tmp_path / "learned"
     where.mkdir()
     write_parts(where, identity=ENCODER.identity, seed=1)
