@@ -12,6 +12,7 @@ from functools import partial
 from itertools import islice
 
 from rag.answer.cite import citation_string
+from rag.answer.compare import comparisons
 from rag.answer.fold import fold_duplicates
 from rag.answer.highlight import highlight
 from rag.answer.refusal import Calibration, evidence, load_calibration, query_terms
@@ -69,8 +70,10 @@ def cite(
     via: str,
     span_label: str | None = None,
     folded: tuple[str, ...] = (),
+    compare: Mapping[str, VersionInfo] | None = None,
 ) -> Citation:
-    """One clause as a citation: the verbatim quote, its marks, where it comes from."""
+    """One clause as a citation: the verbatim quote, its marks, where it comes from;
+    with ``compare`` (the version table), the article beside its other versions."""
     doc = index.document_of(clause)
     status = version.status if version and version.status else doc.status
     pages = pages_of(doc, clause.start, clause.end)
@@ -106,7 +109,28 @@ def cite(
         pages=pages,
         ocr=ocr is not None,
         ocr_confidence=ocr,
+        versions=comparisons(index, clause, versions=compare) if compare is not None else (),
     )
+
+
+def fold_versions(
+    index: Index, named: list[Clause], versions: Mapping[str, VersionInfo]
+) -> list[Clause]:
+    """Named clauses, preferred versions first, without an older version's article when
+    the preferred version's article it aligns with is named too (it is shown beside it,
+    in the comparison). 公司法第二十八条 keeps 2018 第二十八条: it is now 第四十九条, and
+    2023 第二十八条 is another article."""
+    named = sorted(named, key=lambda c: not versions[c.doc_id].preferred)
+    shown = {c.unit_id for c in named if versions[c.doc_id].preferred}
+    kept = []
+    for clause in named:
+        if not versions[clause.doc_id].preferred and index.links.has_versions(clause.doc_id):
+            twins = (index.links.counterpart(clause, d.doc_id)
+                     for d in index.links.others(clause.doc_id) if versions[d.doc_id].preferred)
+            if any(t is not None and t.unit_id in shown for t in twins):
+                continue
+        kept.append(clause)
+    return kept
 
 
 def check_question(question: str) -> None:
@@ -211,8 +235,8 @@ def _answer(
 
     # 1. clauses the question names explicitly
     refs = find_named(query.question, index.documents.values())
-    named = [c for c in resolve(refs, index.by_label) if query.admits(c)]
-    named.sort(key=lambda c: not versions[c.doc_id].preferred)
+    named = fold_versions(index, [c for c in resolve(refs, index.by_label) if query.admits(c)],
+                          versions)
     span_of = {r.label: r.span_label for r in refs}
 
     # 2. hybrid search
@@ -234,6 +258,7 @@ def _answer(
             index, clause, rank=len(citations) + 1, score=1.0, scores={"lookup": 1.0},
             ranks={"lookup": 1}, weights=weights, version=versions.get(clause.doc_id),
             low_confidence=False, via="lookup", span_label=span_of.get(clause.label),
+            compare=versions,
         ))
     for hit in hits:
         if len(citations) >= k:
@@ -241,7 +266,7 @@ def _answer(
         citations.append(cite(
             index, hit.clause, rank=len(citations) + 1, score=hit.score, scores=hit.scores,
             ranks=hit.ranks, weights=weights, version=hit.version, low_confidence=low,
-            via=hit.via, folded=tuple(folded.get(hit.clause.unit_id, ())),
+            via=hit.via, folded=tuple(folded.get(hit.clause.unit_id, ())), compare=versions,
         ))
     citations = citations[:k]
 

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.core.clauses import Clause
 from rag.core.documents import Document
@@ -24,6 +24,9 @@ from rag.index.tokenize import Tokenizer, get_tokenizer
 from rag.search.crossrefs import CrossReferences
 from rag.search.named import by_label
 from rag.search.versions import VersionInfo, version_key, version_table
+
+if TYPE_CHECKING:
+    from rag.changes.links import VersionLinks
 
 
 @dataclass
@@ -81,6 +84,14 @@ class Index:
     def version_key(self, doc_id: str) -> str:
         """:func:`rag.search.versions.version_key` of a document, cached."""
         return self._version_keys[doc_id]
+
+    @cached_property
+    def links(self) -> VersionLinks:
+        """Other versions of each document and which of their articles is which
+        (:mod:`rag.changes`), aligned on first use."""
+        from rag.changes.links import VersionLinks
+
+        return VersionLinks(self.documents, self.clauses, key=self.version_key)
 
     # ------------------------------------------------------------ filters
 
