@@ -17,13 +17,14 @@ from rag.answer.fold import fold_duplicates
 from rag.answer.highlight import highlight
 from rag.answer.refusal import Calibration, evidence, load_calibration, query_terms
 from rag.answer.types import Answer, Citation, InnerReference
-from rag.answer.wording import FOUND, NOT_FOUND
+from rag.answer.wording import CHANGES, FOUND, NOT_FOUND
+from rag.changes.questions import prepare_question
 from rag.core.clauses import Clause
 from rag.core.filters import Filters
 from rag.core.pages import ocr_confidence, pages_of
 from rag.encoders import Encoder
 from rag.encoders.threads import ThreadTuner
-from rag.search import Fusion, Index, Query, find_named, prepare, resolve, retrieve
+from rag.search import Fusion, Index, Query, find_named, resolve, retrieve
 from rag.search.inner import inner_mentions
 from rag.search.versions import STATUS_LABELS, VersionInfo
 
@@ -133,6 +134,43 @@ def fold_versions(
     return kept
 
 
+def with_earlier_versions(
+    index: Index, citations: list[Citation], *, weights: Mapping[str, float],
+    versions: Mapping[str, VersionInfo],
+) -> list[Citation]:
+    """A change answer: articles that changed (or are new) before those that did not,
+    each in its newer version, then the older one it replaced (``via="version"``; the
+    comparison is the newer one's)."""
+    out: list[Citation] = []
+    shown: set[str] = set()
+    for cited in sorted(citations, key=_unchanged):
+        units: list[tuple[str, str]] = [(cited.clause_id, cited.via)]
+        for compared in cited.versions:
+            newer, older = compared.newer.clause_id, compared.older.clause_id
+            if newer and older and compared.relation == "changed":
+                units = [(newer, cited.via), (older, "version")]
+                break
+        for clause_id, via in units:
+            if clause_id in shown:
+                continue
+            shown.add(clause_id)
+            if clause_id == cited.clause_id and via == cited.via:
+                out.append(replace(cited, rank=len(out) + 1))
+                continue
+            clause = index.clauses[index.row_of[clause_id]]
+            out.append(cite(index, clause, rank=len(out) + 1, score=cited.score, scores={},
+                            ranks={}, weights=weights, version=versions.get(clause.doc_id),
+                            low_confidence=cited.low_confidence, via=via,
+                            compare=None if via == "version" else versions))
+    return out
+
+
+def _unchanged(citation: Citation) -> bool:
+    """Whether every other version has this article's words (matched, renumbered)."""
+    return bool(citation.versions) and all(
+        c.relation in ("matched", "renumbered") for c in citation.versions)
+
+
 def check_question(question: str) -> None:
     """ValueError when ``question`` cannot be asked: empty, or not text (undecodable bytes
     arrive as lone surrogates, e.g. GBK bytes typed in a UTF-8 terminal)."""
@@ -172,9 +210,9 @@ def answer(
     check_question(question)
     if not 1 <= k <= MAX_TOP:
         raise ValueError(f"k must be between 1 and {MAX_TOP}, not {k}")
-    query = prepare(question, index=index, filters=filters)
+    query, changes = prepare_question(question, index=index, filters=filters)
     return _answer(query, index=index, encoder=encoder, k=k, fusion=fusion,
-                   calibration=calibration)
+                   calibration=calibration, changes=changes, filters=filters)
 
 
 def answer_many(
@@ -201,14 +239,14 @@ def answer_many(
     tuner = ThreadTuner()  # torch's threads, fitted to how busy the machine is
     pending = iter(questions)
     while chunk := list(islice(pending, batch_size)):
-        queries: list[Query | ValueError] = []
+        queries: list[tuple[Query, bool] | ValueError] = []
         for question in chunk:
             try:
                 check_question(question)
-                queries.append(prepare(question, index=index, filters=filters))
+                queries.append(prepare_question(question, index=index, filters=filters))
             except ValueError as error:
                 queries.append(error)
-        ready = [q for q in queries if isinstance(q, Query)]
+        ready = [q for q, _ in (i for i in queries if not isinstance(i, ValueError))]
         texts = [q.text for q in ready]
         embedded = iter(tuner.run(partial(encoder.encode_queries, texts), size=len(texts))
                         if texts else ())
@@ -216,8 +254,9 @@ def answer_many(
             if isinstance(item, ValueError):
                 yield item
                 continue
-            query = replace(item, vector=next(embedded))
-            yield _answer(query, index=index, encoder=encoder, k=k, fusion=fusion)
+            query = replace(item[0], vector=next(embedded))
+            yield _answer(query, index=index, encoder=encoder, k=k, fusion=fusion,
+                          changes=item[1], filters=filters)
 
 
 def _answer(
@@ -228,6 +267,8 @@ def _answer(
     k: int,
     fusion: Fusion | None,
     calibration: Calibration | None = None,
+    changes: bool = False,
+    filters: Filters | None = None,
 ) -> Answer:
     calibration = calibration or load_calibration(index.model_identity)
     versions = query.versions
@@ -269,6 +310,8 @@ def _answer(
             via=hit.via, folded=tuple(folded.get(hit.clause.unit_id, ())), compare=versions,
         ))
     citations = citations[:k]
+    if changes:
+        citations = with_earlier_versions(index, citations, weights=weights, versions=versions)
 
     related: list[Citation] = []
     shown = {c.clause_id for c in citations}
@@ -287,9 +330,9 @@ def _answer(
         question=query.asked,
         answered=answered,
         confidence=round(confidence, 4),
-        message=FOUND if answered else NOT_FOUND,
+        message=(CHANGES if changes else FOUND) if answered else NOT_FOUND,
         citations=tuple(citations),
         related=tuple(related),
-        filters=query.filters.to_dict(),
+        filters=(filters or Filters()).to_dict(),  # as asked (a change answer narrows them)
         index=index.info(),
     )
