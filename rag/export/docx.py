@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from rag.answer.types import Answer, Citation, VersionSide
+from rag.answer.types import Answer, Citation
 from rag.answer.wording import CANDIDATES, LOW_CONFIDENCE, RELATED, verdict
 from rag.core.files import replace_file
 from rag.export.common import (
@@ -120,16 +120,18 @@ def _docx_citation(doc: Any, citation: Citation, rank: str | None = None) -> Non
         note.font.size = Pt(9)
         if quoted:
             for side in (compared.newer, compared.older):
-                add_marked_paragraph(doc, side, heading=side_heading(side))
+                add_marked_paragraph(doc, side_runs(side), heading=side_heading(side))
 
 
 # Word's own colours for tracked changes: insertions underlined, deletions struck through.
 INSERTED_COLOR, DELETED_COLOR = (0x1F, 0x4E, 0x9A), (0xB4, 0x1E, 0x1E)
 
 
-def add_marked_paragraph(doc: Any, side: VersionSide, *, heading: str | None = None) -> None:
-    """A version's text as an indented paragraph whose runs join to the text exactly:
-    inserted words underlined, deleted ones struck through (as lawyers mark a revision)."""
+def add_marked_paragraph(
+    doc: Any, runs: Iterable[tuple[str, str | None]], *, heading: str | None = None
+) -> None:
+    """Verbatim text as an indented paragraph, one run per (piece, mark): ``inserted``
+    pieces underlined, ``deleted`` ones struck through (as lawyers mark a revision)."""
     from docx.shared import Cm, Pt, RGBColor
 
     if heading:
@@ -138,7 +140,7 @@ def add_marked_paragraph(doc: Any, side: VersionSide, *, heading: str | None = N
         head.bold = True
     quote = doc.add_paragraph(style="Quote")
     quote.paragraph_format.left_indent = Cm(1)
-    for piece, mark in side_runs(side):
+    for piece, mark in runs:
         run = quote.add_run(xml_safe(piece))
         run.italic = False
         if mark == "inserted":
