@@ -21,6 +21,7 @@ from rag.encoders import HashingEncoder
 from rag.export.changes import report_csv, report_jsonl, report_markdown, write_report
 from rag.export.docx import memo_docx
 from rag.export.markdown import memo_markdown
+from rag.export.records import CSV_COLUMNS, batch_row, csv_rows
 from rag.index import StoreError, index_paths
 
 from .conftest import CORPUS
@@ -190,6 +191,17 @@ def test_the_memo_quotes_both_versions_with_tracked_changes(shipped_index, hashi
     assert not any(r.font.underline for r in older) and not any(r.font.strike for r in newer)
     markdown = memo_markdown([result])
     assert "<del>中</del>" in markdown and "<ins>未按期足额</ins>" in markdown
+
+
+def test_batch_rows_carry_the_other_version(shipped_index, hashing_encoder) -> None:  # type: ignore[no-untyped-def]
+    result = answer("公司法第四十九条", index=shipped_index, encoder=hashing_encoder, k=1)
+    row = batch_row(id="1", question=result.question, line=1, result=result, error=None)
+    (compared,) = row["citations"][0]["versions"]
+    assert (compared["older"]["label"], compared["relation"]) == ("第二十八条", "changed")
+    json.dumps(row, ensure_ascii=False)
+    (cells,) = list(csv_rows(row))
+    assert dict(zip(CSV_COLUMNS, cells, strict=True))["versions"] == (
+        "2018-10-26 第二十八条 → 2023-12-29 第四十九条 changed")
 
 
 # ---------------------------------------------------------------- the CLI

@@ -134,7 +134,7 @@ def test_page_in_jsonl_and_csv_records(result: Answer) -> None:
     writer.writerow(CSV_COLUMNS)
     writer.writerows(csv_rows(row))
     table = list(csv.DictReader(io.StringIO(buffer.getvalue())))
-    assert list(CSV_COLUMNS[-2:]) == ["pages", "ocr_confidence"]
+    assert list(CSV_COLUMNS[-3:]) == ["pages", "ocr_confidence", "versions"]  # new ones last
     assert (table[0]["citation"], table[0]["pages"], table[0]["ocr_confidence"]) == (
         CITE12, "3", "")
     statute_rows = [r for r in table if r["source"].endswith(".md")]
