@@ -307,3 +307,16 @@ def test_rag_ask_names_the_other_version(shipped_index_dir, capsys) -> None:  # 
                        str(shipped_index_dir), "--model", "hashing:256")
     assert code == 0
     assert "    Compared with the 2018-10-26 version: 第二十八条 → 第四十九条, changed" in out
+
+
+def test_hostile_arguments_are_refused_cleanly(edited, shipped_index_dir, capsys) -> None:  # type: ignore[no-untyped-def]
+    _, index, _ = edited
+    code, _, err = run(capsys, "changes", "--index", str(index), "--since", "gen-../../etc")
+    assert code == 1 and "is not one of the kept generations" in err
+    with pytest.raises(StoreError, match="not a generation name"):
+        generation_records(index, "../../etc")
+    code, out, err = run(capsys, "diff", "公司法第四十九条\x1b[2J", "--index",
+                         str(shipped_index_dir))
+    assert code == 0 and "\x1b[2J" not in out  # the article is found; nothing is obeyed
+    code, _, err = run(capsys, "diff", "第" * 5000, "--index", str(shipped_index_dir))
+    assert code == 2 and "names no article" in err and len(err) < 400

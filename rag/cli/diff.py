@@ -67,7 +67,8 @@ def compare_named(index: Index, text: str, *, date_from: str | None = None,
     """The comparison ``rag diff`` shows for the article ``text`` names."""
     refs = find_named(text, index.documents.values())
     if not refs:
-        raise UsageError(f"{text!r} names no article of a document in the index; e.g. "
+        shown = text if len(text) <= 60 else text[:60] + "…"
+        raise UsageError(f"{shown!r} names no article of a document in the index; e.g. "
                          "rag diff \"公司法第四十九条\"")
     ref = refs[0]
     links = index.links
