@@ -2,10 +2,11 @@
 
     python corpus/update_from_lawrefbook.py [../shared/corpora/lawrefbook]
 
-Copies the files listed in SHIPPED (keeping their category folders, so the reader's
-folder-based kind inference still works) and writes a trimmed ``db.sqlite3`` holding only
-their rows of the ``law`` and ``category`` tables, so status (in force / repealed) and
-effective dates come along. Re-running it is idempotent.
+Copies the files listed in SHIPPED (every version LawRefBook has of the shipped laws:
+公司法 2018 and 2023, 反洗钱法 2006 and 2024; the others have one), keeping their category
+folders so the reader's folder-based kind inference still works, and writes a trimmed
+``db.sqlite3`` holding only their rows of the ``law`` and ``category`` tables, so status
+(in force / repealed) and effective dates come along. Re-running it is idempotent.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ SHIPPED = (
     "民法商法/证券法(2019-12-28).md",
     "刑法/刑法.md",
     "民法商法/公司法(2023-12-29).md",
+    # earlier versions of shipped laws, for comparing versions (rag diff, rag changes)
+    "民法商法/公司法(2018-10-26).md",
+    "经济法/反洗钱法(2006-10-31).md",
     "经济法/期货和衍生品法(2022-04-20).md",
     "民法商法/证券投资基金法(2015-04-24).md",
     "经济法/反洗钱法(2024-11-08).md",

@@ -236,8 +236,18 @@ def test_the_version_in_force_is_preferred_and_others_labelled(versioned_index) 
     first = result.citations[0]
     assert first.version == "2020-06-01" and "十万元以上" in first.text
     assert first.citation == "《中华人民共和国示范法》（2020年修订）第二条"
-    older = [c for c in result.citations if c.version == "2001-01-01"]
-    assert older and older[0].version_note and "2020" in older[0].version_note
+    # the 2001 article is the same article (aligned by text): it is not cited again but
+    # shown beside the one in force, with the change marked
+    assert not [c for c in result.citations if c.version == "2001-01-01"]
+    (compared,) = first.versions
+    assert (compared.relation, compared.older.version, compared.older.label) == (
+        "changed", "2001-01-01", "第二条")
+    assert compared.older.status == "已被修订" and compared.newer.clause_id == first.clause_id
+    deleted = [compared.older.text[m.start:m.end] for m in compared.older.marks]
+    inserted = [compared.newer.text[m.start:m.end] for m in compared.newer.marks]
+    assert (deleted, inserted) == (["一万元"], ["十万元以上一百万元"])
+    doc = index.documents[compared.older.doc_id]
+    assert doc.text[compared.older.start:compared.older.end] == compared.older.text
 
 
 def test_as_of_date_answers_with_the_version_then_in_force(versioned_index) -> None:  # type: ignore[no-untyped-def]

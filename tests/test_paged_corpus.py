@@ -94,7 +94,7 @@ def test_rag_index_then_ask_cites_the_pdf_article_and_its_page(
 def test_every_format_is_in_the_index_and_quotes_are_slices(mixed: Index) -> None:
     formats = {doc.extra.get("format") for doc in mixed.documents.values()}
     assert {"pdf", "docx", "lawrefbook", "text", "post"} <= formats
-    assert len(mixed.documents) == 23  # 20 shipped + policy PDF, Word file, scan
+    assert len(mixed.documents) == 25  # 22 shipped + policy PDF, Word file, scan
     for clause in mixed.clauses:
         doc = mixed.documents[clause.doc_id]
         assert doc.text[clause.start : clause.end] == clause.text
@@ -134,7 +134,7 @@ def test_page_in_jsonl_and_csv_records(result: Answer) -> None:
     writer.writerow(CSV_COLUMNS)
     writer.writerows(csv_rows(row))
     table = list(csv.DictReader(io.StringIO(buffer.getvalue())))
-    assert list(CSV_COLUMNS[-2:]) == ["pages", "ocr_confidence"]
+    assert list(CSV_COLUMNS[-3:]) == ["pages", "ocr_confidence", "versions"]  # new ones last
     assert (table[0]["citation"], table[0]["pages"], table[0]["ocr_confidence"]) == (
         CITE12, "3", "")
     statute_rows = [r for r in table if r["source"].endswith(".md")]

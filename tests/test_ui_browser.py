@@ -132,3 +132,24 @@ def test_copy_button_and_memo_export(browser, shipped_index, hashing_encoder) ->
         href = links.nth(0).get_attribute("href")
         assert page.request.get(url.rstrip("/") + str(href)).status == 404
         context.close()
+
+
+def test_a_company_law_article_is_compared_with_its_2018_version(  # type: ignore[no-untyped-def]
+    browser, shipped_index, hashing_encoder
+) -> None:
+    with running(shipped_index, hashing_encoder) as url:
+        page = browser.new_page()
+        ask(page, url, "公司法第四十九条")
+        box = page.locator("#transcript details.compare").first
+        assert not box.locator("section.version.older").is_visible()  # closed until asked
+        box.locator("summary").click()
+        older = box.locator("section.version.older")
+        older.wait_for(state="visible", timeout=10_000)
+        assert "第二十八条" in older.inner_text()
+        deleted = older.locator("del").first
+        assert deleted.inner_text() == "中"
+        assert "line-through" in deleted.evaluate("e => getComputedStyle(e).textDecorationLine")
+        inserted = box.locator("section.version.newer ins").nth(1)
+        assert inserted.inner_text() == "未按期足额"
+        assert "underline" in inserted.evaluate("e => getComputedStyle(e).textDecorationLine")
+        page.close()

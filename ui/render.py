@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 from rag.answer import Answer, Citation, Highlight
 from rag.answer.wording import CANDIDATES, INNER, LOW_CONFIDENCE, NOT_FOUND, RELATED
 from rag.core.pages import page_label, page_label_en
+from ui import compare
 
 STATUS_CLASS = {"现行有效": "ok", "已废止": "bad", "已被修订": "warn", "尚未施行": "info"}
 
@@ -112,8 +113,11 @@ def _inner_html(citation: Citation) -> str:
     return f'<ul class="inner" title="{esc(INNER)}">{"".join(items)}</ul>'
 
 
-def citation_card_html(citation: Citation, *, rank: str | None = None) -> str:
-    """One quoted clause as a card: citation, badges, where it sits, quote, copy button."""
+def citation_card_html(
+    citation: Citation, *, rank: str | None = None, open_compare: bool = False
+) -> str:
+    """One quoted clause as a card: citation, badges, where it sits, quote, copy button,
+    and the same article in the law's other versions (:mod:`ui.compare`)."""
     meta = []
     if citation.path:
         meta.append(f'<span class="path">{esc(" › ".join(citation.path))}</span>')
@@ -135,6 +139,7 @@ def citation_card_html(citation: Citation, *, rank: str | None = None) -> str:
         f'<blockquote class="quote">{quote_html(citation.text, citation.highlights)}'
         "</blockquote>"
         f"{_inner_html(citation)}"
+        f"{compare.compare_html(citation, open_=open_compare)}"
         f'<footer><button type="button" class="copy" data-copy="{esc(copy_text(citation))}"'
         ' title="Copy the citation and the quote">复制引文 Copy citation</button>'
         f'<span class="cid">{esc(citation.clause_id)}</span></footer>'
@@ -166,7 +171,8 @@ def answer_html(answer: Answer) -> str:
         )
         if answer.citations:
             verdict += f'<div class="candidates">{esc(CANDIDATES)}</div>'
-    cards = "".join(citation_card_html(c) for c in answer.citations)
+    changes = any(c.via == "version" for c in answer.citations)  # a "what changed" answer
+    cards = "".join(citation_card_html(c, open_compare=changes) for c in answer.citations)
     related = ""
     if answer.related:
         inner = "".join(citation_card_html(c, rank="→") for c in answer.related)
@@ -283,7 +289,7 @@ CSS = """
 .related summary { cursor: pointer; color: #334155; font-size: 0.9em; margin-bottom: 6px; }
 .related .card { margin-top: 8px; border-left-color: #64748b; }
 .chat:has(.turn) .welcome { display: none; }
-"""
+""" + compare.CSS
 
 # Runs once when the (invisible) latest-turn component mounts: each new answer arrives
 # alone and is appended to the transcript, so per-question traffic does not grow with the

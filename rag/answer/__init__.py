@@ -7,15 +7,24 @@
 
 from rag.answer.compose import MAX_TOP, answer, answer_many
 from rag.answer.refusal import Calibration, load_calibration
-from rag.answer.types import Answer, Citation, Highlight, InnerReference
+from rag.answer.types import (
+    Answer,
+    Citation,
+    Comparison,
+    Highlight,
+    InnerReference,
+    VersionSide,
+)
 
 __all__ = [
     "MAX_TOP",
     "Answer",
     "Calibration",
     "Citation",
+    "Comparison",
     "Highlight",
     "InnerReference",
+    "VersionSide",
     "answer",
     "answer_many",
     "load_calibration",

@@ -12,17 +12,19 @@ from functools import partial
 from itertools import islice
 
 from rag.answer.cite import citation_string
+from rag.answer.compare import comparisons
 from rag.answer.fold import fold_duplicates
 from rag.answer.highlight import highlight
 from rag.answer.refusal import Calibration, evidence, load_calibration
 from rag.answer.types import Answer, Citation, InnerReference
-from rag.answer.wording import FOUND, NOT_FOUND
+from rag.answer.wording import CHANGES, FOUND, NOT_FOUND
+from rag.changes.questions import prepare_question
 from rag.core.clauses import Clause
 from rag.core.filters import Filters
 from rag.core.pages import ocr_confidence, pages_of
 from rag.encoders import Encoder
 from rag.encoders.threads import ThreadTuner
-from rag.search import Fusion, Index, Query, find_named, prepare, resolve, retrieve
+from rag.search import Fusion, Index, Query, find_named, resolve, retrieve
 from rag.search.inner import inner_mentions
 from rag.search.lexical import query_terms
 from rag.search.versions import STATUS_LABELS, VersionInfo
@@ -70,8 +72,10 @@ def cite(
     via: str,
     span_label: str | None = None,
     folded: tuple[str, ...] = (),
+    compare: Mapping[str, VersionInfo] | None = None,
 ) -> Citation:
-    """One clause as a citation: the verbatim quote, its marks, where it comes from."""
+    """One clause as a citation: the verbatim quote, its marks, where it comes from;
+    with ``compare`` (the version table), the article beside its other versions."""
     doc = index.document_of(clause)
     status = version.status if version and version.status else doc.status
     pages = pages_of(doc, clause.start, clause.end)
@@ -107,7 +111,65 @@ def cite(
         pages=pages,
         ocr=ocr is not None,
         ocr_confidence=ocr,
+        versions=comparisons(index, clause, versions=compare) if compare is not None else (),
     )
+
+
+def fold_versions(
+    index: Index, named: list[Clause], versions: Mapping[str, VersionInfo]
+) -> list[Clause]:
+    """Named clauses, preferred versions first, without an older version's article when
+    the preferred version's article it aligns with is named too (it is shown beside it,
+    in the comparison). 公司法第二十八条 keeps 2018 第二十八条: it is now 第四十九条, and
+    2023 第二十八条 is another article."""
+    named = sorted(named, key=lambda c: not versions[c.doc_id].preferred)
+    shown = {c.unit_id for c in named if versions[c.doc_id].preferred}
+    kept = []
+    for clause in named:
+        if not versions[clause.doc_id].preferred and index.links.has_versions(clause.doc_id):
+            twins = (index.links.counterpart(clause, d.doc_id)
+                     for d in index.links.others(clause.doc_id) if versions[d.doc_id].preferred)
+            if any(t is not None and t.unit_id in shown for t in twins):
+                continue
+        kept.append(clause)
+    return kept
+
+
+def with_earlier_versions(
+    index: Index, citations: list[Citation], *, weights: Mapping[str, float],
+    versions: Mapping[str, VersionInfo],
+) -> list[Citation]:
+    """A change answer: articles that changed (or are new) before those that did not,
+    each in its newer version, then the older one it replaced (``via="version"``; the
+    comparison is the newer one's)."""
+    out: list[Citation] = []
+    shown: set[str] = set()
+    for cited in sorted(citations, key=_unchanged):
+        units: list[tuple[str, str]] = [(cited.clause_id, cited.via)]
+        for compared in cited.versions:
+            newer, older = compared.newer.clause_id, compared.older.clause_id
+            if newer and older and compared.relation == "changed":
+                units = [(newer, cited.via), (older, "version")]
+                break
+        for clause_id, via in units:
+            if clause_id in shown:
+                continue
+            shown.add(clause_id)
+            if clause_id == cited.clause_id and via == cited.via:
+                out.append(replace(cited, rank=len(out) + 1))
+                continue
+            clause = index.clauses[index.row_of[clause_id]]
+            out.append(cite(index, clause, rank=len(out) + 1, score=cited.score, scores={},
+                            ranks={}, weights=weights, version=versions.get(clause.doc_id),
+                            low_confidence=cited.low_confidence, via=via,
+                            compare=None if via == "version" else versions))
+    return out
+
+
+def _unchanged(citation: Citation) -> bool:
+    """Whether every other version has this article's words (matched, renumbered)."""
+    return bool(citation.versions) and all(
+        c.relation in ("matched", "renumbered") for c in citation.versions)
 
 
 def check_question(question: str) -> None:
@@ -149,9 +211,9 @@ def answer(
     check_question(question)
     if not 1 <= k <= MAX_TOP:
         raise ValueError(f"k must be between 1 and {MAX_TOP}, not {k}")
-    query = prepare(question, index=index, filters=filters)
+    query, changes = prepare_question(question, index=index, filters=filters)
     return _answer(query, index=index, encoder=encoder, k=k, fusion=fusion,
-                   calibration=calibration)
+                   calibration=calibration, changes=changes, filters=filters)
 
 
 def answer_many(
@@ -178,14 +240,14 @@ def answer_many(
     tuner = ThreadTuner()  # torch's threads, fitted to how busy the machine is
     pending = iter(questions)
     while chunk := list(islice(pending, batch_size)):
-        queries: list[Query | ValueError] = []
+        queries: list[tuple[Query, bool] | ValueError] = []
         for question in chunk:
             try:
                 check_question(question)
-                queries.append(prepare(question, index=index, filters=filters))
+                queries.append(prepare_question(question, index=index, filters=filters))
             except ValueError as error:
                 queries.append(error)
-        ready = [q for q in queries if isinstance(q, Query)]
+        ready = [q for q, _ in (i for i in queries if not isinstance(i, ValueError))]
         texts = [q.text for q in ready]
         embedded = iter(tuner.run(partial(encoder.encode_queries, texts), size=len(texts))
                         if texts else ())
@@ -193,8 +255,9 @@ def answer_many(
             if isinstance(item, ValueError):
                 yield item
                 continue
-            query = replace(item, vector=next(embedded))
-            yield _answer(query, index=index, encoder=encoder, k=k, fusion=fusion)
+            query = replace(item[0], vector=next(embedded))
+            yield _answer(query, index=index, encoder=encoder, k=k, fusion=fusion,
+                          changes=item[1], filters=filters)
 
 
 def _answer(
@@ -205,6 +268,8 @@ def _answer(
     k: int,
     fusion: Fusion | None,
     calibration: Calibration | None = None,
+    changes: bool = False,
+    filters: Filters | None = None,
 ) -> Answer:
     calibration = calibration or load_calibration(index.model_identity)
     versions = query.versions
@@ -212,8 +277,8 @@ def _answer(
 
     # 1. clauses the question names explicitly
     refs = find_named(query.question, index.documents.values())
-    named = [c for c in resolve(refs, index.by_label) if query.admits(c)]
-    named.sort(key=lambda c: not versions[c.doc_id].preferred)
+    named = fold_versions(index, [c for c in resolve(refs, index.by_label) if query.admits(c)],
+                          versions)
     span_of = {r.label: r.span_label for r in refs}
 
     # 2. hybrid search
@@ -235,6 +300,7 @@ def _answer(
             index, clause, rank=len(citations) + 1, score=1.0, scores={"lookup": 1.0},
             ranks={"lookup": 1}, weights=weights, version=versions.get(clause.doc_id),
             low_confidence=False, via="lookup", span_label=span_of.get(clause.label),
+            compare=versions,
         ))
     for hit in hits:
         if len(citations) >= k:
@@ -242,9 +308,11 @@ def _answer(
         citations.append(cite(
             index, hit.clause, rank=len(citations) + 1, score=hit.score, scores=hit.scores,
             ranks=hit.ranks, weights=weights, version=hit.version, low_confidence=low,
-            via=hit.via, folded=tuple(folded.get(hit.clause.unit_id, ())),
+            via=hit.via, folded=tuple(folded.get(hit.clause.unit_id, ())), compare=versions,
         ))
     citations = citations[:k]
+    if changes:
+        citations = with_earlier_versions(index, citations, weights=weights, versions=versions)
 
     related: list[Citation] = []
     shown = {c.clause_id for c in citations}
@@ -263,9 +331,9 @@ def _answer(
         question=query.asked,
         answered=answered,
         confidence=round(confidence, 4),
-        message=FOUND if answered else NOT_FOUND,
+        message=(CHANGES if changes else FOUND) if answered else NOT_FOUND,
         citations=tuple(citations),
         related=tuple(related),
-        filters=query.filters.to_dict(),
+        filters=(filters or Filters()).to_dict(),  # as asked (a change answer narrows them)
         index=index.info(),
     )

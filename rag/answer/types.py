@@ -15,7 +15,8 @@ class Highlight:
     """A marked range inside a citation's quote: ``quote[start:end]``.
 
     ``kind`` is ``sentence`` (the sentence that best answers the question) or ``term``
-    (a query term found in the quote).
+    (a query term found in the quote); in a :class:`VersionSide`, ``deleted`` (words
+    the newer version dropped) or ``inserted`` (words it added).
     """
 
     start: int
@@ -38,6 +39,48 @@ class InnerReference:
     text: str
     target_start: int
     target_end: int
+
+
+@dataclass(frozen=True)
+class VersionSide:
+    """One version of an article in a :class:`Comparison`.
+
+    ``text`` is the whole article, verbatim: ``document.text[start:end]``; ``marks`` are
+    offsets into it. When this version has no counterpart of the article, ``clause_id``,
+    ``label`` and ``citation`` are None and ``text`` is empty.
+    """
+
+    doc_id: str
+    version: str | None  # the version date, e.g. 2018-10-26
+    status: str | None  # 现行有效 / 已被修订 …
+    clause_id: str | None
+    label: str | None  # 第二十八条
+    citation: str | None
+    text: str
+    start: int
+    end: int
+    marks: tuple[Highlight, ...] = ()  # deleted (older side) or inserted (newer side)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A cited article beside the same article in another version of its document.
+
+    Articles are aligned by text (:mod:`rag.changes.align`), so a renumbered article
+    finds its counterpart: ``relation`` is matched, renumbered, changed, added (only in
+    the newer version) or removed (only in the older one).
+    """
+
+    relation: str
+    older: VersionSide
+    newer: VersionSide
+    similarity: float  # 0..1; 1.0 for the same words
+
+    def to_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        for side in ("older", "newer"):
+            data[side]["marks"] = [asdict(m) for m in getattr(self, side).marks]
+        return data
 
 
 @dataclass(frozen=True)
@@ -74,6 +117,8 @@ class Citation:
     pages: tuple[int, int] | None = None  # first and last page of the quote (PDF sources)
     ocr: bool = False  # the quote (or part of it) was read by OCR from a scanned page
     ocr_confidence: float | None = None  # the lowest OCR confidence of those pages (0..1)
+    # the same article in the document's other versions, nearest first, change marked
+    versions: tuple[Comparison, ...] = ()
 
     def quotes(self, ref: InnerReference) -> bool:
         """Whether the 款 or 项 ``ref`` names lies inside this quote."""
@@ -87,6 +132,7 @@ class Citation:
         data["folded"] = list(self.folded)
         data["inner"] = [asdict(r) for r in self.inner]
         data["pages"] = list(self.pages) if self.pages else None
+        data["versions"] = [c.to_dict() for c in self.versions]
         return data
 
 

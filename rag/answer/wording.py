@@ -5,6 +5,11 @@ from __future__ import annotations
 from rag.answer.types import Answer
 
 FOUND = "以下条款与问题相关（原文引用）。The clauses below govern this question (quoted verbatim)."
+CHANGES = (
+    "以下条款先引现行版本，再引其修订前的版本（原文引用），修改之处已标出。"
+    "Each article is quoted in its current version, then in the earlier version it "
+    "replaced (verbatim), with the changes marked."
+)
 NOT_FOUND = "语料库中没有条款能回答这个问题。No clause in the corpus answers this question."
 CANDIDATES = (
     "以下为最接近的条款，置信度低，仅供参考，不构成答案。"

@@ -65,6 +65,12 @@ def cmd_index(args: argparse.Namespace) -> int:
                              progress=not args.quiet)
     print_skipped(report.skipped_files)
     print(report.summary(), file=sys.stderr)
+    if report.changed:
+        from rag.cli.changes import index_epilogue
+
+        epilogue = index_epilogue(location)
+        if epilogue:
+            print(epilogue, file=sys.stderr)
     return EXIT_PARTIAL if report.skipped_files else EXIT_OK
 
 

@@ -12,7 +12,9 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from rag.cli.batch import cmd_batch
+from rag.cli.changes import add_changes
 from rag.cli.commands import cmd_ask, cmd_chunk, cmd_index
+from rag.cli.diff import add_diff
 from rag.cli.options import (
     DEFAULT_MODEL,
     add_answer_options,
@@ -41,7 +43,8 @@ def _add_index(commands: argparse._SubParsersAction) -> None:
     index = commands.add_parser(
         "index", help="build or update an index (only changed clauses are embedded)",
         description="Read documents, chunk them into clauses and (re)build the index "
-        "incrementally: only clauses whose text changed are embedded.",
+        "incrementally: only clauses whose text changed are embedded. Ends by saying how "
+        "many clauses changed since the previous build (see them with `rag changes`).",
     )
     index.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                        help="files or folders (default: the ones the index was built from, "
@@ -108,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok, 1 failed, 2 bad usage, 3 done but some inputs skipped.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_chunk, _add_index, _add_ask, _add_batch):
+    for add in (_add_chunk, _add_index, _add_ask, _add_batch, add_diff, add_changes):
         add(commands)
     for entry in sorted(entry_points(group=COMMAND_GROUP), key=lambda e: e.name):
         entry.load()(commands)

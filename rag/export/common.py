@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from rag import __version__
-from rag.answer.types import Answer, Citation
+from rag.answer.types import Answer, Citation, Comparison, VersionSide
 from rag.answer.wording import LOW_CONFIDENCE
 from rag.core.pages import page_label, page_label_en
 
@@ -143,3 +143,50 @@ def inner_lines(citation: Citation) -> list[str]:
     return [f"{ref.phrase} → 本条{ref.label}: "
             + ("(quoted above)" if citation.quotes(ref) else ref.text)
             for ref in citation.inner]
+
+
+RELATION_NOTES = {
+    "matched": "unchanged",
+    "renumbered": "renumbered, same words",
+    "changed": "changed",
+    "added": "new",
+    "removed": "removed",
+}
+
+
+def other_side(citation: Citation, compared: Comparison) -> VersionSide:
+    """The side of ``compared`` that is not the cited document's."""
+    return compared.newer if compared.older.doc_id == citation.doc_id else compared.older
+
+
+def comparison_note(citation: Citation, compared: Comparison) -> str:
+    """``Compared with the 2018-10-26 version: 第二十八条 → 第四十九条, changed`` or, when
+    one side has no counterpart, ``not in the 2018-10-26 version (new)``."""
+    other = other_side(citation, compared)
+    when = other.version or "other"
+    if other.clause_id is None:
+        return (f"Not in the {when} version (new)" if other is compared.older
+                else f"Removed in the {when} version")
+    return (f"Compared with the {when} version: {compared.older.label} → "
+            f"{compared.newer.label}, {RELATION_NOTES.get(compared.relation, compared.relation)}")
+
+
+def side_heading(side: VersionSide) -> str:
+    """``2023-12-29 version (现行有效): 《…》第四十九条``."""
+    status = f" ({side.status})" if side.status else ""
+    return f"{side.version or 'undated'} version{status}: {side.citation}"
+
+
+def side_runs(side: VersionSide) -> list[tuple[str, str | None]]:
+    """The side's verbatim text cut into (piece, mark) runs, mark ``deleted``,
+    ``inserted`` or None; the pieces concatenate to the text exactly."""
+    kind = side.marks[0].kind if side.marks else None
+    return [(piece, kind if marked else None)
+            for piece, marked in split_runs(side.text, [(m.start, m.end) for m in side.marks])]
+
+
+def shown_comparisons(citation: Citation) -> list[tuple[Comparison, bool]]:
+    """Each comparison of a citation, and whether to quote both texts (only when the
+    words changed and both versions have the article)."""
+    return [(c, c.relation == "changed" and c.older.clause_id is not None
+             and c.newer.clause_id is not None) for c in citation.versions]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +14,14 @@ from rag.core.files import replace_file
 from rag.export.common import (
     DEFAULT_TITLE,
     audit_line,
+    comparison_note,
     inner_lines,
     key_spans,
     now,
     page_note,
+    shown_comparisons,
+    side_heading,
+    side_runs,
     split_runs,
     status_note,
     xml_safe,
@@ -110,3 +114,38 @@ def _docx_citation(doc: Any, citation: Citation, rank: str | None = None) -> Non
     for line in inner_lines(citation):
         note = doc.add_paragraph(style="List Bullet").add_run(xml_safe(line))
         note.font.size = Pt(9)
+    for compared, quoted in shown_comparisons(citation):
+        note = doc.add_paragraph().add_run(xml_safe(comparison_note(citation, compared)))
+        note.italic = True
+        note.font.size = Pt(9)
+        if quoted:
+            for side in (compared.newer, compared.older):
+                add_marked_paragraph(doc, side_runs(side), heading=side_heading(side))
+
+
+# Word's own colours for tracked changes: insertions underlined, deletions struck through.
+INSERTED_COLOR, DELETED_COLOR = (0x1F, 0x4E, 0x9A), (0xB4, 0x1E, 0x1E)
+
+
+def add_marked_paragraph(
+    doc: Any, runs: Iterable[tuple[str, str | None]], *, heading: str | None = None
+) -> None:
+    """Verbatim text as an indented paragraph, one run per (piece, mark): ``inserted``
+    pieces underlined, ``deleted`` ones struck through (as lawyers mark a revision)."""
+    from docx.shared import Cm, Pt, RGBColor
+
+    if heading:
+        head = doc.add_paragraph().add_run(xml_safe(heading))
+        head.font.size = Pt(9)
+        head.bold = True
+    quote = doc.add_paragraph(style="Quote")
+    quote.paragraph_format.left_indent = Cm(1)
+    for piece, mark in runs:
+        run = quote.add_run(xml_safe(piece))
+        run.italic = False
+        if mark == "inserted":
+            run.font.underline = True
+            run.font.color.rgb = RGBColor(*INSERTED_COLOR)
+        elif mark == "deleted":
+            run.font.strike = True
+            run.font.color.rgb = RGBColor(*DELETED_COLOR)

@@ -7,19 +7,25 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 
-from rag.answer.types import Answer, Citation
+from rag.answer.types import Answer, Citation, VersionSide
 from rag.answer.wording import CANDIDATES, RELATED, verdict
 from rag.export.common import (
     DEFAULT_TITLE,
     audit_line,
+    comparison_note,
     heading,
     inner_lines,
     key_spans,
     now,
     page_note,
+    shown_comparisons,
+    side_heading,
+    side_runs,
     split_runs,
     status_note,
 )
+
+MD_TAGS = {"deleted": "del", "inserted": "ins"}
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&])")
 _MD_LINE_START = re.compile(r"^(\s*)([-+=]|\d+(?=[.)]))")
@@ -86,6 +92,31 @@ def md_quote(citation: Citation) -> str:
     return "\n>\n".join(f"> {line}" if line else ">" for line in lines)
 
 
+def md_marked(side: VersionSide) -> str:
+    """A version's text as a Markdown block quote, deleted words in ``<del>``, inserted
+    in ``<ins>`` (tags reopened on each line); the rest renders as the text exactly."""
+    lines = [""]
+    for piece, mark in side_runs(side):
+        for n, part in enumerate(piece.split("\n")):
+            if n:
+                lines.append("")
+            if part:
+                tag = MD_TAGS.get(mark or "")
+                lines[-1] += f"<{tag}>{md_escape(part)}</{tag}>" if tag else md_escape(part)
+    return "\n>\n".join(f"> {line}" if line else ">" for line in lines)
+
+
+def md_versions(citation: Citation) -> list[str]:
+    """The cited article beside its other versions: a note, and both texts when changed."""
+    out = []
+    for compared, quoted in shown_comparisons(citation):
+        out += [f"_{md_escape(comparison_note(citation, compared))}_", ""]
+        if quoted:
+            for side in (compared.newer, compared.older):
+                out += [md_escape(side_heading(side)), "", md_marked(side), ""]
+    return out
+
+
 def _md_citation(citation: Citation, rank: str | None = None) -> list[str]:
     details = []
     if citation.path:
@@ -107,6 +138,7 @@ def _md_citation(citation: Citation, rank: str | None = None) -> list[str]:
         md_quote(citation),
         "",
         *([*inner, ""] if inner else []),
+        *md_versions(citation),
     ]
 
 

@@ -12,6 +12,7 @@ from rag.export.common import csv_safe
 CSV_COLUMNS = (
     "id", "question", "answered", "confidence", "rank", "citation", "document", "label",
     "clause_id", "text", "score", "url", "date", "source", "pages", "ocr_confidence",
+    "versions",
 )
 
 
@@ -42,6 +43,7 @@ def citation_row(citation: Citation) -> dict[str, object]:
         "pages": list(citation.pages) if citation.pages else None,
         "ocr": citation.ocr,
         "ocr_confidence": citation.ocr_confidence,
+        "versions": [c.to_dict() for c in citation.versions],
     }
 
 
@@ -69,14 +71,15 @@ def csv_rows(row: dict[str, Any]) -> Iterator[list[object]]:
     base = [row["id"], row["question"], row["answered"], row["confidence"]]
     if not row["citations"]:
         cells = [*base, "", "", "", "", "", row["error"] or row["message"] or "", "", "", "", "",
-                 "", ""]
+                 "", "", ""]
         yield [csv_safe(cell) for cell in cells]
         return
     for c in row["citations"]:
         cells = [*base, c["rank"], c["citation"], c["document"], c["label"], c["clause_id"],
                  c["text"], c["score"], c["url"] or "", c["date"] or "", c["source"],
                  _pages(c["pages"]),
-                 "" if c["ocr_confidence"] is None else c["ocr_confidence"]]
+                 "" if c["ocr_confidence"] is None else c["ocr_confidence"],
+                 _versions(c["versions"])]
         yield [csv_safe(cell) for cell in cells]
 
 
@@ -86,3 +89,12 @@ def _pages(pages: list[int] | None) -> str:
         return ""
     first, last = pages
     return str(first) if first == last else f"{first}-{last}"
+
+
+def _versions(compared: list[dict[str, Any]]) -> str:
+    """``2018-10-26 第二十八条 → 2023-12-29 第四十九条 changed; …``: the cited article in
+    its law's other versions (``-`` where a version has no counterpart)."""
+    return "; ".join(
+        f"{item['older']['version'] or ''} {item['older']['label'] or '-'} → "
+        f"{item['newer']['version'] or ''} {item['newer']['label'] or '-'} {item['relation']}"
+        for item in compared)

@@ -8,7 +8,15 @@ from typing import TextIO
 
 from rag.answer.types import Answer, Citation
 from rag.answer.wording import CANDIDATES, verdict
-from rag.export.common import heading, inner_lines, key_spans, page_note, split_runs, status_note
+from rag.export.common import (
+    comparison_note,
+    heading,
+    inner_lines,
+    key_spans,
+    page_note,
+    split_runs,
+    status_note,
+)
 
 BOLD, RESET = "\x1b[1m", "\x1b[0m"
 # Control characters a terminal would obey (ESC starts colour, cursor and title codes).
@@ -57,8 +65,9 @@ def format_citation(citation: Citation, *, color: bool, rank: str | None = None)
         lines.append("    url:    " + printable(citation.url))
     score = "" if citation.via == "cross_reference" else f"  (score {citation.score:.4f})"
     lines.append(f"    id:     {citation.clause_id}{score}")
+    notes = [*inner_lines(citation), *(comparison_note(citation, c) for c in citation.versions)]
     return ("\n".join(lines) + "\n\n" + marked_quote(citation, color=color) + "\n"
-            + "".join(f"    {line}\n" for line in inner_lines(citation)))
+            + "".join(f"    {printable(line)}\n" for line in notes))
 
 
 def format_answer(result: Answer, *, color: bool = False) -> str:

@@ -68,6 +68,13 @@ def tokenize(
     return tokens
 
 
+def word_spans(text: str) -> list[tuple[str, int, int]]:
+    """``text`` cut into words with jieba's dictionary (no HMM guessing, so the same words
+    are cut the same way wherever they occur): (word, start, end), covering all of
+    ``text``, punctuation and white space included. For comparing versions, not BM25."""
+    return [(w, s, e) for w, s, e in _jieba().tokenize(text, HMM=False)]
+
+
 TOKENIZERS: dict[str, Tokenizer] = {
     "jieba-search-v1": lambda text: tokenize(text, search_mode=True),
     "jieba-v1": lambda text: tokenize(text, search_mode=False),

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.core.clauses import Clause
 from rag.core.documents import Document
@@ -25,6 +25,9 @@ from rag.learned import Learned, learned_for
 from rag.search.crossrefs import CrossReferences
 from rag.search.named import by_label
 from rag.search.versions import VersionInfo, version_key, version_table
+
+if TYPE_CHECKING:
+    from rag.changes.links import VersionLinks
 
 
 @dataclass
@@ -98,6 +101,14 @@ class Index:
     def last_article(self, doc_id: str) -> int:
         """The highest article number of a document (0 when it has no articles)."""
         return self._last_articles.get(doc_id, 0)
+
+    @cached_property
+    def links(self) -> VersionLinks:
+        """Other versions of each document and which of their articles is which
+        (:mod:`rag.changes`), aligned on first use."""
+        from rag.changes.links import VersionLinks
+
+        return VersionLinks(self.documents, self.clauses, key=self.version_key)
 
     # ------------------------------------------------------------ filters
 

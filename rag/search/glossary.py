@@ -110,6 +110,10 @@ TERMS: dict[str, str] = {
     "duty of loyalty": "忠实义务",
     "duties": "义务",
     "registered capital": "注册资本",
+    "capital contribution": "出资",
+    "capital contributions": "出资",
+    "contribution deadline": "出资期限",
+    "subscribed capital": "认缴 出资额",
     # liability
     "penalty": "处罚 罚款",
     "penalties": "处罚 罚款",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from rag.core.clauses import Clause
 from rag.core.filters import Filters
 from rag.encoders import Encoder
 from rag.search.catalog import Index
@@ -121,14 +122,18 @@ def collapse(
     """Merge parts of one unit, fold other versions of the same article, keep the top k.
 
     Units are scored first from plain numbers; ``Hit`` records are only built for the
-    few that make the list (a query has a few hundred candidates and keeps ten).
+    few that make the list (a query has a few hundred candidates and keeps ten). A
+    superseded version's article is folded into the article it became when that one is
+    a candidate too (it is shown beside it, in the citation's comparison), so an old
+    version never outranks the one in force.
     """
     scores, per_row = fused
     penalties = dict(fusion.kind_penalty)
     rows_of: dict[str, list[int]] = {}
     for row in scores:
         rows_of.setdefault(index.clauses[row].unit_id, []).append(row)
-    ranked_units = []
+    unit_score: dict[str, float] = {}
+    unit_best: dict[str, int] = {}
     for unit, rows in rows_of.items():
         best = max(rows, key=lambda r: (scores[r], -r))
         doc_id = index.clauses[best].doc_id
@@ -136,23 +141,35 @@ def collapse(
         version = versions.get(doc_id)
         if version is not None and not version.preferred:
             score *= fusion.superseded_penalty
-        score -= penalties.get(index.documents[doc_id].kind, 0.0)
-        ranked_units.append((-score, index.clauses[best].id, best, unit))
-    ranked_units.sort()
-    hits: list[Hit] = []
-    seen: set[tuple[str, str]] = set()
-    for negative, _, best, unit in ranked_units:
-        clause = index.clauses[best]
-        version = versions.get(clause.doc_id)
-        # drop a non-preferred version's article when the preferred one ranks higher
-        key = (index.version_key(clause.doc_id), clause.label)
-        if key in seen and version is not None and not version.preferred:
-            continue
-        seen.add(key)
-        hits.append(_unit_hit(index, rows_of[unit], best, -negative, per_row, version))
-        if len(hits) == k:
-            break
-    return hits
+        unit_score[unit] = score - penalties.get(index.documents[doc_id].kind, 0.0)
+        unit_best[unit] = best
+    # an older version's article folds into the preferred version's article it aligns
+    # with (by text, so a renumbered article still finds it), when that one is here too
+    for unit in list(unit_score):
+        twin = preferred_twin(index, index.clauses[unit_best[unit]], versions)
+        if twin is not None and twin != unit and twin in unit_score:
+            unit_score[twin] = max(unit_score[twin], unit_score.pop(unit))
+    ranked_units = sorted((-score, index.clauses[unit_best[unit]].id, unit_best[unit], unit)
+                          for unit, score in unit_score.items())
+    return [_unit_hit(index, rows_of[unit], best, -negative, per_row,
+                      versions.get(index.clauses[best].doc_id))
+            for negative, _, best, unit in ranked_units[:k]]
+
+
+def preferred_twin(
+    index: Index, clause: Clause, versions: Mapping[str, VersionInfo]
+) -> str | None:
+    """The unit id of the article aligned with ``clause``'s in the preferred version of
+    its document, when ``clause`` is in a version that is not preferred."""
+    version = versions.get(clause.doc_id)
+    if version is None or version.preferred or not index.links.has_versions(clause.doc_id):
+        return None
+    for other in index.links.others(clause.doc_id):
+        info = versions.get(other.doc_id)
+        if info is not None and info.preferred:
+            twin = index.links.counterpart(clause, other.doc_id)
+            return twin.unit_id if twin is not None else None
+    return None
 
 
 def _unit_hit(

@@ -50,8 +50,9 @@ def _english_aliases(question: str) -> set[str]:
     return {zh for en, zh in ENGLISH_TITLES.items() if en in low}
 
 
-def _named_documents(question: str, documents: Iterable[Document]) -> list[Document]:
-    """Documents whose name occurs in the question; the longest name wins."""
+def named_documents(question: str, documents: Iterable[Document]) -> list[Document]:
+    """Documents whose name occurs in the question (中文 or an English name such as
+    "Company Law"); the longest name wins."""
     text = compact(question)
     english = _english_aliases(question)
     best: list[tuple[int, Document]] = []
@@ -82,7 +83,7 @@ def find_named(question: str, documents: Iterable[Document]) -> list[NamedClause
     """The clauses ``question`` names in a document of ``documents``."""
     if not any(p.search(question) for p in (ARTICLE_REF, NUMBERED_REF, ENGLISH_REF)):
         return []  # no clause named: skip matching every title (most questions)
-    named = _named_documents(question, documents)
+    named = named_documents(question, documents)
     if not named:
         return []
     doc_ids = tuple(d.doc_id for d in named)
