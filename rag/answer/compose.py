@@ -106,6 +106,7 @@ def cite(
         pages=pages,
         ocr=ocr is not None,
         ocr_confidence=ocr,
+        document_sha256=index.text_hash(doc.doc_id),
     )
 
 

@@ -74,6 +74,8 @@ class Citation:
     pages: tuple[int, int] | None = None  # first and last page of the quote (PDF sources)
     ocr: bool = False  # the quote (or part of it) was read by OCR from a scanned page
     ocr_confidence: float | None = None  # the lowest OCR confidence of those pages (0..1)
+    # sha256 of the document's text: the exact revision ``start``/``end`` point into
+    document_sha256: str = ""
 
     def quotes(self, ref: InnerReference) -> bool:
         """Whether the 款 or 项 ``ref`` names lies inside this quote."""
