@@ -13,6 +13,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+import warnings
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from http.cookies import CookieError, SimpleCookie
@@ -120,8 +121,10 @@ def make_app(demo: gr.Blocks, *, memos: MemoStore, service: Service | None = Non
         blocked.append(str(service.library.root))  # uploads are never served back
     max_size: int | str = service.library.max_bytes \
         if writes and service is not None and service.library is not None else MAX_UPLOAD
-    app = gr.mount_gradio_app(app, demo, path="/", max_file_size=max_size, ssr_mode=False,
-                              show_error=True, blocked_paths=blocked)
+    with warnings.catch_warnings():  # SSR is off anyway; Gradio warns for multi-page apps
+        warnings.filterwarnings("ignore", message="SSR mode is not supported")
+        app = gr.mount_gradio_app(app, demo, path="/", max_file_size=max_size,
+                                  ssr_mode=False, show_error=True, blocked_paths=blocked)
     admin = service.admin if writes and service is not None else None
     app.add_middleware(SessionAndUploadGuard,
                        may_upload=admin.granted if admin is not None else _no_uploads)
@@ -141,7 +144,9 @@ def serving(app: FastAPI, *, host: str = "127.0.0.1", port: int = 0) -> Iterator
     ``port`` 0 picks a free one."""
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    # an open stream (a browser's or gradio_client's heartbeat) is cut after 3 s at exit
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                           timeout_graceful_shutdown=3))
     thread = threading.Thread(target=server.run, name="rag-chat-server", daemon=True)
     thread.start()
     deadline = time.monotonic() + 60

@@ -19,6 +19,7 @@ from rag.search.hybrid import MAX_QUESTION_CHARS
 
 Kind = Literal[KINDS]  # type: ignore[valid-type]
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+DATE_SCHEMA = {"format": "date"}  # checked by rag.core.filters.Filters (400 when invalid)
 MAX_BATCH = 1000
 Question = Annotated[str, StringConstraints(max_length=MAX_QUESTION_CHARS)]
 
@@ -108,9 +109,11 @@ class FiltersRecord(_Model):
 
     doc_ids: list[str] = Field(default_factory=list, description="keep these documents")
     kinds: list[Kind] = Field(default_factory=list, description="keep these kinds")
-    date_from: str | None = Field(default=None, pattern=ISO_DATE, description="version date ≥")
-    date_to: str | None = Field(default=None, pattern=ISO_DATE, description="version date ≤")
-    as_of: str | None = Field(default=None, pattern=ISO_DATE,
+    date_from: str | None = Field(default=None, pattern=ISO_DATE, json_schema_extra=DATE_SCHEMA,
+                                  description="version date ≥")
+    date_to: str | None = Field(default=None, pattern=ISO_DATE, json_schema_extra=DATE_SCHEMA,
+                                description="version date ≤")
+    as_of: str | None = Field(default=None, pattern=ISO_DATE, json_schema_extra=DATE_SCHEMA,
                               description="answer with the versions in force on this date")
 
 
@@ -167,7 +170,9 @@ def _answer_fields(answer: Answer) -> dict[str, object]:
 class AskRequest(_Model):
     """``POST /api/v1/ask``."""
 
-    question: Question = Field(description="Chinese or English",
+    # not blank (a blank question is refused by rag.answer with what to do)
+    question: Question = Field(description="Chinese or English", json_schema_extra={
+                                   "pattern": r"\S"},
                                examples=["内幕交易会被罚多少钱？"])
     top: int = Field(5, ge=1, le=MAX_TOP, description="citations to return")
     filters: FiltersRecord = Field(default_factory=lambda: FiltersRecord())

@@ -18,6 +18,7 @@ from rag.answer import Answer, answer, answer_many
 from rag.api.errors import ApiError, responses
 from rag.api.live import IndexNotReady
 from rag.api.models import (
+    DATE_SCHEMA,
     ISO_DATE,
     AnswerRecord,
     AskRequest,
@@ -45,7 +46,8 @@ from rag.core.filters import Filters
 from rag.index import StoreError
 from rag.search import Index
 
-Date = Annotated[str | None, Query(pattern=ISO_DATE, description="YYYY-MM-DD")]
+Date = Annotated[str | None, Query(pattern=ISO_DATE, description="YYYY-MM-DD",
+                                   json_schema_extra=DATE_SCHEMA)]
 
 
 class JSONLinesResponse(StreamingResponse):
