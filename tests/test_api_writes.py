@@ -161,7 +161,8 @@ def test_without_a_token_the_write_functions_do_not_exist(tmp_path: Path) -> Non
         assert "library-table" in ids  # the page is there, read-only
         assert not ids & {"admin-token", "library-files", "library-add", "library-remove"}
         with pytest.raises(ValueError, match="Cannot find a function"):
-            Client(server.url, verbose=False, analytics_enabled=False).predict(TOKEN, api_name="/library_sign_in")
+            Client(server.url, verbose=False, analytics_enabled=False).predict(
+                TOKEN, api_name="/library_sign_in")
         assert httpx.post(server.api + "/documents", headers=BEARER,
                           files={"files": MARS}).status_code == 404
         assert httpx.post(server.url + "gradio_api/upload", files={"files": MARS},

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from rag.api.auth import AdminToken, TokenFileError, token_from
 from rag.api.library import MAX_NAME_BYTES, Library, NotInLibrary, UploadRefused, safe_name
-from rag.api.live import IndexNotReady, LiveIndex
+from rag.api.live import BuildStatus, IndexNotReady, LiveIndex
 from rag.encoders import HashingEncoder
 from rag.index import Sources, index_paths
 from rag.readers import SUFFIXES
@@ -185,7 +185,7 @@ def test_the_live_index_swaps_after_a_build_and_queues_one_more(tmp_path: Path) 
     encoder.gate.clear()
     assert live.rebuild().state == "building"
     assert encoder.waiting.wait(timeout=60)
-    seen = []
+    seen: list[BuildStatus] = []
     follower = threading.Thread(target=lambda: seen.extend(live.follow(every=0.05)))
     follower.start()
     extra = tmp_path / "extra"

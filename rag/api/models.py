@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.json_schema import JsonDict
 
 from rag.answer import MAX_TOP, Answer, Citation
 from rag.core.documents import KINDS
@@ -19,7 +20,7 @@ from rag.search.hybrid import MAX_QUESTION_CHARS
 
 Kind = Literal[KINDS]  # type: ignore[valid-type]
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
-DATE_SCHEMA = {"format": "date"}  # checked by rag.core.filters.Filters (400 when invalid)
+DATE_SCHEMA: JsonDict = {"format": "date"}  # checked by rag.core.filters.Filters (400 when invalid)
 MAX_BATCH = 1000
 Question = Annotated[str, StringConstraints(max_length=MAX_QUESTION_CHARS)]
 
