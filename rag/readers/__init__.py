@@ -154,12 +154,15 @@ def load_documents(
     ocr = ocr or Ocr()
     loaded: list[tuple[Path, Document]] = []
     errors: list[ReadError] = []
-    files = list(source_files(paths, accept=_is_source_name, errors=errors,
-                              shown=lambda p: display_path(p, root=root),
-                              follow_links=follow_links))
+    files: Iterable[Path] = source_files(paths, accept=_is_source_name, errors=errors,
+                                         shown=lambda p: display_path(p, root=root),
+                                         follow_links=follow_links)
+    if on_file is not None:
+        files = list(files)  # the total first, for a progress bar
+    total = len(files) if isinstance(files, list) else 0
     for done, path in enumerate(files):
         if on_file is not None:
-            on_file(done, len(files))
+            on_file(done, total)
         try:
             document, warnings = read_file(path, root=root, max_bytes=max_bytes,
                                            max_pages=max_pages, today=today, ocr=ocr,
@@ -173,7 +176,7 @@ def load_documents(
             loaded.append((path, document))
             errors.extend(warnings)
     if on_file is not None:
-        on_file(len(files), len(files))
+        on_file(total, total)
     return _unique_ids(loaded), errors
 
 
