@@ -115,17 +115,16 @@ def make_app(demo: gr.Blocks, *, memos: MemoStore, service: Service | None = Non
         return FileResponse(path, filename=name, background=BackgroundTask(memos.consumed, path),
                             headers={"Cache-Control": "no-store"})
 
-    writes = service is not None and service.writes and service.library is not None
     blocked = [str(memos.root)]
-    if service is not None and service.library is not None:
-        blocked.append(str(service.library.root))  # uploads are never served back
-    max_size: int | str = service.library.max_bytes \
-        if writes and service is not None and service.library is not None else MAX_UPLOAD
+    library = service.library if service is not None else None
+    if library is not None:
+        blocked.append(str(library.root))  # uploads are never served back
+    admin = service.admin if service is not None and service.writes else None
+    max_size: int | str = library.max_bytes if admin is not None and library else MAX_UPLOAD
     with warnings.catch_warnings():  # SSR is off anyway; Gradio warns for multi-page apps
         warnings.filterwarnings("ignore", message="SSR mode is not supported")
         app = gr.mount_gradio_app(app, demo, path="/", max_file_size=max_size,
                                   ssr_mode=False, show_error=True, blocked_paths=blocked)
-    admin = service.admin if writes and service is not None else None
     app.add_middleware(SessionAndUploadGuard,
                        may_upload=admin.granted if admin is not None else _no_uploads)
     return app
