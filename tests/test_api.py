@@ -27,7 +27,7 @@ from rag.api.models import (
     VersionInfo,
 )
 from rag.api.service import Service
-from rag.encoders import HashingEncoder
+from rag.encoders import Encoder, HashingEncoder
 from rag.export.records import batch_row
 from rag.search import Index
 
@@ -320,3 +320,16 @@ def test_a_server_error_is_one_line(api: httpx.Client,
     found = error_of(api.post("/ask", json={"question": "罚款"}), 500)
     assert found.error == "server error"
     assert found.detail.startswith("RuntimeError: disk on fire at line 2;")
+
+
+@pytest.mark.integration
+def test_the_api_answers_with_the_real_model(real_index: Index, real_encoder: Encoder,
+                                             tmp_path: Path) -> None:
+    service = Service.fixed(real_index, real_encoder)
+    with running_service(service, memo_root=tmp_path) as url:
+        reply = httpx.post(url + "api/v1/ask", json={"question": "利用内幕消息炒股会被罚多少钱？",
+                                                     "top": 3}, timeout=120).json()
+    assert reply["answered"] is True
+    assert ART191 in [c["clause_id"] for c in reply["citations"]]
+    assert reply["audit"]["model_identity"] == real_index.model_identity
+    verbatim(reply["citations"] + reply["related"], real_index)
