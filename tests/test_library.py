@@ -223,3 +223,24 @@ def test_a_failed_build_keeps_the_index_answering(tmp_path: Path) -> None:
     fixed = LiveIndex.fixed(before, encoder)
     with pytest.raises(ValueError, match="served as it is"):
         fixed.rebuild()
+
+
+class BrokenEncoder(HashingEncoder):
+    def encode_passages(self, texts: Sequence[str], *, batch_size: int = 32,
+                        progress: bool = False) -> np.ndarray:
+        raise RuntimeError("the model crashed")
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_build_that_crashes_says_so_and_keeps_the_index(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(DATA / "mini", corpus)
+    index_paths([corpus], index=tmp_path / "index", encoder=HashingEncoder(dimension=64))
+    live = LiveIndex(location=tmp_path / "index", encoder=BrokenEncoder(dimension=64))
+    assert live.open()
+    before = live.index
+    (corpus / "新规.md").write_text("# 新规\n\n第一条 新的内容。\n", encoding="utf-8")
+    live.rebuild()
+    crashed = live.wait(timeout=60)
+    assert crashed.state == "failed" and "stopped unexpectedly" in crashed.message
+    assert live.index is before

@@ -88,7 +88,7 @@ def test_serve_with_a_token_takes_writes_and_later_rereads_the_library(
     assert serve(monkeypatch, ["--index", str(index), "--corpus", str(corpus),
                                "--admin-token-file", str(token)], with_token) == 0
     err = capsys.readouterr().err
-    assert "building the index first; library writes with the admin token" in err
+    assert "; library writes with the admin token; open http" in err
     library = Path(os.environ["RAG_HOME"]) / "library"
     assert remembered_sources(index).paths == (corpus.resolve(), library.resolve())
 

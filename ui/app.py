@@ -90,7 +90,8 @@ def build_app(
 
     def footer() -> str:
         if not live.ready:
-            return render.index_html({"clauses": 0, "created": "(building)"}, documents=0)
+            return ('<div class="index-info">索引构建中 The index is being built; questions '
+                    "are answered once it is ready.</div>")
         return render.index_html(live.index.info(), documents=len(live.index.documents))
 
     def refreshed() -> tuple[dict[str, object], str]:

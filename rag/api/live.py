@@ -122,7 +122,10 @@ class LiveIndex:
         drop its documents."""
         if self.location is None:
             raise ValueError("this index is served as it is; it cannot be re-indexed here")
-        remembered = remembered_sources(self.location)
+        try:
+            remembered = remembered_sources(self.location)
+        except StoreError:  # an unreadable index is rebuilt from the first sources
+            remembered = Sources(())
         missing = [str(p) for p in remembered.paths if not p.exists()]
         if missing:
             raise ValueError(f"{', '.join(missing)} (indexed before) is missing; restore it "
@@ -140,8 +143,7 @@ class LiveIndex:
         if not paths:
             raise ValueError("nothing to index: no sources are known for this index")
         with self._lock:
-            queued = set(self._pending or ())
-            self._pending = tuple(dict.fromkeys([*queued, *add]))
+            self._pending = tuple(dict.fromkeys([*(self._pending or ()), *add]))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="rag-reindex",
                                                 daemon=True)
@@ -178,7 +180,7 @@ class LiveIndex:
             self._changed.notify_all()
 
     def _run(self) -> None:
-        outcome, failed = "the re-index stopped unexpectedly; the server log says why", True
+        outcome, failed = "", True
         try:
             while True:
                 with self._lock:
@@ -196,7 +198,8 @@ class LiveIndex:
         finally:
             with self._lock:
                 if self._thread is threading.current_thread():  # an unexpected error
-                    self._finish(outcome, failed=True)
+                    self._finish("the re-index stopped unexpectedly; the server log says why",
+                                 failed=True)
 
     def _finish(self, outcome: str, *, failed: bool) -> None:
         """The end of a run (called holding the lock)."""
