@@ -18,6 +18,7 @@ import pytest
 
 from rag import cli
 from rag.answer import answer
+from rag.api.service import Service
 from rag.core.filters import Filters
 from rag.encoders import Encoder, HashingEncoder
 from rag.index import StoreError, copy_index, index_paths, open_backend
@@ -283,7 +284,7 @@ def test_serve_uses_a_server_index_as_it_is_and_writes_nothing(
 
     served: dict[str, object] = {}
     monkeypatch.setattr(ui.app, "build_app", lambda **kw: served.update(kw))
-    monkeypatch.setattr(ui.server, "make_app", lambda demo, memos: demo)
+    monkeypatch.setattr(ui.server, "make_app", lambda demo, **kw: demo)
     monkeypatch.setattr(ui.server, "serve_app", lambda app, **kw: None)
     home = tmp_path / "home"
     monkeypatch.setenv("RAG_HOME", str(home))
@@ -291,7 +292,9 @@ def test_serve_uses_a_server_index_as_it_is_and_writes_nothing(
                               no_update=False, update=False, corpus=None, host="127.0.0.1",
                               port=1, concurrency=1)
     assert cmd_serve(args) == 0
-    index = served["index"]
+    service = served["service"]
+    assert isinstance(service, Service) and not service.writes and service.library is None
+    index = service.live.index
     assert isinstance(index, Index) and len(index.clauses) == len(milvus_index.clauses)
     assert "as it is" in capsys.readouterr().err
     assert not home.exists() or not any(home.rglob("*"))  # no index folder, nothing at all

@@ -2,8 +2,10 @@
 
 ``build_app`` wires the components; formatting lives in :mod:`ui.render` (escaped HTML),
 exports in :mod:`rag.export`, private memo files in :mod:`ui.memos`, the server in
-:mod:`ui.server`. The index is read-only, so one loaded index and encoder serve every
-session; Gradio's queue bounds how many questions run at once. The conversation stays on
+:mod:`ui.server`, the library page in :mod:`ui.library`. Every question takes the live
+index (:class:`rag.api.live.LiveIndex`) once, so one loaded index serves every session
+and a re-index swaps in the next without disturbing an answer; Gradio's queue bounds how
+many questions run at once. The conversation stays on
 the server (``gr.State``): each answer sends only its own turn to the browser, which
 appends it, so a long conversation costs no more per question than a short one.
 """
@@ -17,6 +19,8 @@ import secrets
 import gradio as gr
 
 from rag.answer import Answer, answer
+from rag.api.live import IndexNotReady
+from rag.api.service import Service
 from rag.core.documents import AUTHORITY, KIND_LABELS
 from rag.core.filters import Filters
 from rag.encoders import Encoder
@@ -25,6 +29,7 @@ from rag.export.markdown import memo_markdown
 from rag.search import Index
 from rag.search.hybrid import MAX_QUESTION_CHARS
 from ui import render
+from ui.library import library_page
 from ui.memos import MemoStore
 from ui.server import session_of
 
@@ -56,7 +61,7 @@ def document_choices(index: Index) -> list[tuple[str, str]]:
     return out
 
 
-def memo_files(turns: list[Answer], *, info: dict[str, object]) -> dict[str, bytes]:
+def memo_files(turns: list[Answer], *, info: dict[str, object] | None) -> dict[str, bytes]:
     """The conversation as a memo: ``{name.md: …, name.docx: …}``."""
     stamp = dt.datetime.now().astimezone()
     name = f"compliance-memo-{stamp:%Y%m%d-%H%M%S}"
@@ -67,15 +72,31 @@ def memo_files(turns: list[Answer], *, info: dict[str, object]) -> dict[str, byt
 
 def build_app(
     *,
-    index: Index,
-    encoder: Encoder,
     memos: MemoStore,
+    index: Index | None = None,
+    encoder: Encoder | None = None,
+    service: Service | None = None,
     k: int = 5,
     concurrency: int = 4,
     examples: tuple[str, ...] = EXAMPLES,
 ) -> gr.Blocks:
-    """The chat app for one loaded index; :func:`ui.server.make_app` serves it."""
-    info = index.info()
+    """The chat (and library page) for ``service``, or for one loaded ``index`` read with
+    ``encoder``; :func:`ui.server.make_app` serves it."""
+    if service is None:
+        if index is None or encoder is None:
+            raise ValueError("build_app needs service=, or index= and encoder=")
+        service = Service.fixed(index, encoder)
+    live = service.live
+
+    def footer() -> str:
+        if not live.ready:
+            return ('<div class="index-info">索引构建中 The index is being built; questions '
+                    "are answered once it is ready.</div>")
+        return render.index_html(live.index.info(), documents=len(live.index.documents))
+
+    def refreshed() -> tuple[dict[str, object], str]:
+        choices = document_choices(live.index) if live.ready else []
+        return gr.update(choices=choices), footer()
 
     def respond(
         question: str,
@@ -93,11 +114,12 @@ def build_app(
             gr.Warning("请输入问题 · Type a question first.")
             return gr.skip(), turns, "", gr.skip()
         try:
+            index = live.index  # once: this answer comes from one generation
             filters = Filters(doc_ids=tuple(doc_ids or ()), kinds=tuple(kinds or ()),
                               as_of=as_of, date_from=date_from, date_to=date_to)
-            result = answer(question, index=index, encoder=encoder, k=int(top or k),
+            result = answer(question, index=index, encoder=live.encoder, k=int(top or k),
                             filters=filters)
-        except ValueError as error:
+        except (ValueError, IndexNotReady) as error:
             raise gr.Error(str(error)) from None
         turns.append(result)
         turn = render.turn_html(result, number=len(turns))
@@ -111,7 +133,7 @@ def build_app(
         if not session:
             raise gr.Error("This browser session has no cookie; reload the page and export "
                            "again.")
-        files = memo_files(turns, info=info)
+        files = memo_files(turns, info=None)  # each answer names its own index
         memo_id = memos.save(session, files)
         links = " · ".join(
             f'<a href="/memo/{memo_id}/{html.escape(name)}" download>{html.escape(name)}</a>'
@@ -146,7 +168,8 @@ def build_app(
             with gr.Column(scale=2):
                 with gr.Accordion("筛选 Filters", open=True):
                     docs = gr.Dropdown(
-                        document_choices(index), value=[], multiselect=True,
+                        document_choices(live.index) if live.ready else [], value=[],
+                        multiselect=True,
                         label="文件 Documents", info="Empty = all documents",
                     )
                     kinds = gr.CheckboxGroup(list(KIND_CHOICES), label="类别 Kinds")
@@ -168,7 +191,7 @@ def build_app(
                     interactive=False, buttons=["copy"],
                 )
                 clear_button = gr.Button("清空对话 Clear conversation")
-                gr.HTML(render.index_html(info, documents=len(index.documents)))
+                footer_html = gr.HTML(footer())
 
         gr.on(
             triggers=[question.submit, ask.click], fn=respond,
@@ -178,5 +201,9 @@ def build_app(
         export_button.click(export, inputs=[turns], outputs=[memo_links], api_name="export")
         clear_button.click(clear, outputs=[turns, latest, last_text, memo_links],
                            api_visibility="private")
+        # after a re-index the page shows the documents of the index answering now
+        demo.load(refreshed, outputs=[docs, footer_html], api_visibility="private",
+                  queue=False)
+    library_page(demo, service=service)
     demo.queue(default_concurrency_limit=concurrency, max_size=512)
     return demo

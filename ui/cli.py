@@ -1,4 +1,9 @@
-"""``rag serve``: the web chat's command, added to ``rag`` through an entry point."""
+"""``rag serve``: the web chat and the API, added to ``rag`` through an entry point.
+
+The server starts at once on the index as it is; checking the sources (and building the
+index the first time) runs in the background, and the new generation is swapped in when
+it is ready. Until a first index exists the chat says so and the API answers 503.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from rag.cli.commands import print_skipped
-from rag.cli.errors import EXIT_OK
+from rag.api.auth import TOKEN_FILE_ENV, TokenFileError, token_from
+from rag.api.live import LiveIndex
+from rag.cli.errors import EXIT_OK, UsageError
 from rag.cli.options import add_index_option, add_query_model_option, index_location, positive
-from rag.encoders import DEFAULT_MODEL, load_encoder
-from rag.index import Sources, StoreError, index_paths, open_backend, remembered_sources
+from rag.encoders import DEFAULT_MODEL, Encoder, load_encoder
+from rag.index import Sources, StoreError, open_backend, remembered_sources
 from rag.index.backends import is_remote
 from rag.paths import shipped_corpus
 from rag.search import open_index
@@ -33,6 +39,10 @@ def update_sources(location: Path | str, *, extra: list[Path]) -> Sources:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        admin = token_from(getattr(args, "admin_token_file", None))
+    except TokenFileError as error:
+        raise UsageError(f"--admin-token-file: {error}") from None
     location = index_location(args)
     name = args.model
     if name is None:
@@ -48,8 +58,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"rag serve: loading model {name} …", file=sys.stderr)
     encoder = load_encoder(name)
     shared = is_remote(location) and not args.update and not args.corpus
+    if shared and admin is not None:
+        raise UsageError("--admin-token-file: a server index is shared and served as it is; "
+                         "pass --update to let this server change it from its library")
     sources = Sources(()) if args.no_update or shared else \
         update_sources(location, extra=args.corpus or [])
+    live = serving_index(location, encoder=encoder, sources=sources, shared=shared)
     if not sources.paths:
         why = " (--no-update)" if args.no_update else (
             " (a server index is shared and built with `rag index ... --backend`; pass "
@@ -57,26 +71,42 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"rag serve: using {location} as it is{why}", file=sys.stderr)
     else:
         print(f"rag serve: checking {location} against "
-              f"{', '.join(map(str, sources.paths))} (only new or changed clauses are "
-              "embedded) …", file=sys.stderr)
-        report = index_paths(sources.paths, index=location, encoder=encoder,
-                             follow_links=sources.follow_links, progress=True)
-        print_skipped(report.skipped_files)
-        print(f"rag serve: {report.summary()}", file=sys.stderr)
-    index = open_index(location, encoder=encoder)
+              f"{', '.join(map(str, sources.paths))} in the background (only new or "
+              "changed clauses are embedded; answers come from the index as it is until "
+              "then) …", file=sys.stderr)
+        live.rebuild(add=sources.paths)
 
+    from rag.api.library import Library
+    from rag.api.service import Service
     from rag.paths import data_home
     from ui.app import build_app
     from ui.memos import MemoStore
     from ui.server import make_app, serve_app
 
     memos = MemoStore(data_home() / "memos")
-    demo = build_app(index=index, encoder=encoder, memos=memos, concurrency=args.concurrency)
-    app = make_app(demo, memos=memos)
-    print(f"rag serve: {len(index.documents)} documents, {len(index.clauses)} clauses; "
-          f"open http://{args.host}:{args.port} (Ctrl+C to stop)", file=sys.stderr)
+    library = None if shared else Library(data_home() / "library")
+    service = Service(live=live, library=library, admin=admin, concurrency=args.concurrency)
+    demo = build_app(service=service, memos=memos, concurrency=args.concurrency)
+    app = make_app(demo, memos=memos, service=service)
+    size = (f"{len(live.index.documents)} documents, {len(live.index.clauses)} clauses"
+            if live.ready else "building the index first")
+    writes = "library writes with the admin token" if service.writes else "read-only"
+    print(f"rag serve: {size}; {writes}; open http://{args.host}:{args.port} "
+          f"(API: /api/v1, docs: /docs; Ctrl+C to stop)", file=sys.stderr)
     serve_app(app, host=args.host, port=args.port)
     return EXIT_OK
+
+
+def serving_index(location: Path | str, *, encoder: Encoder, sources: Sources,
+                  shared: bool) -> LiveIndex:
+    """The live index ``rag serve`` answers from: a shared server index as it is, else the
+    index at ``location`` (rebuilt from the library when it changes)."""
+    if shared:
+        return LiveIndex.fixed(open_index(location, encoder=encoder), encoder)
+    live = LiveIndex(location=location, encoder=encoder, sources=sources, echo=True)
+    if not live.open() and not sources.paths:
+        open_index(location, encoder=encoder)  # raises, saying how to build one
+    return live
 
 
 def add_serve(commands: argparse._SubParsersAction) -> None:
@@ -102,6 +132,10 @@ def add_serve(commands: argparse._SubParsersAction) -> None:
                        "nothing is written to local disk)")
     serve.add_argument("--concurrency", type=positive, default=4,
                        help="questions answered at the same time (default 4)")
+    serve.add_argument("--admin-token-file", type=Path, default=None, metavar="FILE",
+                       help="enable library writes (add and remove files, re-index) for "
+                       "requests carrying the token in FILE; without it (or "
+                       f"${TOKEN_FILE_ENV}) the server is read-only")
     add_index_option(serve)
     add_query_model_option(serve)
     serve.set_defaults(run=cmd_serve)

@@ -1,8 +1,11 @@
-"""The web server: the chat, private memo downloads and an upload guard on one FastAPI app.
+"""The web server: the chat, the API, private memo downloads and an upload guard on one app.
 
 Every browser gets a random, HttpOnly session cookie on its first request; memos are
-stored and served per session (:mod:`ui.memos`). Gradio's upload endpoint is refused —
-nothing in the chat takes files — and its size limit is small all the same.
+stored and served per session (:mod:`ui.memos`). The REST API (:mod:`rag.api`) is at
+``/api/v1`` with its OpenAPI document at ``/openapi.json`` (browsed at ``/docs``).
+Gradio's upload endpoint is refused unless the server takes library writes and the
+browser session has proved the admin token; then files up to the library's size limit
+are accepted.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+import warnings
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from http.cookies import CookieError, SimpleCookie
@@ -20,6 +24,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
+from rag.api.service import Service
 from ui.memos import MemoStore
 
 SESSION_COOKIE = "rag_session"
@@ -41,21 +46,29 @@ def session_of(headers: Any) -> str:
     return morsel.value if morsel else ""
 
 
+def _no_uploads(session: str) -> bool:
+    return False
+
+
 class SessionAndUploadGuard:
     """ASGI middleware: give each browser a session cookie (and let this very request see
-    it), and refuse uploads to Gradio's upload endpoint."""
+    it), and refuse uploads to Gradio's upload endpoint unless ``may_upload(session)``."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *,
+                 may_upload: Callable[[str], bool] = _no_uploads) -> None:
         self.app = app
+        self.may_upload = may_upload
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if scope["method"] == "POST" and scope["path"].rstrip("/").endswith("/upload"):
-            await _refuse(send, 403, b"uploads are not accepted by this server")
-            return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        if scope["method"] == "POST" and scope["path"].rstrip("/").endswith("/upload") \
+                and not self.may_upload(session_of(headers)):
+            await _refuse(send, 403, b"uploads are not accepted: sign in with the admin "
+                          b"token on the library page first (a read-only server takes none)")
+            return
         if session_of(headers):
             await self.app(scope, receive, send)
             return
@@ -82,10 +95,16 @@ async def _refuse(send: Send, status: int, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def make_app(demo: gr.Blocks, *, memos: MemoStore) -> FastAPI:
-    """The chat mounted at ``/`` with the memo download route beside it."""
-    app = FastAPI(title="合规问答 · Compliance Q&A", docs_url=None, redoc_url=None,
-                  openapi_url=None)
+def make_app(demo: gr.Blocks, *, memos: MemoStore, service: Service | None = None) -> FastAPI:
+    """The chat mounted at ``/`` with the memo download route beside it, and with
+    ``service`` the API at ``/api/v1`` (OpenAPI at ``/openapi.json``, ``/docs``)."""
+    api = service is not None
+    app = FastAPI(title="合规问答 · Compliance Q&A", docs_url="/docs" if api else None,
+                  redoc_url=None, openapi_url="/openapi.json" if api else None)
+    if service is not None:
+        from rag.api.app import install_api
+
+        install_api(app, service)
 
     @app.get("/memo/{memo_id}/{name}", include_in_schema=False)
     def download(memo_id: str, name: str, request: Request) -> FileResponse:
@@ -96,9 +115,18 @@ def make_app(demo: gr.Blocks, *, memos: MemoStore) -> FastAPI:
         return FileResponse(path, filename=name, background=BackgroundTask(memos.consumed, path),
                             headers={"Cache-Control": "no-store"})
 
-    app = gr.mount_gradio_app(app, demo, path="/", max_file_size=MAX_UPLOAD, ssr_mode=False,
-                              show_error=True, blocked_paths=[str(memos.root)])
-    app.add_middleware(SessionAndUploadGuard)
+    blocked = [str(memos.root)]
+    library = service.library if service is not None else None
+    if library is not None:
+        blocked.append(str(library.root))  # uploads are never served back
+    admin = service.admin if service is not None and service.writes else None
+    max_size: int | str = library.max_bytes if admin is not None and library else MAX_UPLOAD
+    with warnings.catch_warnings():  # SSR is off anyway; Gradio warns for multi-page apps
+        warnings.filterwarnings("ignore", message="SSR mode is not supported")
+        app = gr.mount_gradio_app(app, demo, path="/", max_file_size=max_size,
+                                  ssr_mode=False, show_error=True, blocked_paths=blocked)
+    app.add_middleware(SessionAndUploadGuard,
+                       may_upload=admin.granted if admin is not None else _no_uploads)
     return app
 
 
@@ -115,7 +143,9 @@ def serving(app: FastAPI, *, host: str = "127.0.0.1", port: int = 0) -> Iterator
     ``port`` 0 picks a free one."""
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    # an open stream (a browser's or gradio_client's heartbeat) is cut after 3 s at exit
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                           timeout_graceful_shutdown=3))
     thread = threading.Thread(target=server.run, name="rag-chat-server", daemon=True)
     thread.start()
     deadline = time.monotonic() + 60

@@ -112,6 +112,7 @@ def cite(
         ocr=ocr is not None,
         ocr_confidence=ocr,
         versions=comparisons(index, clause, versions=compare) if compare is not None else (),
+        document_sha256=index.text_hash(doc.doc_id),
     )
 
 

@@ -119,6 +119,8 @@ class Citation:
     ocr_confidence: float | None = None  # the lowest OCR confidence of those pages (0..1)
     # the same article in the document's other versions, nearest first, change marked
     versions: tuple[Comparison, ...] = ()
+    # sha256 of the document's text: the exact revision ``start``/``end`` point into
+    document_sha256: str = ""
 
     def quotes(self, ref: InnerReference) -> bool:
         """Whether the 款 or 项 ``ref`` names lies inside this quote."""

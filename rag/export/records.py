@@ -1,11 +1,12 @@
-"""Answers as flat records: the batch JSON-lines schema and its CSV rows."""
+"""Answers as flat records: the batch JSON-lines schema (the API's model) and its CSV rows."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
-from rag.answer.types import Answer, Citation
+from rag.answer.types import Answer
+from rag.api.models import BatchRecord
 from rag.export.common import csv_safe
 
 # New columns go at the end, so that consumers reading columns by position keep working.
@@ -16,51 +17,13 @@ CSV_COLUMNS = (
 )
 
 
-def citation_row(citation: Citation) -> dict[str, object]:
-    """A citation as a batch record: verbatim text, formal citation, where it comes from."""
-    return {
-        "rank": citation.rank,
-        "clause_id": citation.clause_id,
-        "doc_id": citation.doc_id,
-        "document": citation.document,
-        "label": citation.label,
-        "citation": citation.citation,
-        "text": citation.text,
-        "score": citation.score,
-        "source": citation.source,
-        "url": citation.url,
-        "date": citation.date,
-        "kind": citation.kind,
-        "status": citation.status,
-        "version": citation.version,
-        "version_note": citation.version_note,
-        "path": list(citation.path),
-        "low_confidence": citation.low_confidence,
-        "via": citation.via,
-        "highlights": [
-            {"start": h.start, "end": h.end, "kind": h.kind} for h in citation.highlights
-        ],
-        "pages": list(citation.pages) if citation.pages else None,
-        "ocr": citation.ocr,
-        "ocr_confidence": citation.ocr_confidence,
-        "versions": [c.to_dict() for c in citation.versions],
-    }
-
-
 def batch_row(
     *, id: str, question: str, line: int, result: Answer | None, error: str | None
 ) -> dict[str, Any]:
-    """One question's record (the batch JSON-lines schema in the README)."""
-    return {
-        "id": id,
-        "question": question,
-        "line": line,
-        "answered": bool(result and result.answered),
-        "confidence": result.confidence if result else 0.0,
-        "message": result.message if result else None,
-        "error": error,
-        "citations": [citation_row(c) for c in result.citations] if result else [],
-    }
+    """One question's record: the batch JSON-lines schema, which is the API's
+    (:class:`rag.api.models.BatchRecord`; the README's table lists its fields)."""
+    record = BatchRecord.row(id=id, question=question, line=line, result=result, error=error)
+    return record.model_dump(mode="json")
 
 
 def csv_rows(row: dict[str, Any]) -> Iterator[list[object]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,9 @@ from rag.index.tokenize import DEFAULT_TOKENIZER
 
 # Embeds passages with an index's model: texts in, float32 [len(texts), dimension] out.
 Embedder = Callable[[Sequence[str]], np.ndarray]
+# Told how a build advances: (stage, done, total), stage one of STAGES.
+ProgressHook = Callable[[str, int, int], None]
+STAGES = ("reading", "embedding", "writing")
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ def build_index(
     batch_size: int = 32,
     progress: bool = False,
     embedder: Embedder | None = None,
+    on_progress: ProgressHook | None = None,
 ) -> BuildReport:
     """Bring ``backend`` up to date with these documents and clauses.
 
@@ -70,7 +75,8 @@ def build_index(
     Only passages whose content hash the index does not hold yet are embedded (with the
     same model); when nothing at all changed, nothing is written. ``embedder`` embeds
     those passages elsewhere (e.g. on a Ray cluster, :mod:`rag.index.ray_build`) with the
-    model of ``encoder``; by default ``encoder`` embeds them here.
+    model of ``encoder``; by default ``encoder`` embeds them here. ``on_progress`` is told
+    of the embedding (passages done of those to embed) and of the write.
     """
     started = time.perf_counter()
     wanted = manifests.settings(encoder, tokenizer=tokenizer, bm25=bm25 or manifests.BM25Params(),
@@ -116,7 +122,8 @@ def build_index(
         embed_started = time.perf_counter()
         texts = [passages[last[h]] for h in todo]
         if embedder is None or not texts:
-            fresh = embed(texts, encoder=encoder, batch_size=batch_size, progress=progress)
+            fresh = embed(texts, encoder=encoder, batch_size=batch_size, progress=progress,
+                          on_progress=on_progress)
         else:
             fresh = np.asarray(embedder(texts), np.float32)
             if fresh.shape != (len(texts), encoder.dimension):
@@ -148,18 +155,23 @@ def build_index(
             ),
             replace=replace,
         )
+        if on_progress is not None:
+            on_progress("writing", 0, 1)
         backend.apply(change)
+        if on_progress is not None:
+            on_progress("writing", 1, 1)
     return report(len(todo), removed, True, embed_seconds)
 
 
 def embed(
     texts: Sequence[str], *, encoder: Encoder, batch_size: int = 32, progress: bool = False,
-    step: int = 512,
+    step: int = 256, on_progress: ProgressHook | None = None,
 ) -> np.ndarray:
     """Encode passages longest first in steps of ``step``, with a clauses/s progress bar.
 
     Sorting by length keeps padding low (as sentence-transformers does within one call);
-    stepping lets the bar report clauses rather than batches.
+    stepping lets the bar (and ``on_progress("embedding", done, total)``) report clauses
+    rather than batches.
     """
     from tqdm import tqdm
 
@@ -167,6 +179,8 @@ def embed(
     order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
     with tqdm(total=len(texts), unit="clause", desc="embedding", disable=not progress,
               smoothing=0.1) as bar:
+        if on_progress is not None:
+            on_progress("embedding", 0, len(texts))
         for start in range(0, len(order), step):
             rows = order[start:start + step]
             vectors = encoder.encode_passages(
@@ -179,6 +193,8 @@ def embed(
                 )
             out[rows] = vectors
             bar.update(len(rows))
+            if on_progress is not None:
+                on_progress("embedding", start + len(rows), len(texts))
     return out
 
 
@@ -191,13 +207,15 @@ def index_paths(
     max_chars: int = 600,
     follow_links: bool = False,
     progress: bool = False,
+    on_progress: ProgressHook | None = None,
 ) -> BuildReport:
     """Read and chunk every document under ``paths`` and bring ``index`` up to date.
 
     Files that cannot be read are reported in ``BuildReport.skipped_files`` and left out
     (so are single pages that cannot be read, ``file.pdf: page 7: …``); the rest of the
     corpus is indexed. Links out of a folder are followed only with ``follow_links``;
-    ``progress`` shows progress bars (OCR pages, embedding) on stderr.
+    ``progress`` shows progress bars (OCR pages, embedding) on stderr; ``on_progress`` is
+    told of each stage (:data:`STAGES`: files read, passages embedded, the write).
     """
     from rag.chunking import chunk_document
     from rag.index.backends import open_backend
@@ -206,8 +224,9 @@ def index_paths(
     for path in paths:
         if not Path(path).exists():
             raise FileNotFoundError(f"{path}: no such file or folder")
+    on_file = None if on_progress is None else partial(on_progress, "reading")
     documents, errors = load_documents([Path(p) for p in paths], follow_links=follow_links,
-                                       progress=progress)
+                                       progress=progress, on_file=on_file)
     clauses = [c for doc in documents for c in chunk_document(doc, max_chars=max_chars)]
     return build_index(
         documents,
@@ -219,6 +238,7 @@ def index_paths(
         sources=[str(Path(p).resolve()) for p in paths],
         follow_links=follow_links,
         progress=progress,
+        on_progress=on_progress,
     )
 
 

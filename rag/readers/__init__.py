@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path, PurePath
 
@@ -41,6 +41,7 @@ __all__ = [
     "load_documents",
     "read_document",
     "read_file",
+    "slugify",
     "unique_ids",
 ]
 
@@ -135,6 +136,7 @@ def load_documents(
     ocr: Ocr | None = None,
     progress: bool = False,
     follow_links: bool = False,
+    on_file: Callable[[int, int], None] | None = None,
 ) -> tuple[list[Document], list[ReadError]]:
     """Read files and directories (recursively, sorted); bad files become errors.
 
@@ -145,15 +147,22 @@ def load_documents(
     out of the folder are not followed unless ``follow_links``; every other path skipped
     is reported with its reason. Documents whose ``doc_id`` collides get the parent
     folder's name as a prefix (``民法商法-公司法``), then ``-2``, ``-3`` …. Options as for
-    :func:`read_document`; one OCR engine serves every file.
+    :func:`read_document`; one OCR engine serves every file. ``on_file(done, total)``
+    is called once the files are listed and after each file (a live progress bar).
     """
     today = today or date.today()
     ocr = ocr or Ocr()
     loaded: list[tuple[Path, Document]] = []
     errors: list[ReadError] = []
-    files = source_files(paths, accept=_is_source_name, errors=errors,
-                         shown=lambda p: display_path(p, root=root), follow_links=follow_links)
-    for path in files:
+    files: Iterable[Path] = source_files(paths, accept=_is_source_name, errors=errors,
+                                         shown=lambda p: display_path(p, root=root),
+                                         follow_links=follow_links)
+    if on_file is not None:
+        files = list(files)  # the total first, for a progress bar
+    total = len(files) if isinstance(files, list) else 0
+    for done, path in enumerate(files):
+        if on_file is not None:
+            on_file(done, total)
         try:
             document, warnings = read_file(path, root=root, max_bytes=max_bytes,
                                            max_pages=max_pages, today=today, ocr=ocr,
@@ -166,6 +175,8 @@ def load_documents(
         else:
             loaded.append((path, document))
             errors.extend(warnings)
+    if on_file is not None:
+        on_file(total, total)
     return _unique_ids(loaded), errors
 
 

@@ -8,11 +8,13 @@ for each channel's best rows.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag import __version__
 from rag.core.clauses import Clause
 from rag.core.documents import Document
 from rag.core.filters import Filters
@@ -44,6 +46,7 @@ class Index:
     _versions: dict[str, VersionInfo] | None = field(default=None, init=False, repr=False)
     _allowed: dict[Filters, frozenset[str] | None] = field(default_factory=dict, init=False,
                                                            repr=False)
+    _text_hashes: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.row_of = {clause.id: row for row, clause in enumerate(self.clauses)}
@@ -142,6 +145,15 @@ class Index:
     def document_of(self, clause: Clause) -> Document:
         return self.documents[clause.doc_id]
 
+    def text_hash(self, doc_id: str) -> str:
+        """sha256 (hex) of a document's text, the revision its clause offsets point into
+        (cached)."""
+        found = self._text_hashes.get(doc_id)
+        if found is None:
+            text = self.documents[doc_id].text.encode("utf-8")
+            found = self._text_hashes[doc_id] = hashlib.sha256(text).hexdigest()
+        return found
+
     def info(self) -> dict[str, object]:
         """What an answer records about the index it came from (the memo's audit line)."""
         model = model_section(self.manifest)
@@ -154,6 +166,8 @@ class Index:
             "reranker": learned.get("reranker"),
             "created": self.manifest.get("created"),
             "clauses": len(self.clauses),
+            "built_by": self.manifest.get("package_version"),  # the rag that built the index
+            "package_version": __version__,  # the rag that answers
         }
 
 
