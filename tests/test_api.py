@@ -243,16 +243,17 @@ def test_unknown_clause_is_404_and_a_bad_date_400(api: httpx.Client) -> None:
 
 def test_documents_are_listed_with_filters(api: httpx.Client, shipped_index: Index) -> None:
     everything = DocumentList.model_validate(api.get("/documents").json())
-    assert everything.total == len(shipped_index.documents) == 20
+    assert everything.total == len(shipped_index.documents) > 20
     laws = DocumentList.model_validate(api.get("/documents", params={"kind": "law"}).json())
-    assert laws.total == 6 and {d.kind for d in laws.documents} == {"law"}
+    assert laws.total == sum(d.kind == "law" for d in shipped_index.documents.values())
+    assert {d.kind for d in laws.documents} == {"law"}
     assert all(not d.library for d in laws.documents)
     securities = api.get("/documents", params={"q": "证券法"}).json()
     assert [d["doc_id"] for d in securities["documents"]] == ["证券法-2019-12-28"]
     assert securities["documents"][0]["clauses"] == sum(
         1 for c in shipped_index.clauses if c.doc_id == "证券法-2019-12-28")
     page = api.get("/documents", params={"limit": 5, "offset": 5}).json()
-    assert page["total"] == 20
+    assert page["total"] == len(shipped_index.documents)
     assert [d["doc_id"] for d in page["documents"]] == [
         d.doc_id for d in everything.documents[5:10]]
     dated = api.get("/documents", params={"date_from": "2022-01-01"}).json()
@@ -279,8 +280,8 @@ def test_a_document_with_its_structure(api: httpx.Client, shipped_index: Index) 
 def test_health_and_version_name_the_index_and_model(api: httpx.Client,
                                                      shipped_index: Index) -> None:
     health = Health.model_validate(api.get("/health").json())
-    assert (health.status, health.documents, health.clauses) == ("ok", 20,
-                                                                   len(shipped_index.clauses))
+    assert (health.status, health.documents, health.clauses) == (
+        "ok", len(shipped_index.documents), len(shipped_index.clauses))
     assert health.reindex.state == "ready"
     version = VersionInfo.model_validate(api.get("/version").json())
     assert version.package_version == rag.__version__
