@@ -243,4 +243,5 @@ def test_a_build_that_crashes_says_so_and_keeps_the_index(tmp_path: Path) -> Non
     live.rebuild()
     crashed = live.wait(timeout=60)
     assert crashed.state == "failed" and "stopped unexpectedly" in crashed.message
+    assert "RuntimeError: the model crashed" in crashed.message
     assert live.index is before

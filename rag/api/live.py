@@ -195,9 +195,15 @@ class LiveIndex:
                     outcome, failed = str(error), True
                     if self.echo:
                         print(f"rag serve: re-index failed: {error}", file=sys.stderr)
+                except Exception as error:  # a crashed encoder: say what, keep serving
+                    outcome = (f"the re-index stopped unexpectedly ({type(error).__name__}: "
+                               f"{error}); the previous index is still served")
+                    failed = True
+                    if self.echo:
+                        print(f"rag serve: {outcome}", file=sys.stderr)
         finally:
             with self._lock:
-                if self._thread is threading.current_thread():  # an unexpected error
+                if self._thread is threading.current_thread():  # KeyboardInterrupt and kin
                     self._finish("the re-index stopped unexpectedly; the server log says why",
                                  failed=True)
 

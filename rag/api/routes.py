@@ -122,10 +122,11 @@ def read_routes(service: Service) -> APIRouter:
     @router.get("/documents", response_model=DocumentList, responses=responses(400, 503),
                 summary="The documents in the index, filtered")
     def documents(
+        *,
         q: Annotated[str, Query(max_length=200, description="words in the title, id or "
                                 "file name")] = "",
-        doc_id: Annotated[list[str] | None, Query()] = None,
-        kind: Annotated[list[Kind] | None, Query()] = None,  # type: ignore[valid-type]
+        doc_id: Annotated[list[str], Query(default_factory=list)],
+        kind: Annotated[list[Kind], Query(default_factory=list)],  # type: ignore[valid-type]
         date_from: Date = None, date_to: Date = None, as_of: Date = None,
         library: Annotated[bool | None, Query(description="only uploaded (true) or only "
                                               "corpus (false) documents")] = None,
@@ -134,7 +135,7 @@ def read_routes(service: Service) -> APIRouter:
     ) -> DocumentList:
         index = current(service)
         try:
-            filters = Filters(doc_ids=tuple(doc_id or ()), kinds=tuple(kind or ()),
+            filters = Filters(doc_ids=tuple(doc_id), kinds=tuple(kind),
                               date_from=date_from, date_to=date_to, as_of=as_of)
         except ValueError as error:
             raise ApiError(400, "invalid filters", str(error)) from None
