@@ -1,0 +1,206 @@
+"""English questions against their Chinese twins: hit@1, hit@5 and MRR@10 on the shipped laws.
+
+    python benchmarks/english_eval.py                    # current stack, English and Chinese
+    python benchmarks/english_eval.py --before d349681   # also the glossary of that commit
+    python benchmarks/english_eval.py --misses all       # every variant's misses, not only now
+
+Questions: benchmarks/data/english_questions.jsonl, each with its Chinese wording
+(``question_zh``) and gold clause ids; the ones marked ``held_out`` were written before
+the glossary was extended and are reported on their own. Relevance is unit-level: a
+citation counts when its unit (an article, all ``.partN`` chunks of a split one
+included) is a gold clause's unit. Ranks are those of ``rag.answer.answer(question,
+k=10)``'s citations — what a user sees, named look-ups first — and a question the answer
+refuses is counted as refused as well as ranked.
+
+Variants, in the same run on the same index: the current stack; with the glossary
+switched off (the question searched as typed); and with the glossary as it was at the
+commit given by ``--before`` (read with ``git show``). Chinese questions contain no
+English terms, so the glossary leaves them unchanged; they are run once, on the current
+stack. The index is the real-model index of the shipped corpus, built or verified
+incrementally (``--index``; the test cache by default, where ``make test`` keeps it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+from unittest.mock import patch
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+TEST_CACHE = Path(os.environ.get("RAG_TEST_CACHE", "~/.cache/rag-compliance-tests")).expanduser()
+os.environ.setdefault("RAG_MODEL_CACHE", str(TEST_CACHE / "models"))
+
+from rag.answer import answer  # noqa: E402
+from rag.encoders import Encoder, load_encoder  # noqa: E402
+from rag.index import index_paths  # noqa: E402
+from rag.search import Index, hybrid, named, open_index  # noqa: E402
+from rag.search import glossary as current_glossary  # noqa: E402
+
+DATA = REPO / "benchmarks" / "data" / "english_questions.jsonl"
+K = 10
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One question's result: the rank of its first gold unit (None: not in the top K)."""
+
+    qid: str
+    question: str
+    rank: int | None
+    answered: bool
+    top: tuple[str, ...]  # the first few cited clause ids, for the misses list
+
+
+def load_questions(path: Path = DATA) -> list[dict]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def gold_units(index: Index, gold: list[str]) -> set[str]:
+    """The units of ``gold``: clause ids, or unit ids (``art2`` for ``art2.part1``…)."""
+    units = {clause.unit_id for clause in index.clauses}
+    found = {index.clauses[index.row_of[g]].unit_id if g in index.row_of else g for g in gold}
+    missing = sorted(found - units)
+    if missing:
+        raise SystemExit(f"{DATA}: gold clause ids not in the index: {', '.join(missing)}")
+    return found
+
+
+def run(index: Index, encoder: Encoder, questions: list[dict], field: str) -> list[Outcome]:
+    outcomes = []
+    for q in questions:
+        gold = gold_units(index, q["gold"])
+        result = answer(q[field], index=index, encoder=encoder, k=K)
+        units = [index.clauses[index.row_of[c.clause_id]].unit_id for c in result.citations]
+        rank = next((r for r, unit in enumerate(units, 1) if unit in gold), None)
+        top = tuple(c.clause_id for c in result.citations[:3])
+        outcomes.append(Outcome(q["id"], q[field], rank, result.answered, top))
+    return outcomes
+
+
+def figures(outcomes: list[Outcome]) -> dict[str, float]:
+    def hit(k: int) -> float:
+        return statistics.fmean(o.rank is not None and o.rank <= k for o in outcomes)
+
+    return {
+        "n": len(outcomes),
+        "hit@1": hit(1),
+        "hit@5": hit(5),
+        "MRR@10": statistics.fmean(1 / o.rank if o.rank else 0.0 for o in outcomes),
+        "answered": statistics.fmean(o.answered for o in outcomes),
+    }
+
+
+@contextmanager
+def glossary_in_use(module: ModuleType | SimpleNamespace) -> Iterator[None]:
+    """Search with another glossary: its ``expand`` and its ``ENGLISH_TITLES``."""
+    with patch.object(hybrid, "expand", module.expand), \
+            patch.object(named, "ENGLISH_TITLES", module.ENGLISH_TITLES):
+        yield
+
+
+def glossary_at(revision: str) -> ModuleType:
+    """``rag/search/glossary.py`` as it was at ``revision`` (git), imported on its own."""
+    try:
+        source = subprocess.run(
+            ["git", "-C", str(REPO), "show", f"{revision}:rag/search/glossary.py"],
+            check=True, capture_output=True, text=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError) as error:
+        raise SystemExit(f"--before {revision}: cannot read rag/search/glossary.py at that "
+                         f"revision with git ({error}); give a commit of this "
+                         "repository") from error
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "glossary_before.py"
+        path.write_text(source, encoding="utf-8")
+        spec = importlib.util.spec_from_file_location("glossary_before", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    return module
+
+
+NO_GLOSSARY = SimpleNamespace(expand=lambda question: question, ENGLISH_TITLES={})
+
+
+def print_table(rows: list[tuple[str, dict[str, float]]]) -> None:
+    print(f"{'':34} {'n':>3} {'hit@1':>6} {'hit@5':>6} {'MRR@10':>7} {'answered':>8}")
+    for name, f in rows:
+        print(f"{name:34} {int(f['n']):>3} {f['hit@1']:>6.3f} {f['hit@5']:>6.3f} "
+              f"{f['MRR@10']:>7.3f} {f['answered']:>8.3f}")
+
+
+def print_misses(title: str, outcomes: list[Outcome], gold: dict[str, list[str]]) -> None:
+    misses = [o for o in outcomes if o.rank is None or o.rank > 5 or not o.answered]
+    print(f"\n{title}: {len(misses)} not in the top 5 or refused")
+    for o in misses:
+        where = f"rank {o.rank}" if o.rank else f"not in top {K}"
+        refused = "" if o.answered else ", REFUSED"
+        print(f"  {o.qid} ({where}{refused}) {o.question}\n      gold {', '.join(gold[o.qid])}"
+              f"\n      top  {', '.join(o.top)}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--index", type=Path, default=TEST_CACHE / "shipped-index",
+                        help="real-model index of corpus/ (built or verified incrementally)")
+    parser.add_argument("--model", default="multilingual-e5-small")
+    parser.add_argument("--before", metavar="REV",
+                        help="also run with the glossary as it was at this git revision")
+    parser.add_argument("--misses", choices=("current", "all"), default="current")
+    args = parser.parse_args()
+
+    encoder = load_encoder(args.model)
+    index_paths([REPO / "corpus"], index=args.index, encoder=encoder)
+    index = open_index(args.index, encoder=encoder)
+    questions = load_questions()
+    held = {q["id"] for q in questions if q.get("held_out")}
+    gold = {q["id"]: q["gold"] for q in questions}
+
+    variants: list[tuple[str, ModuleType | SimpleNamespace]] = [("no glossary", NO_GLOSSARY)]
+    if args.before:
+        variants.append((f"glossary @ {args.before}", glossary_at(args.before)))
+    variants.append(("current", current_glossary))
+
+    results: dict[str, list[Outcome]] = {}
+    for name, module in variants:
+        with glossary_in_use(module):
+            results[name] = run(index, encoder, questions, "question")
+    chinese = run(index, encoder, questions, "question_zh")
+
+    print(f"{len(questions)} questions ({len(held)} held out), answer(question, k={K}), "
+          f"unit-level; index {args.index}\n")
+    rows = []
+    for name, outcomes in results.items():
+        rows.append((f"English, {name}", figures(outcomes)))
+        rows.append(("  written after the glossary work", figures(
+            [o for o in outcomes if o.qid not in held])))
+        rows.append(("  held out", figures([o for o in outcomes if o.qid in held])))
+    rows.append(("Chinese twins", figures(chinese)))
+    rows.append(("  written after the glossary work",
+                 figures([o for o in chinese if o.qid not in held])))
+    rows.append(("  held out", figures([o for o in chinese if o.qid in held])))
+    print_table(rows)
+
+    shown = results if args.misses == "all" else {"current": results["current"]}
+    for name, outcomes in shown.items():
+        print_misses(f"English, {name}", outcomes, gold)
+    print_misses("Chinese twins", chinese, gold)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
