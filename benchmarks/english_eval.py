@@ -17,7 +17,7 @@ switched off (the question searched as typed); and with the glossary as it was a
 commit given by ``--before`` (read with ``git show``). Chinese questions contain no
 English terms, so the glossary leaves them unchanged; they are run once, on the current
 stack. The index is the real-model index of the shipped corpus, built or verified
-incrementally (``--index``; the test cache by default, where ``make test`` keeps it).
+incrementally (``--index``; embeddings/index by default, as for calibrate_refusal.py).
 """
 
 from __future__ import annotations
@@ -155,8 +155,9 @@ def print_misses(title: str, outcomes: list[Outcome], gold: dict[str, list[str]]
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--index", type=Path, default=TEST_CACHE / "shipped-index",
-                        help="real-model index of corpus/ (built or verified incrementally)")
+    parser.add_argument("--index", type=Path, default=REPO / "embeddings" / "index",
+                        help="real-model index of corpus/ (built or verified incrementally; "
+                             "the one calibrate_refusal.py uses)")
     parser.add_argument("--model", default="multilingual-e5-small")
     parser.add_argument("--before", metavar="REV",
                         help="also run with the glossary as it was at this git revision")
