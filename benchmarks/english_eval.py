@@ -12,12 +12,14 @@ included) is a gold clause's unit. Ranks are those of ``rag.answer.answer(questi
 k=10)``'s citations — what a user sees, named look-ups first — and a question the answer
 refuses is counted as refused as well as ranked.
 
-Variants, in the same run on the same index: the current stack; with the glossary
-switched off (the question searched as typed); and with the glossary as it was at the
-commit given by ``--before`` (read with ``git show``). Chinese questions contain no
-English terms, so the glossary leaves them unchanged; they are run once, on the current
-stack. The index is the real-model index of the shipped corpus, built or verified
-incrementally (``--index``; embeddings/index by default, as for calibrate_refusal.py).
+Variants, in the same run on the same index: the glossary switched off (the question
+searched as typed), as it was at the commit given by ``--before`` (read with ``git
+show``) and as it is now, each fused with the weights Chinese questions get; and the
+current stack, where BM25 counts ``Fusion.cross_lingual_bm25_factor`` times as much for
+a question written without Chinese. Chinese questions contain no English terms and are
+fused as before, so they are run once, on the current stack. The index is the
+real-model index of the shipped corpus, built or verified incrementally (``--index``;
+embeddings/index by default, as for calibrate_refusal.py).
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ os.environ.setdefault("RAG_MODEL_CACHE", str(TEST_CACHE / "models"))
 from rag.answer import answer  # noqa: E402
 from rag.encoders import Encoder, load_encoder  # noqa: E402
 from rag.index import index_paths  # noqa: E402
-from rag.search import Index, hybrid, named, open_index  # noqa: E402
+from rag.search import Fusion, Index, hybrid, named, open_index  # noqa: E402
 from rag.search import glossary as current_glossary  # noqa: E402
 
 DATA = REPO / "benchmarks" / "data" / "english_questions.jsonl"
@@ -79,11 +81,12 @@ def gold_units(index: Index, gold: list[str]) -> set[str]:
     return found
 
 
-def run(index: Index, encoder: Encoder, questions: list[dict], field: str) -> list[Outcome]:
+def run(index: Index, encoder: Encoder, questions: list[dict], field: str,
+        fusion: Fusion | None = None) -> list[Outcome]:
     outcomes = []
     for q in questions:
         gold = gold_units(index, q["gold"])
-        result = answer(q[field], index=index, encoder=encoder, k=K)
+        result = answer(q[field], index=index, encoder=encoder, k=K, fusion=fusion)
         units = [index.clauses[index.row_of[c.clause_id]].unit_id for c in result.citations]
         rank = next((r for r, unit in enumerate(units, 1) if unit in gold), None)
         top = tuple(c.clause_id for c in result.citations[:3])
@@ -137,9 +140,9 @@ NO_GLOSSARY = SimpleNamespace(expand=lambda question: question, ENGLISH_TITLES={
 
 
 def print_table(rows: list[tuple[str, dict[str, float]]]) -> None:
-    print(f"{'':34} {'n':>3} {'hit@1':>6} {'hit@5':>6} {'MRR@10':>7} {'answered':>8}")
+    print(f"{'':44} {'n':>3} {'hit@1':>6} {'hit@5':>6} {'MRR@10':>7} {'answered':>8}")
     for name, f in rows:
-        print(f"{name:34} {int(f['n']):>3} {f['hit@1']:>6.3f} {f['hit@5']:>6.3f} "
+        print(f"{name:44} {int(f['n']):>3} {f['hit@1']:>6.3f} {f['hit@5']:>6.3f} "
               f"{f['MRR@10']:>7.3f} {f['answered']:>8.3f}")
 
 
@@ -171,15 +174,19 @@ def main() -> int:
     held = {q["id"] for q in questions if q.get("held_out")}
     gold = {q["id"]: q["gold"] for q in questions}
 
-    variants: list[tuple[str, ModuleType | SimpleNamespace]] = [("no glossary", NO_GLOSSARY)]
+    same_weights = Fusion(cross_lingual_bm25_factor=1.0)  # English fused as Chinese is
+    variants: list[tuple[str, ModuleType | SimpleNamespace, Fusion]] = [
+        ("no glossary, same weights", NO_GLOSSARY, same_weights)]
     if args.before:
-        variants.append((f"glossary @ {args.before}", glossary_at(args.before)))
-    variants.append(("current", current_glossary))
+        variants.append((f"glossary @ {args.before}, same weights", glossary_at(args.before),
+                         same_weights))
+    variants.append(("glossary now, same weights", current_glossary, same_weights))
+    variants.append(("current (glossary now, BM25 x2)", current_glossary, Fusion()))
 
     results: dict[str, list[Outcome]] = {}
-    for name, module in variants:
+    for name, module, fusion in variants:
         with glossary_in_use(module):
-            results[name] = run(index, encoder, questions, "question")
+            results[name] = run(index, encoder, questions, "question", fusion)
     chinese = run(index, encoder, questions, "question_zh")
 
     print(f"{len(questions)} questions ({len(held)} held out), answer(question, k={K}), "
@@ -196,7 +203,8 @@ def main() -> int:
     rows.append(("  held out", figures([o for o in chinese if o.qid in held])))
     print_table(rows)
 
-    shown = results if args.misses == "all" else {"current": results["current"]}
+    current = variants[-1][0]
+    shown = results if args.misses == "all" else {current: results[current]}
     for name, outcomes in shown.items():
         print_misses(f"English, {name}", outcomes, gold)
     print_misses("Chinese twins", chinese, gold)
