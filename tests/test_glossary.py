@@ -12,7 +12,14 @@ import pytest
 
 from rag.core.titles import title_aliases
 from rag.search import Fusion, Index, find_named, prepare, resolve
-from rag.search.glossary import ENGLISH_TITLES, TERMS, chinese_terms, expand, written_in_chinese
+from rag.search.glossary import (
+    ENGLISH_TITLES,
+    TERMS,
+    chinese_terms,
+    expand,
+    translated_words,
+    written_in_chinese,
+)
 
 from .conftest import REPO
 
@@ -115,3 +122,13 @@ def test_english_question_set_is_well_formed(shipped_index: Index) -> None:
         assert 1 <= len(row["gold"]) <= 3, row["id"]
         missing = [g for g in row["gold"] if g not in shipped_index.row_of and g not in units]
         assert not missing, (row["id"], missing)
+
+
+def test_translated_english_words_are_not_unknown_to_refusal(shipped_index: Index) -> None:
+    from rag.answer.refusal import UNKNOWN_TERM_WEIGHT, query_terms
+
+    question = "What time does the bank open on Sunday?"
+    assert translated_words(question) == {"bank"}
+    weights, unknown = query_terms(prepare(question, index=shipped_index), shipped_index)
+    assert {"银行", "金融机构"} <= set(weights)  # known through its Chinese terms
+    assert unknown == 3 * UNKNOWN_TERM_WEIGHT  # time, open, sunday: nothing translates them

@@ -17,6 +17,7 @@ from importlib import resources
 
 from rag.answer.highlight import term_weights
 from rag.search import Hit, Index, Query
+from rag.search.glossary import translated_words
 
 CALIBRATION_FILE = "calibration.json"  # package data of rag.answer
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -87,12 +88,18 @@ def coverage(question_weights: dict[str, float], unknown: float, passage: str) -
 
 def query_terms(query: Query, index: Index) -> tuple[dict[str, float], float]:
     """The question's terms known to the corpus with their idf, and the idf mass of the
-    terms it does not know (words like 天气 or 菜谱 that no clause contains)."""
+    terms it does not know (words like 天气 or 菜谱 that no clause contains).
+
+    An English word the glossary translated is known through its Chinese terms; every
+    other English word counts as unknown, so "when does the bank open on Sunday" is
+    mostly unknown however legal 银行 sounds."""
     tokens = index.tokenizer(query.text)
     weights = term_weights(tokens, index.backend.keyword_idf(tokens))
+    translated = translated_words(query.question)
     unknown = UNKNOWN_TERM_WEIGHT * sum(
         1 for t in tokens
         if (len(t) >= 2 or t.isdigit()) and t not in weights and t not in STOPWORDS_EN
+        and t not in translated
     )
     return weights, unknown
 

@@ -315,6 +315,12 @@ def chinese_terms(question: str) -> list[str]:
     return found
 
 
+def translated_words(question: str) -> set[str]:
+    """The English words of ``question`` (lower case) that are part of a glossary term."""
+    return {word.lower() for match in _PATTERN.finditer(question)
+            for word in re.findall(r"[A-Za-z]+", match.group(1))}
+
+
 def expand(question: str) -> str:
     """``question`` followed by the Chinese terms for its English legal vocabulary."""
     terms = chinese_terms(question)
