@@ -92,6 +92,8 @@ def rank(
     """
     ranked = dict(ranked)
     hybrid = "dense" in ranked and "bm25" in ranked
+    if query.cross_lingual:
+        fusion = fusion.cross_lingual()
     if hybrid and fusion.definition_weight:
         best: dict[int, int] = {}
         for _, rows in ranked.values():

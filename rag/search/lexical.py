@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from rag.core.numbering import is_numeral_word
 from rag.search.catalog import Index
+from rag.search.glossary import translated_words
 from rag.search.query import Query
 
 # English words that carry no legal meaning; not counted as "unknown to the corpus".
@@ -33,12 +34,18 @@ def term_weights(tokens: Sequence[str], idf: Mapping[str, float]) -> dict[str, f
 
 def query_terms(query: Query, index: Index) -> tuple[dict[str, float], float]:
     """The question's terms known to the corpus with their idf, and the idf mass of the
-    terms it does not know (words like 天气 or 菜谱 that no clause contains)."""
+    terms it does not know (words like 天气 or 菜谱 that no clause contains).
+
+    An English word the glossary translated is known through its Chinese terms; every
+    other English word counts as unknown, so "when does the bank open on Sunday" is
+    mostly unknown however legal 银行 sounds."""
     tokens = index.tokenizer(query.text)
     weights = term_weights(tokens, index.backend.keyword_idf(tokens))
+    translated = translated_words(query.question)
     unknown = UNKNOWN_TERM_WEIGHT * sum(
         1 for t in tokens
         if (len(t) >= 2 or t.isdigit()) and t not in weights and t not in STOPWORDS_EN
+        and t not in translated
     )
     return weights, unknown
 

@@ -11,7 +11,7 @@ import numpy as np
 from rag.core.clauses import Clause
 from rag.core.filters import Filters
 from rag.search.catalog import Index
-from rag.search.glossary import expand
+from rag.search.glossary import expand, written_in_chinese
 from rag.search.versions import VersionInfo
 
 MAX_QUESTION_CHARS = 2000
@@ -24,14 +24,17 @@ class Query:
     ``asked`` is the question as asked (trimmed); ``question`` is what is searched
     (capped at :data:`MAX_QUESTION_CHARS`); ``text`` is that with the Chinese equivalents
     of its English legal terms appended (:mod:`rag.search.glossary`), so both channels
-    can match a Chinese corpus; ``allowed`` are the documents the filters admit (None:
-    all); ``versions`` the version table on the as-of date; ``vector`` the question's
-    embedding when it was computed ahead, in a batch.
+    can match a Chinese corpus; ``cross_lingual`` whether the question is written
+    without Chinese (then fusion weights BM25 up: ``Fusion.cross_lingual``); ``allowed``
+    are the documents the filters admit (None: all); ``versions`` the version table on
+    the as-of date; ``vector`` the question's embedding when it was computed ahead, in
+    a batch.
     """
 
     asked: str
     question: str
     text: str
+    cross_lingual: bool
     filters: Filters
     allowed: frozenset[str] | None
     as_of: dt.date | None
@@ -51,6 +54,7 @@ def prepare(question: str, *, index: Index, filters: Filters | None = None) -> Q
         asked=question.strip(),
         question=asked,
         text=expand(asked),
+        cross_lingual=not written_in_chinese(asked),
         filters=filters,
         allowed=index.allowed_documents(filters),
         as_of=as_of,
