@@ -3,6 +3,7 @@
     python benchmarks/stard_eval.py                 # build/reuse the full index, evaluate
     python benchmarks/stard_eval.py --tune          # also pick fusion weights by 2-fold CV
     python benchmarks/stard_eval.py --ablation      # also each step of the fusion on its own
+    python benchmarks/stard_eval.py --latency-only  # only the two stacks' latencies
 
 The full-corpus index is cached in embeddings/lawrefbook-full (embedding ~65k articles
 takes about an hour on 2 cores; later runs only re-read and verify it). Scoring is
@@ -122,6 +123,8 @@ def main() -> int:
                         help="evaluate the index as it is (e.g. one built by an experiment)")
     parser.add_argument("--ablation", action="store_true",
                         help="also score the fusion one step at a time")
+    parser.add_argument("--latency-only", action="store_true",
+                        help="only the latencies of the current and the new stack")
     parser.add_argument("--hnsw", action="store_true",
                         help="also measure HNSW recall@10 against exact search")
     args = parser.parse_args()
@@ -137,6 +140,9 @@ def main() -> int:
     print(f"loaded {len(index.clauses)} clauses in {time.perf_counter() - started:.1f} s; "
           f"trained parts: {learned.identity if learned else 'none'}", file=sys.stderr)
     questions = load_questions(args.questions)
+    if args.latency_only:
+        latency(index, encoder, questions, learned)
+        return 0
 
     fusion = replace(PLAIN, depth=args.depth)
     runs = channel_runs(index, encoder, questions, fusion)
@@ -160,8 +166,8 @@ def main() -> int:
         adapted = replace(fusion, use_adapter=True)
         runs_adapted = channel_runs(index, encoder, questions, adapted)
         rows["dense + adapter"] = evaluate(index, runs_adapted, questions, adapted, ("dense",))
-        rows["hybrid + adapter"] = evaluate(index, runs_adapted, questions, adapted,
-                                            ("dense", "bm25"))
+        rows["hybrid + adapter (shipped default)"] = evaluate(
+            index, runs_adapted, questions, adapted, ("dense", "bm25"))
         rows["hybrid + reranker (no adapter)"] = evaluate(
             index, runs, questions, replace(fusion, use_reranker=True), ("dense", "bm25"))
         full = replace(fusion, use_adapter=True, use_reranker=True)
@@ -180,37 +186,52 @@ def main() -> int:
 
 
 def latency(index: Index, encoder: Any, questions: list[dict[str, Any]], learned: Any) -> None:
-    """Warm latencies of the old and the new stack on the same 100 questions, same run."""
+    """Warm latencies of the old and the new stack on the same 100 questions, same run:
+    question by question, the stacks take turns (order alternating), so a noisy neighbour
+    slows both alike."""
     from rag.answer import answer
     from rag.search import retrieve
 
     sample = [q["question"] for q in questions[:100]]
-    stacks = {"current stack": PLAIN, "new stack": Fusion()} if learned else {"stack": PLAIN}
-    for name, fusion in stacks.items():
-        timings = timed(sample, lambda q, f=fusion: retrieve(q, index=index, encoder=encoder,
-                                                              k=10, fusion=f))
-        print(f"\n{name}: retrieval (warm, k=10, {len(timings)} queries): "
-              f"{percentiles(timings)}")
-        timings = timed(sample, lambda q, f=fusion: answer(q, index=index, encoder=encoder,
-                                                           k=5, fusion=f))
-        print(f"{name}: answer() (k=5): {percentiles(timings)}")
+    stacks = ({"current stack": PLAIN, "shipped (adapter)": Fusion(),
+               "adapter + reranker": Fusion(use_reranker=True)} if learned
+              else {"stack": PLAIN})
+    calls = {
+        "retrieval (warm, k=10)": lambda q, f: retrieve(q, index=index, encoder=encoder,
+                                                        k=10, fusion=f),
+        "answer() (k=5)": lambda q, f: answer(q, index=index, encoder=encoder, k=5, fusion=f),
+    }
+    for what, call in calls.items():
+        for question in sample[:5]:  # warm-up, not timed
+            for fusion in stacks.values():
+                call(question, fusion)
+        timings: dict[str, list[float]] = {name: [] for name in stacks}
+        for i, question in enumerate(sample):
+            order = list(stacks.items())
+            order = order[i % len(order):] + order[:i % len(order)]  # each goes first in turn
+            for name, fusion in order:
+                t0 = time.perf_counter()
+                call(question, fusion)
+                timings[name].append((time.perf_counter() - t0) * 1000)
+        for name, values in timings.items():
+            print(f"{name}: {what}, {len(values)} queries: {percentiles(values)}")
     # the same questions' embedding alone, as a baseline measured in the same run: the
     # machine's speed moves both, the share left to retrieval is what the code controls
     embedding = timed(sample, lambda q: encoder.encode_queries([q]))
     print(f"embedding the question alone: {percentiles(embedding)}")
     # questions that name their clause take the exact look-up path first
-    timings, found = [], 0
+    timings_named, found = [], 0
     for question in questions[:100]:
         gold = question["gold"][0]
         named = f"《{gold['law']}》{gold['article']}怎么规定的？"
         t0 = time.perf_counter()
         reply = answer(named, index=index, encoder=encoder, k=5)
-        timings.append((time.perf_counter() - t0) * 1000)
+        timings_named.append((time.perf_counter() - t0) * 1000)
         first = reply.citations[0] if reply.citations else None
         found += bool(first and first.label == gold["article"]
                       and title_key(first.document) == title_key(gold["law"]))
-    print(f"answer() for named clauses (《law》第X条, {len(timings)} queries): "
-          f"{percentiles(timings)}; named clause first in {found}/{len(timings)}")
+    print(f"answer() for named clauses (《law》第X条, {len(timings_named)} queries): "
+          f"{percentiles(timings_named)}; named clause first in {found}/{len(timings_named)}")
 
 
 def timed(items: list[str], call) -> list[float]:  # type: ignore[no-untyped-def]

@@ -3,10 +3,13 @@
     python benchmarks/train_retrieval.py               # cross-validate, train, write rag/learned/
     python benchmarks/train_retrieval.py --check       # cross-validate only, write nothing
     python benchmarks/train_retrieval.py --ablation    # also: each feature group left out
+    python benchmarks/train_retrieval.py --compare     # the shipped artefacts: train-CV | dev
 
 Deterministic (seeded folds, torch and LightGBM seeds, fixed threads). Settings are
 chosen by 5-fold cross-validation inside train.jsonl; the train-CV figures are printed
-and recorded in rag/learned/manifest.json; dev figures come from stard_eval.py.
+and recorded in rag/learned/manifest.json; after writing, dev is scored with what was
+written and printed beside them (a large gap = overfit). Dev is only reported, never used
+to choose anything; stard_eval.py prints the full dev table and latencies.
 
 * adapter: q' = W q (W starts at the identity), trained with a contrastive loss: each
   question's gold articles against hard negatives mined from the index (its own top
@@ -253,7 +256,12 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--check", action="store_true", help="cross-validate, write nothing")
     parser.add_argument("--ablation", action="store_true", help="each feature group left out")
+    parser.add_argument("--compare", action="store_true",
+                        help="train nothing: the shipped artefacts' train-CV beside dev")
     args = parser.parse_args()
+    if args.compare:
+        side_by_side(args.index, load_encoder(args.model))
+        return 0
     started = time.perf_counter()
     np.random.seed(args.seed)
     import torch
@@ -356,7 +364,38 @@ def main() -> int:
                                        encoding="utf-8")
     print(f"\nwrote {out}/manifest.json, adapter.npy, reranker.txt in "
           f"{time.perf_counter() - started:.0f} s")
+    side_by_side(args.index, encoder)
     return 0
+
+
+# train-CV rows (as train_retrieval records them) and the dev rows they correspond to
+# (as stard_eval scores them)
+STAGES = {"dense (e5-small, plain)": ("dense", False, False),
+          "dense + adapter": ("dense", True, False),
+          "fused pool with adapter (no reranker)": ("hybrid", True, False),
+          "+ reranker (full stack)": ("hybrid", True, True)}
+
+
+def side_by_side(index_path: Path, encoder: Any) -> None:
+    """Each stage's train-CV figures (recorded in the manifest) beside dev (scored now)."""
+    from stard import DEV
+    from stard_eval import PLAIN, channel_runs, evaluate
+
+    index = open_index(index_path, encoder=encoder)
+    learned = index.learned
+    if learned is None:
+        raise SystemExit(f"{index_path}: no trained parts for this index's model")
+    cv = learned.meta["training"]["train_cv"]
+    dev = load_questions(DEV)
+    runs = {adapted: channel_runs(index, encoder, dev, replace(PLAIN, use_adapter=adapted))
+            for adapted in (False, True)}
+    print(f"\n{'':40}{'train-CV':>18}{'dev':>18}\n{'':40}" + "   R@10  MRR@10" * 2)
+    for name, (channels, adapted, reranked) in STAGES.items():
+        fusion = replace(PLAIN, use_adapter=adapted, use_reranker=reranked)
+        chosen = ("dense",) if channels == "dense" else ("dense", "bm25")
+        row = evaluate(index, runs[adapted], dev, fusion, chosen)
+        print(f"{name:40}   {cv[name]['R@10']:.3f}   {cv[name]['MRR@10']:.3f}"
+              f"   {row['R@10']:.3f}   {row['MRR@10']:.3f}")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from rag.answer import answer
 from rag.core.filters import Filters
 from rag.encoders import HashingEncoder
 from rag.index import index_paths
-from rag.search import open_index
+from rag.search import Fusion, open_index
 
 SEC = "证券法-2019-12-28"
 CRIM = "刑法"
@@ -285,7 +285,8 @@ def test_near_duplicates_fold_under_the_authoritative_source(tmp_path: Path) -> 
 
 # 刑法第一百九十一条 never says 洗钱 (the word is only in the section's name), so only the
 # dense channel can find it, and e5-small ranks 帮助犯罪分子逃避处罚 / 反洗钱法 penalties
-# first. Strict xfail: the test starts failing the day retrieval gets it right.
+# first. The trained adapter finds it for the Chinese question; English questions are
+# searched without it. Strict xfail: the test starts failing the day retrieval gets it right.
 KNOWN_MISS = "e5-small misses 刑法191 for laundering questions; see README 'Known misses'"
 
 CHINESE = [
@@ -296,8 +297,8 @@ CHINESE = [
     ("什么行为属于非法集资？", {"防范和处置非法集资条例-2021-01-26#art2"}),
     # administrative (证券法) and criminal (刑法) liability both govern this one
     ("在网上编造传播虚假信息影响股价会受到什么处罚？", {f"{SEC}#art193", f"{CRIM}#art181"}),
-    pytest.param("帮别人把犯罪所得洗白会判什么刑？", {f"{CRIM}#art191", f"{CRIM}#art312"},
-                 marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISS)),
+    # found since the trained query adapter (issue 10); a known miss before it
+    ("帮别人把犯罪所得洗白会判什么刑？", {f"{CRIM}#art191", f"{CRIM}#art312"}),
     ("承诺金的数额是怎么确定的？",
      {"证券期货行政执法当事人承诺制度实施办法-2021-10-26#art14"}),
     ("证券公司可以经营哪些业务？", {f"{SEC}#art120"}),
@@ -327,7 +328,7 @@ OUT_OF_SCOPE = [
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize(("question", "expected"), CHINESE + ENGLISH)
+@pytest.mark.parametrize(("question", "expected"), [*CHINESE, *ENGLISH])
 def test_governing_clause_in_top_three(real_index, real_encoder, question, expected) -> None:  # type: ignore[no-untyped-def]
     result = answer(question, index=real_index, encoder=real_encoder, k=3)
     assert result.answered, (question, result.confidence)
@@ -436,3 +437,21 @@ def test_many_questions_at_once_give_the_answers_one_at_a_time_gives(
             continue
         one = answer(question, index=shipped_index, encoder=hashing_encoder, k=4)
         assert not isinstance(got, ValueError) and got.to_dict() == one.to_dict()
+
+
+@pytest.mark.integration
+def test_a_lay_question_the_old_stack_missed_is_found_by_the_trained_one(real_index,  # type: ignore[no-untyped-def]
+                                                                        real_encoder) -> None:
+    """"洗白" is a lay word: the statutes say 掩饰、隐瞒…犯罪所得 / 洗钱. The stack before the
+    trained adapter (issue 10) found neither governing article in the top three; with the
+    adapter, trained on STARD's training questions only, one of them is there."""
+    question = "帮别人把犯罪所得洗白会判什么刑？"
+    governing = {f"{CRIM}#art191", f"{CRIM}#art312"}
+    assert real_index.learned is not None and real_index.learned.adapter is not None
+
+    def top_three(fusion: Fusion) -> set[str]:
+        result = answer(question, index=real_index, encoder=real_encoder, k=3, fusion=fusion)
+        return {c.clause_id.split(".part")[0] for c in result.citations}
+
+    assert not governing & top_three(Fusion(use_adapter=False))
+    assert governing & top_three(Fusion())

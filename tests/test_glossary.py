@@ -105,7 +105,7 @@ def test_a_question_without_chinese_weights_bm25_up(shipped_index: Index) -> Non
     assert fusion.cross_lingual().bm25_weight == pytest.approx(2.0 * fusion.bm25_weight)
     assert fusion.cross_lingual().dense_weight == fusion.dense_weight
     assert Fusion(cross_lingual_bm25_factor=1.0).cross_lingual() == Fusion(
-        cross_lingual_bm25_factor=1.0)
+        cross_lingual_bm25_factor=1.0, use_adapter=False, use_reranker=False)
     with pytest.raises(ValueError, match="cross_lingual_bm25_factor must be positive"):
         Fusion(cross_lingual_bm25_factor=0.0)
 

@@ -15,7 +15,7 @@ from rag.encoders import HashingEncoder
 from rag.index import StoreError, index_paths
 from rag.learned import artifacts
 from rag.learned.artifacts import LearnedError, learned_for
-from rag.search import open_index, retrieve
+from rag.search import Fusion, open_index, retrieve
 from rag.search.rerank import FEATURES
 
 from .conftest import CORPUS
@@ -100,9 +100,35 @@ def test_search_uses_the_adapter_and_the_reranker(parts: Path, tmp_path: Path) -
     folder = tmp_path / "index"
     index_paths([CORPUS / "seeds"], index=folder, encoder=ENCODER)
     index = open_index(folder, encoder=ENCODER)
-    hits = retrieve("打击证券违法活动", index=index, encoder=ENCODER, k=5)
+    reranking = Fusion(use_reranker=True)  # opt-in; the adapter is on by default
+    hits = retrieve("打击证券违法活动", index=index, encoder=ENCODER, k=5, fusion=reranking)
     assert len(hits) == 5 and all("rerank" in h.scores for h in hits)
+    default = retrieve("打击证券违法活动", index=index, encoder=ENCODER, k=5)
+    assert default and all("rerank" not in h.scores for h in default)
+    unadapted = retrieve("打击证券违法活动", index=index, encoder=ENCODER, k=5,
+                         fusion=Fusion(use_adapter=False))
+    assert [h.scores["dense"] for h in default if "dense" in h.scores] != [
+        h.scores["dense"] for h in unadapted if "dense" in h.scores]
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     plain = open_index(folder, encoder=ENCODER, trained=False)
     assert all("rerank" not in h.scores
                for h in retrieve("打击证券违法活动", index=plain, encoder=ENCODER, k=5))
+    # English questions are searched without the parts (they were fitted on Chinese only)
+    english = retrieve("penalty for insider trading", index=index, encoder=ENCODER, k=5,
+                       fusion=reranking)
+    assert english and all("rerank" not in h.scores for h in english)
+    assert english == retrieve("penalty for insider trading", index=plain, encoder=ENCODER, k=5)
+
+
+def test_the_shipped_parts_load_and_match_their_manifest() -> None:
+    """The artefacts in the repository: present, untampered, for the default model."""
+    learned_for.cache_clear()
+    meta = json.loads((artifacts.folder() / "manifest.json").read_text("utf-8"))
+    learned = learned_for(meta["model_identity"])
+    assert learned is not None and learned.adapter is not None and learned.reranker is not None
+    assert learned.adapter.shape == (384, 384)  # e5-small's dimension
+    assert learned.identity == {"adapter": meta["adapter"]["sha256"],
+                                "reranker": meta["reranker"]["sha256"]}
+    assert meta["reranker"]["features"] == list(FEATURES)
+    assert meta["training"]["questions"] == "train.jsonl"
+    assert learned_for("sha256:" + "0" * 64) is None  # another model gets none

@@ -15,7 +15,7 @@ from rag.answer.cite import citation_string
 from rag.answer.compare import comparisons
 from rag.answer.fold import fold_duplicates
 from rag.answer.highlight import highlight
-from rag.answer.refusal import Calibration, evidence, load_calibration
+from rag.answer.refusal import Calibration, closest, evidence, load_calibration
 from rag.answer.types import Answer, Citation, InnerReference
 from rag.answer.wording import CHANGES, FOUND, NOT_FOUND
 from rag.changes.questions import prepare_question
@@ -282,13 +282,17 @@ def _answer(
                           versions)
     span_of = {r.label: r.span_label for r in refs}
 
-    # 2. hybrid search
+    # 2. hybrid search (the question embedded here once: search and refusal both use it)
+    if query.vector is None and query.question:
+        query = replace(query, vector=encoder.encode_queries([query.text])[0])
     hits = retrieve(query, index=index, encoder=encoder, k=max(3 * k, 20), fusion=fusion)
     hits, folded = fold_duplicates(index, hits)
     named_units = {c.unit_id for c in named}
     hits = [h for h in hits if h.clause.unit_id not in named_units]
 
-    signals = evidence(query.question, hits, index=index, weights=weights, unknown=unknown)
+    nearest = closest(query, index) if hits else 0.0
+    signals = evidence(query.question, hits, index=index, weights=weights, unknown=unknown,
+                       nearest=nearest)
     confidence = calibration.confidence(*signals) if hits else 0.0
     if named:
         confidence = 1.0

@@ -15,16 +15,18 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 from importlib import resources
 
-from rag.search import Hit, Index
+from rag.search import Hit, Index, Query
 from rag.search.lexical import coverage
 
+COVERAGE_HITS = 3  # coverage is the best of the top hits: the reranked first need not hold
 CALIBRATION_FILE = "calibration.json"  # package data of rag.answer
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 @dataclass(frozen=True)
 class Calibration:
-    """Logistic confidence over (dense score of the top hit, lexical coverage, latin).
+    """Logistic confidence over (the nearest clause's similarity, the top hit's lexical
+    coverage, latin).
 
     ``threshold`` splits answered from refused.
     """
@@ -70,13 +72,25 @@ def load_calibration(model_identity: str) -> Calibration:
         return FALLBACK
 
 
+def closest(query: Query, index: Index) -> float:
+    """How close the nearest clause the filters admit is to the question, in the model's
+    own space (its raw cosine: neither the adapter nor the reranker moves it, so refusal
+    stays calibrated whatever ranks the hits). ``query.vector`` must be embedded."""
+    if query.vector is None:
+        raise ValueError("closest() needs the question embedded (query.vector)")
+    found = index.backend.search_dense(query.vector, 1, filters=query.filters)
+    return float(found.scores[0]) if len(found.scores) else 0.0
+
+
 def evidence(
-    question: str, hits: list[Hit], *, index: Index, weights: dict[str, float], unknown: float
+    question: str, hits: list[Hit], *, index: Index, weights: dict[str, float], unknown: float,
+    nearest: float,
 ) -> tuple[float, float, float]:
-    """The signals refusal is calibrated on, for the top hit of ``hits``."""
+    """The signals refusal is calibrated on: ``nearest`` (:func:`closest`), the best lexical
+    coverage among the top hits, and whether the question is written without Chinese."""
     latin = 0.0 if _CJK.search(question) else 1.0
     if not hits:
         return 0.0, 0.0, latin
-    top = hits[0]
-    passage = index.document_of(top.clause).title + " " + top.clause.text
-    return top.scores.get("dense", 0.0), coverage(weights, unknown, passage), latin
+    best = max(coverage(weights, unknown, index.document_of(h.clause).title + " " + h.clause.text)
+               for h in hits[:COVERAGE_HITS])
+    return nearest, best, latin

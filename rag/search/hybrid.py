@@ -44,7 +44,7 @@ def channel_results(
         vector = query.vector
         if vector is None:
             vector = encoder.encode_queries([query.text])[0]
-        if index.learned is not None and fusion.use_adapter:
+        if index.learned is not None and fusion.use_adapter and not query.cross_lingual:
             vector = index.learned.adapt(vector)  # the question as the trained map sees it
         found = index.backend.search_dense(vector, depth, filters=filters)
         ranked["dense"] = (found.scores, found.rows)
