@@ -241,6 +241,18 @@ def test_unknown_clause_is_404_and_a_bad_date_400(api: httpx.Client) -> None:
     assert "as_of" in error_of(api.get("/clauses/x", params={"as_of": "soon"}), 400).detail
 
 
+@pytest.mark.parametrize(("params", "names"), [
+    ({"limit": 0}, "limit"), ({"limit": 5000}, "limit"), ({"offset": -1}, "offset"),
+    ({"date_from": "2020-13-01"}, "from date"), ({"as_of": "soon"}, "as_of"),
+    ({"kind": "statute"}, "kind"), ({"library": "maybe"}, "library"),
+    ({"date_from": "2021-01-01", "date_to": "2020-01-01"}, "date"),
+])
+def test_bad_document_filters_are_400_naming_the_parameter(api: httpx.Client,
+                                                          params: dict[str, str | int],
+                                                          names: str) -> None:
+    assert names in error_of(api.get("/documents", params=params), 400).detail
+
+
 def test_documents_are_listed_with_filters(api: httpx.Client, shipped_index: Index) -> None:
     everything = DocumentList.model_validate(api.get("/documents").json())
     assert everything.total == len(shipped_index.documents) > 20

@@ -69,9 +69,11 @@ def test_the_operations_checked_are_all_there_are(contract: schemathesis.schemas
 
 
 # operations whose input can be invalid (the others take nothing a schema can break)
+# (GET /documents is not among them: its query parameters are free strings and flags, and
+# schemathesis' type mutations of a query string — doc_id=false — are valid strings once
+# sent; its bad dates and limits are checked by hand in tests/test_api.py)
 REFUSING = [("POST", "/api/v1/ask"), ("POST", "/api/v1/batch"),
-            ("GET", "/api/v1/clauses/{clause_id}"), ("GET", "/api/v1/documents"),
-            ("POST", "/api/v1/documents")]
+            ("GET", "/api/v1/clauses/{clause_id}"), ("POST", "/api/v1/documents")]
 CASES = [(*op, GenerationMode.POSITIVE) for op in OPERATIONS] + [
     (*op, GenerationMode.NEGATIVE) for op in REFUSING]
 
