@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -27,12 +26,12 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from rag.answer.refusal import calibration_path, closest, evidence  # noqa: E402
+from rag.answer.compose import find  # noqa: E402
+from rag.answer.refusal import calibration_path  # noqa: E402
 from rag.core.titles import title_key  # noqa: E402
 from rag.encoders import load_encoder  # noqa: E402
 from rag.index import index_paths  # noqa: E402
-from rag.search import open_index, prepare, retrieve  # noqa: E402
-from rag.search.lexical import query_terms  # noqa: E402
+from rag.search import open_index, prepare  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "refusal_calibration.jsonl"
 STARD = REPO.parent / "shared" / "bench" / "stard"
@@ -55,15 +54,10 @@ def labelled(index) -> list[tuple[str, bool]]:  # type: ignore[no-untyped-def]
 
 
 def features(questions, index, encoder) -> np.ndarray:  # type: ignore[no-untyped-def]
-    rows = []
-    for question in questions:
-        query = prepare(question, index=index)
-        query = replace(query, vector=encoder.encode_queries([query.text])[0])
-        weights, unknown = query_terms(query, index)
-        hits = retrieve(query, index=index, encoder=encoder, k=5)
-        rows.append(evidence(query.question, hits, index=index, weights=weights,
-                             unknown=unknown, nearest=closest(query, index) if hits else 0.0))
-    return np.asarray(rows, dtype=np.float64)
+    """The refusal signals of each question, as :func:`rag.answer.answer` computes them."""
+    return np.asarray([find(prepare(question, index=index), index=index, encoder=encoder,
+                            k=5, fusion=None).signals for question in questions],
+                      dtype=np.float64)
 
 
 def fit(x: np.ndarray, y: np.ndarray, *, steps: int = 20000, l2: float = 0.05):  # type: ignore[no-untyped-def]

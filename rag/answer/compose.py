@@ -7,7 +7,7 @@ No text is generated: every quote is ``document.text[start:end]`` of an indexed 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from itertools import islice
 
@@ -24,7 +24,7 @@ from rag.core.filters import Filters
 from rag.core.pages import ocr_confidence, pages_of
 from rag.encoders import Encoder
 from rag.encoders.threads import ThreadTuner
-from rag.search import Fusion, Index, Query, find_named, resolve, retrieve
+from rag.search import Fusion, Hit, Index, Query, find_named, resolve, retrieve
 from rag.search.inner import inner_mentions
 from rag.search.lexical import query_terms
 from rag.search.versions import STATUS_LABELS, VersionInfo
@@ -261,25 +261,31 @@ def answer_many(
                           changes=item[1], filters=filters)
 
 
-def _answer(
-    query: Query,
-    *,
-    index: Index,
-    encoder: Encoder,
-    k: int,
-    fusion: Fusion | None,
-    calibration: Calibration | None = None,
-    changes: bool = False,
-    filters: Filters | None = None,
-) -> Answer:
-    calibration = calibration or load_calibration(index.model_identity)
-    versions = query.versions
+@dataclass(frozen=True)
+class Found:
+    """What one question found, before citing: the clauses it names, the search hits
+    (duplicates folded, named units removed) and the signals refusal weighs."""
+
+    query: Query
+    named: list[Clause]
+    span_of: dict[str, str | None]
+    hits: list[Hit]
+    folded: dict[str, list[str]]  # kept unit id → folded clause ids
+    weights: dict[str, float]
+    signals: tuple[float, float, float]
+
+
+def find(query: Query, *, index: Index, encoder: Encoder, k: int,
+         fusion: Fusion | None) -> Found:
+    """Named clauses, then hybrid search, then the refusal signals for ``query``
+    (:func:`answer` and ``benchmarks/calibrate_refusal.py`` share it, so refusal is
+    calibrated on exactly what answering sees)."""
     weights, unknown = query_terms(query, index)
 
     # 1. clauses the question names explicitly
     refs = find_named(query.question, index.documents.values())
     named = fold_versions(index, [c for c in resolve(refs, index.by_label) if query.admits(c)],
-                          versions)
+                          query.versions)
     span_of = {r.label: r.span_label for r in refs}
 
     # 2. hybrid search (the question embedded here once: search and refusal both use it)
@@ -293,7 +299,26 @@ def _answer(
     nearest = closest(query, index) if hits else 0.0
     signals = evidence(query.question, hits, index=index, weights=weights, unknown=unknown,
                        nearest=nearest)
-    confidence = calibration.confidence(*signals) if hits else 0.0
+    return Found(query, named, span_of, hits, folded, weights, signals)
+
+
+def _answer(
+    query: Query,
+    *,
+    index: Index,
+    encoder: Encoder,
+    k: int,
+    fusion: Fusion | None,
+    calibration: Calibration | None = None,
+    changes: bool = False,
+    filters: Filters | None = None,
+) -> Answer:
+    calibration = calibration or load_calibration(index.model_identity)
+    versions = query.versions
+    found = find(query, index=index, encoder=encoder, k=k, fusion=fusion)
+    named, span_of, hits, folded, weights = (found.named, found.span_of, found.hits,
+                                             found.folded, found.weights)
+    confidence = calibration.confidence(*found.signals) if hits else 0.0
     if named:
         confidence = 1.0
     answered = confidence >= calibration.threshold
