@@ -12,12 +12,15 @@ runs in ``$RAG_TEST_CACHE`` (default ``~/.cache/rag-compliance-tests``), outside
 from __future__ import annotations
 
 import os
+import shutil
 import socket
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rag.core.documents import Document
@@ -29,6 +32,36 @@ CORPUS = REPO / "corpus"
 SHARED = REPO.parent / "shared"
 DATA = Path(__file__).resolve().parent / "data"
 TEST_CACHE = Path(os.environ.get("RAG_TEST_CACHE", "~/.cache/rag-compliance-tests")).expanduser()
+
+
+class GatedEncoder(HashingEncoder):
+    """The hashing encoder whose passage embeddings wait at ``gate`` while it is closed
+    (``waiting`` is set once a build reached it): a build held mid-way, for tests."""
+
+    def __init__(self, dimension: int = 64) -> None:
+        super().__init__(dimension=dimension)
+        self.gate = threading.Event()
+        self.gate.set()
+        self.waiting = threading.Event()
+
+    def encode_passages(self, texts: Sequence[str], *, batch_size: int = 32,
+                        progress: bool = False) -> np.ndarray:
+        self.waiting.set()
+        if not self.gate.wait(timeout=120):
+            raise RuntimeError("the test never opened the gate")
+        return super().encode_passages(texts)
+
+
+def small_corpus(folder: Path) -> Path:
+    """A small writable corpus in ``folder``: two statutes (under laws/), the policy
+    document with its sidecar and one news post."""
+    (folder / "laws").mkdir(parents=True)
+    for name in ("证券法(2019-12-28).md", "证券投资基金法(2015-04-24).md"):
+        shutil.copy(CORPUS / "lawrefbook" / "民法商法" / name, folder / "laws" / name)
+    for name in ("001_fac9b76a4238144e.txt", "001_fac9b76a4238144e.txt.meta.yaml",
+                 "003_09ea28eacbf07f88.txt"):
+        shutil.copy(CORPUS / "seeds" / name, folder / name)
+    return folder
 
 
 @pytest.fixture(scope="session", autouse=True)

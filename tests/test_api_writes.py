@@ -5,14 +5,12 @@ the previous generation. A copy of tests/data/mini, hashing encoder, real server
 from __future__ import annotations
 
 import shutil
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import numpy as np
 import pytest
 
 from rag.api.auth import AdminToken
@@ -20,12 +18,11 @@ from rag.api.library import Library
 from rag.api.live import LiveIndex
 from rag.api.models import UploadResult
 from rag.api.service import Service
-from rag.encoders import HashingEncoder
 from rag.index import Sources, index_paths, remembered_sources
 from rag.index.folder import build_lock
 
 from .chat import running_service
-from .conftest import DATA
+from .conftest import DATA, GatedEncoder
 
 TOKEN = "correct-horse-battery-staple-42"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
@@ -35,28 +32,11 @@ MARS = ("火星矿产交易规定.md",
 MARS_QUESTION = "火星矿产交易者未经登记擅自交易罚多少"
 
 
-class SlowEncoder(HashingEncoder):
-    """The hashing encoder; passages wait at ``gate`` while it is closed."""
-
-    def __init__(self) -> None:
-        super().__init__(dimension=256)
-        self.gate = threading.Event()
-        self.gate.set()
-        self.waiting = threading.Event()
-
-    def encode_passages(self, texts: Sequence[str], *, batch_size: int = 32,
-                        progress: bool = False) -> np.ndarray:
-        self.waiting.set()
-        if not self.gate.wait(timeout=120):
-            raise RuntimeError("the test never opened the gate")
-        return super().encode_passages(texts)
-
-
 @dataclass
 class Server:
     url: str
     service: Service
-    encoder: SlowEncoder
+    encoder: GatedEncoder
     corpus: Path
     index: Path
     library: Path
@@ -79,7 +59,7 @@ def writable(tmp_path: Path, *, max_bytes: int = 1 << 20, build: bool = True,
     ``build``)."""
     corpus = tmp_path / "corpus"
     shutil.copytree(DATA / "mini", corpus)
-    encoder = SlowEncoder()
+    encoder = GatedEncoder(dimension=256)
     index = tmp_path / "index"
     if build:
         index_paths([corpus], index=index, encoder=encoder)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from rag.index import EmbeddedBackend, StoreError, index_paths
 from rag.index.folder import current_generation, generations
 from rag.search import open_index
 
-from .conftest import CORPUS
+from .conftest import small_corpus
 
 
 class CountingEncoder(HashingEncoder):
@@ -37,14 +36,7 @@ class CountingEncoder(HashingEncoder):
 @pytest.fixture()
 def corpus(tmp_path: Path) -> Path:
     """A small writable corpus: two statutes, the policy document and one news post."""
-    folder = tmp_path / "corpus"
-    (folder / "laws").mkdir(parents=True)
-    for name in ("证券法(2019-12-28).md", "证券投资基金法(2015-04-24).md"):
-        shutil.copy(CORPUS / "lawrefbook" / "民法商法" / name, folder / "laws" / name)
-    for name in ("001_fac9b76a4238144e.txt", "001_fac9b76a4238144e.txt.meta.yaml",
-                 "003_09ea28eacbf07f88.txt"):
-        shutil.copy(CORPUS / "seeds" / name, folder / name)
-    return folder
+    return small_corpus(tmp_path / "corpus")
 
 
 def build(corpus: Path, index_dir: Path, encoder: HashingEncoder):  # type: ignore[no-untyped-def]

@@ -24,7 +24,7 @@ from rag.encoders import HashingEncoder
 from rag.index import Sources, index_paths
 from rag.readers import SUFFIXES
 
-from .conftest import DATA
+from .conftest import DATA, GatedEncoder
 
 
 @pytest.mark.parametrize(("sent", "stored"), [
@@ -158,20 +158,6 @@ def test_session_grants_expire() -> None:
 
 
 # ---------------------------------------------------------------- the live index
-
-
-class GatedEncoder(HashingEncoder):
-    def __init__(self) -> None:
-        super().__init__(dimension=64)
-        self.gate = threading.Event()
-        self.gate.set()
-        self.waiting = threading.Event()
-
-    def encode_passages(self, texts: Sequence[str], *, batch_size: int = 32,
-                        progress: bool = False) -> np.ndarray:
-        self.waiting.set()
-        assert self.gate.wait(timeout=60)
-        return super().encode_passages(texts)
 
 
 def test_the_live_index_swaps_after_a_build_and_queues_one_more(tmp_path: Path) -> None:

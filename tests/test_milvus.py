@@ -9,7 +9,6 @@ mid-use (one clear line) and started again (the next call works).
 from __future__ import annotations
 
 import argparse
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from rag.index.milvus.schema import CLAUSES, split_text
 from rag.index.milvus.writer import STATS
 from rag.search import Index, open_index
 
-from .conftest import CORPUS, DATA
+from .conftest import CORPUS, DATA, small_corpus
 from .servers import MilvusServer, milvus_server
 
 pytestmark = pytest.mark.scale
@@ -192,16 +191,6 @@ def test_long_texts_split_on_character_boundaries() -> None:
 
 
 # ---------------------------------------------------------------- incremental updates
-
-
-def small_corpus(folder: Path) -> Path:
-    (folder / "laws").mkdir(parents=True)
-    for name in ("证券法(2019-12-28).md", "证券投资基金法(2015-04-24).md"):
-        shutil.copy(CORPUS / "lawrefbook" / "民法商法" / name, folder / "laws" / name)
-    for name in ("001_fac9b76a4238144e.txt", "001_fac9b76a4238144e.txt.meta.yaml",
-                 "003_09ea28eacbf07f88.txt"):
-        shutil.copy(CORPUS / "seeds" / name, folder / name)
-    return folder
 
 
 def same_as_fresh_embedded(milvus: Index, folder: Path, corpus: Path,

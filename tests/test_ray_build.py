@@ -3,7 +3,6 @@ equal single-process builds: same documents, clauses, vectors and fingerprint.""
 
 from __future__ import annotations
 
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +16,7 @@ from rag.index import EmbeddedBackend, index_paths
 from rag.index.ray_build import index_paths_on_ray
 from rag.search import open_index
 
-from .conftest import CORPUS
+from .conftest import CORPUS, small_corpus
 from .servers import ray_cluster
 
 pytestmark = pytest.mark.scale
@@ -36,13 +35,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def corpus(tmp_path: Path) -> Path:
     """Two statutes, a policy document with its sidecar, a news post, an unreadable file
     and two files whose document ids collide (renamed by folder, as load_documents does)."""
-    folder = tmp_path / "corpus"
-    (folder / "laws").mkdir(parents=True)
-    for name in ("证券法(2019-12-28).md", "证券投资基金法(2015-04-24).md"):
-        shutil.copy(CORPUS / "lawrefbook" / "民法商法" / name, folder / "laws" / name)
-    for name in ("001_fac9b76a4238144e.txt", "001_fac9b76a4238144e.txt.meta.yaml",
-                 "003_09ea28eacbf07f88.txt"):
-        shutil.copy(CORPUS / "seeds" / name, folder / name)
+    folder = small_corpus(tmp_path / "corpus")
     (folder / "empty.txt").write_text("   \n", "utf-8")
     for sub in ("a", "b"):
         (folder / sub).mkdir()
