@@ -10,12 +10,15 @@ PORT ?= 7860
 setup: $(VENV)/.installed
 
 # CPU torch is installed first and on its own: letting pip resolve torch through
-# sentence-transformers would pull several GB of CUDA wheels.
+# sentence-transformers would pull several GB of CUDA wheels. -qq on the project itself:
+# setuptools warns, once per folder, that the corpus folders shipped as package data of
+# rag.shipped "look like packages" (dozens of lines a newcomer need not read); errors
+# still show.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install -qq -e '.[dev]'
 	touch $@
 
 # Debian's Chromium for the real-browser tests (Playwright's own download cannot work here).
