@@ -36,23 +36,16 @@ def is_english(content: list[Line]) -> bool:
 
 def english_style(lines: list[Line]) -> ArticleStyle:
     """``Article N`` clauses, or ``Section N`` clauses when there are no Articles."""
-    has_articles = any(EN_ARTICLE.match(line.text) for line in lines if line.heading is None)
-    if has_articles:
-        return ArticleStyle(
-            match=EN_ARTICLE.match,
-            local=lambda m: f"art{m.group('num')}",
-            spans=_english_spans,
-            heading=_english_heading,
-            heading_level=_en_heading_level_with_sections,
-            ends_article=lambda text: False,
-            preamble_label="Preamble",
-        )
+    if any(EN_ARTICLE.match(line.text) for line in lines if line.heading is None):
+        match, prefix, level = EN_ARTICLE.match, "art", _en_heading_level_with_sections
+    else:
+        match, prefix, level = EN_SECTION.match, "sec", _en_heading_level
     return ArticleStyle(
-        match=EN_SECTION.match,
-        local=lambda m: f"sec{m.group('num')}",
+        match=match,
+        local=lambda m: f"{prefix}{m.group('num')}",
         spans=_english_spans,
         heading=_english_heading,
-        heading_level=_en_heading_level,
+        heading_level=level,
         ends_article=lambda text: False,
         preamble_label="Preamble",
     )

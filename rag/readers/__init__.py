@@ -111,12 +111,11 @@ def read_file(
     suffix = path.suffix.lower()
     try:
         _check_file(path, max_bytes=max_bytes)
+        overrides = read_sidecar(path)  # first: a bad sidecar costs no decoding or OCR
         if suffix in TEXT_SUFFIXES:
             text = _decode(path, max_bytes=_limit(path, max_bytes))
-            overrides = read_sidecar(path)
             parsed = _parse(path, text, today=today or date.today())
         else:
-            overrides = read_sidecar(path)
             parsed = _parse_binary(path, max_bytes=_limit(path, max_bytes), max_pages=max_pages,
                                    ocr=ocr, progress=progress)
         apply_sidecar(parsed, overrides)
