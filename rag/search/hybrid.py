@@ -35,6 +35,8 @@ def channel_results(
 ) -> dict[str, Ranked]:
     """Each channel's top ``depth`` (scores, rows), best first."""
     fusion = fusion or Fusion()
+    if query.cross_lingual:
+        fusion = fusion.cross_lingual()  # (the trained adapter is for Chinese questions)
     unknown = [c for c in channels if c not in CHANNELS]
     if unknown:
         raise ValueError(f"unknown channel {', '.join(unknown)}; choose from {CHANNELS}")
@@ -44,7 +46,7 @@ def channel_results(
         vector = query.vector
         if vector is None:
             vector = encoder.encode_queries([query.text])[0]
-        if index.learned is not None and fusion.use_adapter and not query.cross_lingual:
+        if index.learned is not None and fusion.use_adapter:
             vector = index.learned.adapt(vector)  # the question as the trained map sees it
         found = index.backend.search_dense(vector, depth, filters=filters)
         ranked["dense"] = (found.scores, found.rows)
