@@ -40,6 +40,7 @@ def copy_into(source: Path, uri: str) -> str:
 def replica(uri: str, port: int, *, model: str | None, concurrency: int,
             log: Path) -> Iterator[str]:
     """One ``rag serve --backend`` process; yields its URL once it answers."""
+    import httpx
     from gradio_client import Client
 
     command = [sys.executable, "-m", "rag", "serve", "--backend", uri, "--port", str(port),
@@ -59,7 +60,7 @@ def replica(uri: str, port: int, *, model: str | None, concurrency: int,
             try:
                 Client(url, verbose=False)
                 break
-            except (OSError, ValueError, RuntimeError):
+            except (OSError, ValueError, RuntimeError, httpx.HTTPError):  # not up yet
                 if time.monotonic() > deadline:
                     raise SystemExit(f"replica on port {port} not up after 300 s") from None
                 time.sleep(1)
