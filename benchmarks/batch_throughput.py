@@ -9,7 +9,8 @@ and again while another CPU-bound process runs:
 
 * one by one: ``answer()`` per question, torch's default threads (the code before batching,
   timed on the first ``--baseline`` questions);
-* batched: ``answer_many()`` (embeddings in batches of 32, threads fitted by timing).
+* batched: ``answer_many()`` (256 questions read ahead, embedded shortest first in batches
+  of 32, threads fitted by timing).
 
 Targets (issue 15): batched >= 50 questions/s on 2 idle cores, and no worse than 2x slower
 while another CPU-bound process runs.
