@@ -287,7 +287,6 @@ class Found:
     """What one question found, before citing: the clauses it names, the search hits
     (duplicates folded, named units removed) and the signals refusal weighs."""
 
-    query: Query
     named: list[Clause]
     span_of: dict[str, str | None]
     hits: list[Hit]
@@ -320,7 +319,7 @@ def find(query: Query, *, index: Index, encoder: Encoder, k: int,
     nearest = closest(query, index) if hits else 0.0
     signals = evidence(query.question, hits, index=index, weights=weights, unknown=unknown,
                        nearest=nearest)
-    return Found(query, named, span_of, hits, folded, weights, signals)
+    return Found(named, span_of, hits, folded, weights, signals)
 
 
 def _answer(
