@@ -2,6 +2,7 @@
 
     python benchmarks/scale.py                       # 100,000 clauses
     python benchmarks/scale.py --sizes 100000 300000 --queries 50
+    python benchmarks/scale.py --sizes 1000000 --embedded-only   # past Milvus Lite's memory
 
 Clauses are real-looking text (sentences of the shipped corpus recombined into articles
 of synthetic statutes, 50 per document, with kinds and dates) and random 384-d unit
@@ -124,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
     parser.add_argument("--queries", type=int, default=50)
+    parser.add_argument("--embedded-only", action="store_true",
+                        help="skip Milvus Lite (for sizes past what it holds in memory here)")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO))
     from tests.servers import milvus_server
@@ -134,11 +137,13 @@ def main(argv: list[str] | None = None) -> int:
             folder = Path(tmp) / "embedded"
             embedded = _child(str(folder), size, args.queries)
             embedded["disk_mb"] = _size_mb(folder)
-            with milvus_server(Path(tmp) / "milvus") as server:
-                milvus = _child(f"{server.uri}/scale", size, args.queries)
-                assert server.process is not None
-                milvus["server_peak_mb"] = _peak_mb(server.process.pid)
-                milvus["disk_mb"] = _size_mb(server.data_dir)
+            milvus: dict | None = None
+            if not args.embedded_only:
+                with milvus_server(Path(tmp) / "milvus") as server:
+                    milvus = _child(f"{server.uri}/scale", size, args.queries)
+                    assert server.process is not None
+                    milvus["server_peak_mb"] = _peak_mb(server.process.pid)
+                    milvus["disk_mb"] = _size_mb(server.data_dir)
         rows.append((size, embedded, milvus))
         print(f"size {size}: embedded {json.dumps(embedded)}", file=sys.stderr)
         print(f"size {size}: milvus   {json.dumps(milvus)}", file=sys.stderr)
@@ -147,12 +152,16 @@ def main(argv: list[str] | None = None) -> int:
           "keyword p50/p95 ms | peak MB (client + server) | disk MB |")
     print("|---|---|---|---|---|---|---|---|---|")
     for size, emb, mil in rows:
-        for label, r in (("embedded (FAISS + bm25s)", emb), ("Milvus Lite 3.2.2", mil)):
+        measured = [("embedded (FAISS + bm25s)", emb)] + ([("Milvus Lite 3.2.2", mil)] if mil
+                                                          else [])
+        for label, r in measured:
             peak = r["client_peak_mb"] + r.get("server_peak_mb", 0.0)
             print(f"| {size:,} | {label} | {r['build_s']:.0f} | {r['clauses'] / r['build_s']:.0f} "
                   f"| {r['load_s']:.1f} | {r['dense_p50_ms']:.1f} / {r['dense_p95_ms']:.1f} | "
                   f"{r['keyword_p50_ms']:.1f} / {r['keyword_p95_ms']:.1f} | {peak:.0f} | "
                   f"{r['disk_mb']:.0f} |")
+        if mil is None:
+            continue
         ratio = {k: mil[k] / emb[k] for k in ("build_s", "dense_p50_ms", "keyword_p50_ms")}
         peak = (mil["client_peak_mb"] + mil["server_peak_mb"]) / emb["client_peak_mb"]
         print(f"| {size:,} | ratio Milvus Lite / embedded | ×{ratio['build_s']:.1f} | | | "
