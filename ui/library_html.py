@@ -68,7 +68,7 @@ def table_html(found: DocumentList) -> str:
         rows.append(
             f'<tr data-doc="{esc(d.doc_id)}"><td>{esc(d.title)}{mine}</td>'
             f"<td>{esc(KIND_LABELS.get(d.kind, d.kind))}</td>"
-            f"<td>{esc(d.version or d.date or '')}</td><td>{esc(d.status or '')}</td>"
+            f"<td>{esc(d.version or d.date or '')}</td><td>{esc(d.status_label or '')}</td>"
             f'<td class="num">{d.clauses}</td><td class="source">{esc(d.source)}</td></tr>')
     shown = len(found.documents)
     more = f"<p>{shown} of {found.total} shown; narrow the search.</p>" \
@@ -83,7 +83,7 @@ def reader_html(detail: DocumentDetail) -> str:
     verbatim text, in document order."""
     d = detail.document
     meta = " · ".join(esc(v) for v in (
-        KIND_LABELS.get(d.kind, d.kind), d.version or d.date, d.status, d.issuer,
+        KIND_LABELS.get(d.kind, d.kind), d.version or d.date, d.status_label, d.issuer,
         f"{d.clauses} clauses", d.source, f"sha256 {d.sha256[:12]}") if v)
     toc = "".join(f'<li>{"　" * (h.level - 1)}{esc(h.text)}</li>' for h in detail.headings)
     events: list[tuple[int, int, str]] = [
