@@ -18,7 +18,6 @@ from rag.answer import answer
 from rag.api.models import (
     AnswerRecord,
     Audit,
-    BatchRecord,
     ClauseDetail,
     DocumentDetail,
     DocumentList,
@@ -85,13 +84,15 @@ def test_ask_quotes_verbatim_with_offsets_citations_and_audit(
     assert (first.clause_id, first.label, first.via, first.rank) == (
         ART191, "第一百九十一条", "lookup", 1)
     assert first.citation == "《中华人民共和国证券法》（2019年修订）第一百九十一条"
-    assert first.status == "现行有效" and first.path == ["第十三章 法律责任"]
+    assert (first.status, first.status_label) == ("in_force", "现行有效")
+    assert first.path == ["第十三章 法律责任"]
+    assert first.source == "corpus/lawrefbook/民法商法/证券法(2019-12-28).md"  # no server path
     assert "证券法-2019-12-28#art53" in first.related
     assert [r.clause_id for r in record.related][:1] == ["证券法-2019-12-28#art53"]
     verbatim(body["citations"] + body["related"], shipped_index)
     # audit: the exact index generation, model and program that answered
     info = shipped_index.info()
-    assert record.audit == Audit.of(info)
+    assert record.audit == Audit.model_validate(info)
     assert record.audit is not None
     assert record.audit.fingerprint == shipped_index.manifest["corpus_fingerprint"]
     assert record.audit.model_identity == "hashing-v1-d256"
@@ -192,7 +193,7 @@ def test_batch_streams_json_lines_as_they_are_answered(
     assert [r["line"] for r in rows] == list(range(1, 35))
     assert [r["id"] for r in rows] == [str(n) for n in range(1, 33)] + ["blank", "art"]
     for row in rows:
-        BatchRecord.model_validate(row)
+        AnswerRecord.model_validate(row)
     assert rows[32]["error"] == "the question is empty" and rows[32]["citations"] == []
     assert rows[33]["citations"][0]["clause_id"] == ART191
     verbatim([c for r in rows for c in r["citations"]], shipped_index)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from rag.answer import answer
+from rag.answer.records import CitationRecord, ComparisonRecord
 from rag.answer.types import Citation, Comparison, Highlight, VersionSide
 from rag.changes import align, align_documents, articles
 from rag.changes.diff import diff_articles
@@ -161,21 +162,23 @@ def test_a_cited_article_comes_with_its_2018_version(shipped_index, hashing_enco
     assert (compared.relation, compared.older.label, compared.newer.label) == (
         "changed", "第二十八条", "第四十九条")
     assert compared.older.citation == "《中华人民共和国公司法》（2018年修正）第二十八条"
-    assert (compared.older.status, compared.newer.status) == ("已被修订", "现行有效")
+    assert (compared.older.status, compared.newer.status) == ("superseded", "in_force")
     assert [compared.newer.text[m.start:m.end] for m in compared.newer.marks] == [
         "\n", "未按期足额", "对给公司造成的损失承担赔偿责任"]
     assert {m.kind for m in compared.older.marks} == {"deleted"}
     sides_are_slices(shipped_index, compared)
-    assert compared.to_dict()["older"]["marks"][0] == {  # type: ignore[index]
-        "start": 20, "end": 21, "kind": "deleted"}
-    assert first.to_dict()["versions"] == [compared.to_dict()]
+    record = ComparisonRecord.model_validate(compared).model_dump(mode="json")
+    assert record["older"]["marks"][0] == {"start": 20, "end": 21, "kind": "deleted"}
+    assert (record["older"]["status_label"], record["newer"]["status_label"]) == (
+        "已被修订", "现行有效")
+    assert CitationRecord.model_validate(first).model_dump(mode="json")["versions"] == [record]
 
 
 def test_an_old_article_number_finds_what_it_became(shipped_index, hashing_encoder) -> None:  # type: ignore[no-untyped-def]
     """2023 第二十八条 is another article; 2018 第二十八条 is quoted too, beside 第四十九条."""
     result = answer("公司法第二十八条", index=shipped_index, encoder=hashing_encoder, k=3)
     lookups = [(c.clause_id, c.status) for c in result.citations if c.via == "lookup"]
-    assert lookups == [(f"{NEW}#art28", "现行有效"), (f"{OLD}#art28", "已被修订")]
+    assert lookups == [(f"{NEW}#art28", "in_force"), (f"{OLD}#art28", "superseded")]
     old = result.citations[1]
     assert [(c.relation, c.newer.label) for c in old.versions] == [("changed", "第四十九条")]
     new = result.citations[0]
@@ -193,7 +196,7 @@ def test_an_old_version_never_outranks_the_article_it_became(shipped_index, hash
     cited = {c.clause_id for c in result.citations}
     for citation in result.citations:
         # an old number named outright (反洗钱法第三条: 2006 第三条 is now 第六条) is quoted
-        if citation.status == "已被修订" and citation.via == "search":
+        if citation.status == "superseded" and citation.via == "search":
             twins = {c.newer.clause_id for c in citation.versions}
             assert not twins & cited, (question, citation.clause_id)
         for compared in citation.versions:
@@ -203,7 +206,7 @@ def test_an_old_version_never_outranks_the_article_it_became(shipped_index, hash
 def test_laws_with_one_version_have_no_comparison(shipped_index, hashing_encoder) -> None:  # type: ignore[no-untyped-def]
     result = answer("《证券法》第一百九十一条", index=shipped_index, encoder=hashing_encoder, k=1)
     assert result.citations[0].versions == ()
-    assert result.citations[0].to_dict()["versions"] == []
+    assert CitationRecord.model_validate(result.citations[0]).versions == []
 
 
 # ---------------------------------------------------------------- what changed
@@ -302,9 +305,9 @@ def test_the_card_offers_the_2018_version_with_marks(shipped_index, hashing_enco
 
 def test_markup_in_a_compared_text_is_escaped() -> None:
     evil, img = "第一条 <script>alert(1)</script>罚款。", "第一条 <img src=x onerror=alert(1)>。"
-    older = VersionSide("a", "2001-01-01", "已被修订", "a#art1", "第一条", "《法》第一条",
+    older = VersionSide("a", "2001-01-01", "superseded", "a#art1", "第一条", "《法》第一条",
                         evil, 0, len(evil), (Highlight(4, 12, "deleted"),))
-    newer = VersionSide("b", "2020-01-01", "现行有效", "b#art1", "第一条", "《法》第一条",
+    newer = VersionSide("b", "2020-01-01", "in_force", "b#art1", "第一条", "《法》第一条",
                         img, 0, len(img), (Highlight(4, len(img) - 1, "inserted"),))
     citation = render_citation(newer)
     out = compare.comparison_html(citation, Comparison("changed", older, newer, 0.5))

@@ -67,16 +67,19 @@ def test_ask_json_parses_and_quotes_verbatim(run, shipped_index) -> None:  # typ
     assert first["clause_id"] == SEC191 and first["citation"] == CITE191
     assert first["text"] == document_text(shipped_index, SEC191)
     assert len(data["citations"]) <= 5
-    assert {"fingerprint", "model", "created"} <= set(data["index"])
+    assert {"fingerprint", "model", "created"} <= set(data["audit"])
+    assert (data["id"], data["line"], data["error"], data["debug"]) == (None, None, None, None)
 
 
 def test_ask_names_what_references_inside_the_article_point_to(run) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = run("ask", "刑法第一百八十条", "--top", "1")
     assert code == 0
     assert "    前款 → 本条第一款: (quoted above)\n" in out
-    code, out, _ = run("ask", "刑法第一百八十条", "--top", "1", "--json")
-    inner = json.loads(out)["citations"][0]["inner"]
+    code, out, _ = run("ask", "刑法第一百八十条", "--top", "1", "--json", "--debug")
+    inner = json.loads(out)["debug"]["citations"][0]["inner"]
     assert {(r["phrase"], r["label"]) for r in inner} == {("前款", "第一款"), ("第一款", "第一款")}
+    code, _, err = run("ask", "刑法第一百八十条", "--debug")  # debug fills the JSON record
+    assert code == 2 and "--json" in err
 
 
 def test_ask_refused_still_lists_candidates(run) -> None:  # type: ignore[no-untyped-def]
@@ -364,7 +367,7 @@ def test_index_and_chunk_still_work(tmp_path: Path, capsys) -> None:  # type: ig
     assert "第一条" in out
     assert cli.main(["ask", "内幕交易", "--index", str(index_dir), "--json"]) == 0
     data = json.loads(capsys.readouterr()[0])
-    assert data["index"]["model"] == "hashing:256"  # the model the index was built with
+    assert data["audit"]["model"] == "hashing:256"  # the model the index was built with
 
 
 def test_serve_builds_the_index_on_first_start_then_serves(tmp_path: Path) -> None:

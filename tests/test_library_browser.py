@@ -31,6 +31,9 @@ def test_upload_answer_remove_in_the_browser(browser, tmp_path: Path) -> None:  
         table = page.locator("#library-table")
         table.get_by_text("示范证券交易法").wait_for(timeout=TIMEOUT_MS)
         assert "火星矿产交易规定" not in table.inner_text()
+        # signed out: sources relative to the folder indexed, never a server path
+        assert f"{server.corpus.name}/" in table.inner_text()
+        assert str(server.corpus) not in table.inner_text()
 
         page.locator("#admin-token input").fill(TOKEN)
         page.locator("#admin-sign-in").click()
@@ -51,16 +54,19 @@ def test_upload_answer_remove_in_the_browser(browser, tmp_path: Path) -> None:  
             timeout=TIMEOUT_MS)
         table.locator('tr[data-doc="火星矿产交易规定"]').wait_for(timeout=TIMEOUT_MS)
         assert "✓ 火星矿产交易规定.md" in page.locator("#library-report").inner_text()
+        assert str(server.library / MARS[0]) in table.inner_text()  # the admin sees where
 
         choose(page, "library-open", "火星矿产交易规定")  # read it with its structure
         reader = page.locator("#library-reader .doc-reader")
         reader.wait_for(timeout=TIMEOUT_MS)
         assert reader.locator(".clause .label").all_inner_texts() == ["题注", "第一条", "第二条"]
         assert "火星矿产交易规定#art1" in reader.inner_text()
+        assert str(server.library / MARS[0]) in reader.inner_text()
 
         chat = browser.new_page()
         text = ask(chat, server.url, MARS_QUESTION)
         assert "火星矿产交易者未经登记擅自交易的，处以十万元罚款" in text
+        assert f"{server.library.name}/{MARS[0]}" in text and str(server.library) not in text
 
         page.locator("#admin-token input").fill(TOKEN)
         choose(page, "library-remove-choice", "火星矿产交易规定")

@@ -41,7 +41,7 @@ def make_citation(text: str = QUOTE, **kw) -> Citation:  # type: ignore[no-untyp
         "highlights": (
             (Highlight(start, start + len(KEY), "sentence"),) if start >= 0 else ()
         ) + (Highlight(2, 4, "term"),),
-        "kind": "law", "date": "2019-12-28", "version": "2019-12-28", "status": "现行有效",
+        "kind": "law", "date": "2019-12-28", "version": "2019-12-28", "status": "in_force",
         "source": "corpus/lawrefbook/民法商法/证券法(2019-12-28).md",
         "url": "https://example.org/law_191",
     }

@@ -160,8 +160,8 @@ def test_two_replicas_give_identical_answers(milvus_index: Index,
     other = open_index(milvus_index.backend.location, encoder=hashing_encoder)
     assert other.backend is not milvus_index.backend
     for question in QUESTIONS[:6]:
-        one = answer(question, index=milvus_index, encoder=hashing_encoder).to_dict()
-        two = answer(question, index=other, encoder=hashing_encoder).to_dict()
+        one = answer(question, index=milvus_index, encoder=hashing_encoder)
+        two = answer(question, index=other, encoder=hashing_encoder)
         assert one == two
 
 
@@ -300,7 +300,7 @@ def test_a_server_stopped_mid_use_is_one_clear_line_then_recovers(
         uri = f"{server.uri}/faults"
         index_paths([corpus], index=uri, encoder=encoder)
         index = open_index(uri, encoder=encoder)
-        before = answer("内幕信息的知情人包括哪些？", index=index, encoder=encoder).to_dict()
+        before = answer("内幕信息的知情人包括哪些？", index=index, encoder=encoder)
 
         server.stop()
         with pytest.raises(StoreError) as caught:
@@ -316,7 +316,7 @@ def test_a_server_stopped_mid_use_is_one_clear_line_then_recovers(
             index_paths([corpus], index=uri, encoder=encoder)
 
         server.start()  # same port, same data: the next call works, collections reloaded
-        after = answer("内幕信息的知情人包括哪些？", index=index, encoder=encoder).to_dict()
+        after = answer("内幕信息的知情人包括哪些？", index=index, encoder=encoder)
         assert after == before
         assert index_paths([corpus], index=uri, encoder=encoder).changed is False
 

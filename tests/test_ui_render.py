@@ -21,7 +21,7 @@ def make_citation(text: str = EVIL, highlights: tuple[Highlight, ...] = (), **kw
         "label": "第一条", "citation": "《测试法》（2020年）第一条", "path": ("第一章 总则",),
         "text": text, "start": 0, "end": len(text), "score": 0.5, "scores": {}, "ranks": {},
         "highlights": highlights, "kind": "law", "date": "2020-01-01",
-        "version": "2020-01-01", "status": "现行有效", "source": "corpus/测试法.md",
+        "version": "2020-01-01", "status": "in_force", "source": "corpus/测试法.md",
     }
     fields.update(kw)
     return Citation(**fields)  # type: ignore[arg-type]
@@ -92,11 +92,11 @@ def test_card_escapes_every_document_field_and_refuses_script_urls() -> None:
         path=("<i>第一章</i>",),
         source='corpus/"><img src=x onerror=alert(3)>.md',
         url="javascript:alert(4)",
-        status="<b>现行有效</b>",
+        status="<b>in_force</b>",  # an unknown code is shown as itself, escaped
         version_note="<u>note</u>",
     )
     card = render.citation_card_html(citation)
-    for tag in ("<script", "<img", "<i>", "<b>现行", "<u>"):
+    for tag in ("<script", "<img", "<i>", "<b>in_force", "<u>"):
         assert tag not in card
     assert 'href="javascript' not in card
     assert "javascript:alert(4)" in card  # shown as text only
@@ -139,6 +139,23 @@ def test_answered_transcript_and_empty_state() -> None:
     assert out.count('class="turn"') == 2
     assert "现行有效" in out and "版本 2020-01-01" in out
     assert "<script" not in out
+
+
+@pytest.mark.parametrize(("code", "label", "css"), [
+    ("in_force", "现行有效", "ok"), ("repealed", "已废止", "bad"),
+    ("superseded", "已被修订", "warn"), ("not_yet_in_force", "尚未施行", "info")])
+def test_status_badge_shows_the_label_and_keys_its_style_on_the_code(
+        code: str, label: str, css: str) -> None:
+    card = render.citation_card_html(make_citation(status=code))
+    assert f'<span class="badge {css}" data-status="{code}">{label}</span>' in card
+
+
+def test_answer_text_is_the_cli_text() -> None:
+    from rag.export.text import format_answer
+
+    result = Answer(question="问题", answered=True, confidence=0.9, message="found",
+                    citations=(make_citation(),))
+    assert render.answer_text(result) == format_answer(result, color=False)
 
 
 def test_real_answer_renders_verbatim(shipped_index, hashing_encoder) -> None:  # type: ignore[no-untyped-def]

@@ -8,11 +8,12 @@ document text can never become markup on the page.
 
 from __future__ import annotations
 
-import html
 import itertools
 from collections.abc import Sequence
 
 from rag.answer import Citation, Comparison, Highlight, VersionSide
+from rag.answer.status import status_label
+from ui.escape import esc
 
 RELATION_LABELS = {
     "matched": "未修改 unchanged",
@@ -22,10 +23,6 @@ RELATION_LABELS = {
     "removed": "已删除 removed",
 }
 TAGS = {"deleted": "del", "inserted": "ins"}
-
-
-def _esc(text: object) -> str:
-    return html.escape("" if text is None else str(text), quote=True)
 
 
 def _year(side: VersionSide) -> str:
@@ -41,16 +38,16 @@ def marked_html(text: str, marks: Sequence[Highlight]) -> str:
     out = []
     for start, end in itertools.pairwise(cuts):
         tag = next((t for s, e, t in spans if s <= start and end <= e), None)
-        piece = _esc(text[start:end])
+        piece = esc(text[start:end])
         out.append(f"<{tag}>{piece}</{tag}>" if tag else piece)
     return "".join(out)
 
 
 def _side_html(side: VersionSide, *, newer: bool) -> str:
     role = "newer" if newer else "older"
-    head = (f'<div class="vhead"><b>{_esc(_year(side))}</b> {_esc(side.status or "")}'
-            f' · {_esc(side.label)}<span class="vcite">{_esc(side.citation)}</span></div>')
-    return (f'<section class="version {role}" data-clause="{_esc(side.clause_id)}">{head}'
+    head = (f'<div class="vhead"><b>{esc(_year(side))}</b> {esc(status_label(side.status) or "")}'
+            f' · {esc(side.label)}<span class="vcite">{esc(side.citation)}</span></div>')
+    return (f'<section class="version {role}" data-clause="{esc(side.clause_id)}">{head}'
             f'<blockquote class="quote">{marked_html(side.text, side.marks)}</blockquote>'
             "</section>")
 
@@ -66,16 +63,16 @@ def comparison_html(citation: Citation, compared: Comparison, *, open_: bool = F
     if other.clause_id is None:
         note = (f"{year}年版本无对应条文 · not in the {year} version" if mine is compared.newer
                 else f"{year}年版本已删除此条 · removed in the {year} version")
-        return f'<div class="compare-note">{_esc(note)}</div>'
+        return f'<div class="compare-note">{esc(note)}</div>'
     if compared.relation in ("matched", "renumbered"):
         note = (f"与{year}年版本{other.label}文字相同 · same words as {other.label} of the "
                 f"{year} version")
-        return f'<div class="compare-note">{_esc(note)}</div>'
+        return f'<div class="compare-note">{esc(note)}</div>'
     summary = (f"对照{year}年版本 Compare with the {year} version · "
                f"{compared.older.label} → {compared.newer.label} · {relation}")
     return (
         f'<details class="compare"{" open" if open_ else ""}>'
-        f"<summary>{_esc(summary)}</summary>"
+        f"<summary>{esc(summary)}</summary>"
         f'<div class="legend"><del>删除 deleted</del> <ins>新增 inserted</ins></div>'
         f"{_side_html(compared.newer, newer=True)}{_side_html(compared.older, newer=False)}"
         "</details>"

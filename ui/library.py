@@ -42,7 +42,15 @@ def library_page(demo: gr.Blocks, *, service: Service) -> None:
         return status_html(live.status(), documents=len(index.documents),
                            clauses=len(index.clauses))
 
-    def listing(query: str, kinds: list[str] | None) -> tuple[str, Any, Any]:
+    def signed_in(request: gr.Request | None) -> bool:
+        """Whether this browser session signed in with the admin token (it then sees the
+        documents' absolute source paths; everyone else sees them relative)."""
+        admin = service.admin
+        session = session_of(request.headers) if request is not None else None
+        return bool(admin is not None and session and admin.granted(session))
+
+    def listing(query: str, kinds: list[str] | None,
+                admin: bool = False) -> tuple[str, Any, Any]:
         """Table, open-choices and remove-choices for a search."""
         if not live.ready:
             return table_html_empty(), gr.update(choices=[]), gr.update(choices=[])
@@ -53,23 +61,27 @@ def library_page(demo: gr.Blocks, *, service: Service) -> None:
                     d.doc_id) for d in found.documents]
         mine = [(label, doc_id) for (label, doc_id), d in zip(choices, found.documents,
                                                               strict=True) if d.library]
-        return table_html(found), gr.update(choices=choices), gr.update(choices=mine, value=None)
+        paths = {d.doc_id: index.documents[d.doc_id].source_path
+                 for d in found.documents} if admin else None
+        return (table_html(found, paths=paths), gr.update(choices=choices),
+                gr.update(choices=mine, value=None))
 
-    def open_document(doc_id: str | None) -> str:
+    def open_document(doc_id: str | None, request: gr.Request) -> str:
         if not doc_id or not live.ready:
             return ""
         index = live.index
         doc = index.documents.get(doc_id)
         if doc is None:
             return '<p class="empty">This document is no longer in the index.</p>'
-        return reader_html(document_detail(doc, index, owned=service.owned))
+        return reader_html(document_detail(doc, index, owned=service.owned),
+                           path=doc.source_path if signed_in(request) else None)
 
-    def search(query: str, kinds: list[str] | None) -> tuple[Any, ...]:
-        found = listing(query, kinds)
+    def search(query: str, kinds: list[str] | None, request: gr.Request) -> tuple[Any, ...]:
+        found = listing(query, kinds, signed_in(request))
         return found if service.writes else found[:2]
 
-    def refresh(query: str, kinds: list[str] | None) -> tuple[Any, ...]:
-        return (status(), *search(query, kinds))
+    def refresh(query: str, kinds: list[str] | None, request: gr.Request) -> tuple[Any, ...]:
+        return (status(), *search(query, kinds, request))
 
     with demo.route("文库 Library", "library"):
         gr.Markdown("## 文库 Library\nThe documents answers are quoted from. "
@@ -128,11 +140,11 @@ def _write_controls(service: Service, *, status: Any, listing: Any, status_box: 
         skip = (gr.skip(), gr.skip(), gr.skip())
         yield (report, status(), *skip)
         if first.state != "building":
-            yield (report, status(), *listing(query_text, kind_list))
+            yield (report, status(), *listing(query_text, kind_list, True))
             return
         for _ in service.live.follow(every=0.5):
             yield (report, status(), *skip)
-        yield (report, status(), *listing(query_text, kind_list))
+        yield (report, status(), *listing(query_text, kind_list, True))
 
     def add(files: list[str] | None, token: str, query_text: str,
             kind_list: list[str] | None) -> Iterator[tuple[Any, ...]]:

@@ -6,7 +6,7 @@ clause as ``document.text[start:end]`` under the headings it falls in.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rag.api.live import BuildStatus
 from rag.api.models import DocumentDetail, DocumentList
@@ -58,18 +58,22 @@ def status_html(status: BuildStatus, *, documents: int | None = None,
             f'<div class="line">索引 Index: {esc(size)}{last}</div></div>')
 
 
-def table_html(found: DocumentList) -> str:
-    """The documents as a table (title, kind, date, status, clauses, source)."""
+def table_html(found: DocumentList, *, paths: Mapping[str, str] | None = None) -> str:
+    """The documents as a table (title, kind, date, status, clauses, source); the source
+    as the record has it (relative to its source root), or its absolute path from
+    ``paths`` (doc_id → path), which only an admin session is given."""
     if not found.documents:
         return '<p class="empty">No documents match.</p>'
     rows = []
+    shown_paths = paths or {}
     for d in found.documents:
         mine = '<span class="mine">uploaded</span>' if d.library else ""
         rows.append(
             f'<tr data-doc="{esc(d.doc_id)}"><td>{esc(d.title)}{mine}</td>'
             f"<td>{esc(KIND_LABELS.get(d.kind, d.kind))}</td>"
-            f"<td>{esc(d.version or d.date or '')}</td><td>{esc(d.status or '')}</td>"
-            f'<td class="num">{d.clauses}</td><td class="source">{esc(d.source)}</td></tr>')
+            f"<td>{esc(d.version or d.date or '')}</td><td>{esc(d.status_label or '')}</td>"
+            f'<td class="num">{d.clauses}</td>'
+            f'<td class="source">{esc(shown_paths.get(d.doc_id, d.source))}</td></tr>')
     shown = len(found.documents)
     more = f"<p>{shown} of {found.total} shown; narrow the search.</p>" \
         if shown < found.total else ""
@@ -78,13 +82,13 @@ def table_html(found: DocumentList) -> str:
             f"</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}")
 
 
-def reader_html(detail: DocumentDetail) -> str:
+def reader_html(detail: DocumentDetail, *, path: str | None = None) -> str:
     """A document with its clause structure: headings, then each clause's label, id and
-    verbatim text, in document order."""
+    verbatim text, in document order; its source relative, or ``path`` (admin only)."""
     d = detail.document
     meta = " · ".join(esc(v) for v in (
-        KIND_LABELS.get(d.kind, d.kind), d.version or d.date, d.status, d.issuer,
-        f"{d.clauses} clauses", d.source, f"sha256 {d.sha256[:12]}") if v)
+        KIND_LABELS.get(d.kind, d.kind), d.version or d.date, d.status_label, d.issuer,
+        f"{d.clauses} clauses", path or d.source, f"sha256 {d.sha256[:12]}") if v)
     toc = "".join(f'<li>{"　" * (h.level - 1)}{esc(h.text)}</li>' for h in detail.headings)
     events: list[tuple[int, int, str]] = [
         (h.start, 0, f'<div class="heading level-{h.level}">{esc(h.text)}</div>')

@@ -8,32 +8,23 @@ can never become markup on the page, and the text a reader sees (and copies) is 
 
 from __future__ import annotations
 
-import html
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from urllib.parse import urlparse
 
 from rag.answer import Answer, Citation, Highlight
+from rag.answer.status import status_label
 from rag.answer.wording import CANDIDATES, INNER, LOW_CONFIDENCE, NOT_FOUND, RELATED
 from rag.core.pages import page_label, page_label_en
+from rag.export.common import mark_spans
+from rag.export.text import format_answer
 from ui import compare
+from ui.escape import esc
 
-STATUS_CLASS = {"现行有效": "ok", "已废止": "bad", "已被修订": "warn", "尚未施行": "info"}
-
-
-def esc(text: object) -> str:
-    """HTML-escape anything shown on the page (quotes too, for attribute values)."""
-    return html.escape("" if text is None else str(text), quote=True)
-
-
-def _bounds(highlights: Iterable[Highlight], kind: str, n: int) -> list[tuple[int, int]]:
-    spans = []
-    for mark in highlights:
-        if mark.kind == kind:
-            start, end = max(0, mark.start), min(n, mark.end)
-            if start < end:
-                spans.append((start, end))
-    return spans
+__all__ = ["esc"]  # the pages' one escape, re-exported for ui.library_html
+# badge colour by status code (rag.answer.status); an unknown code is "info"
+STATUS_CLASS = {"in_force": "ok", "repealed": "bad", "superseded": "warn",
+                "not_yet_in_force": "info"}
 
 
 def _covered(spans: Sequence[tuple[int, int]], start: int, end: int) -> bool:
@@ -44,8 +35,8 @@ def quote_html(text: str, highlights: Sequence[Highlight] = ()) -> str:
     """The quote with its key sentence in ``<mark class="key">`` and matched terms in
     ``<b class="term">``; each slice of the raw quote is escaped on its own."""
     n = len(text)
-    sentences = _bounds(highlights, "sentence", n)
-    terms = _bounds(highlights, "term", n)
+    sentences = mark_spans(highlights, "sentence", n)
+    terms = mark_spans(highlights, "term", n)
     cuts = sorted({0, n, *(p for span in sentences + terms for p in span)})
     out: list[str] = []
     in_sentence = False
@@ -79,7 +70,8 @@ def _badges(citation: Citation) -> str:
     badges = []
     if citation.status:
         kind = STATUS_CLASS.get(citation.status, "info")
-        badges.append(f'<span class="badge {kind}">{esc(citation.status)}</span>')
+        badges.append(f'<span class="badge {kind}" data-status="{esc(citation.status)}">'
+                      f"{esc(status_label(citation.status))}</span>")
     if citation.version or citation.date:
         label = f"版本 {citation.version}" if citation.version else f"日期 {citation.date}"
         badges.append(f'<span class="badge plain">{esc(label)}</span>')
@@ -217,18 +209,9 @@ def transcript_html(answers: Sequence[Answer]) -> str:
 
 
 def answer_text(answer: Answer) -> str:
-    """Plain text of an answer (citation, then quote, for each clause) for copying."""
-    if answer.answered:
-        out = [f"问题 Q: {answer.question}", answer.message, ""]
-    else:
-        out = [f"问题 Q: {answer.question}", NOT_FOUND]
-        if answer.citations:
-            out.append(CANDIDATES)
-        out.append("")
-    for citation in answer.citations:
-        flag = " [low confidence]" if citation.low_confidence else ""
-        out += [f"[{citation.rank}] {copy_text(citation)}{flag}", ""]
-    return "\n".join(out).rstrip() + "\n"
+    """Plain text of an answer for copying: what ``rag ask`` prints (verdict, then each
+    citation and its verbatim quote), without colour."""
+    return format_answer(answer, color=False)
 
 
 def index_html(info: dict[str, object], *, documents: int) -> str:

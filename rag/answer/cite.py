@@ -12,6 +12,8 @@ when the text was read from a scanned page.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
+from pathlib import PurePath
 
 from rag.core.clauses import Clause
 from rag.core.documents import Document
@@ -90,3 +92,25 @@ def citation_string(clause: Clause, doc: Document, *, span_label: str | None = N
     if doc.url:
         text += f"，{doc.url}"
     return text
+
+
+def shown_source(path: str, roots: Iterable[str] = ()) -> str:
+    """Where a quote comes from, as users see it: ``path`` below the parent of the source
+    root it was indexed from (``corpus/lawrefbook/刑法/刑法.md`` for a file in the indexed
+    folder ``/srv/x/corpus``; the file name for an indexed file); the file name when no
+    root holds it. The absolute path stays in the index: no server path is shown."""
+    if not path:
+        return ""
+    file = PurePath(path)
+    holding = [PurePath(r) for r in roots if r and (file == PurePath(r)
+                                                   or file.is_relative_to(PurePath(r)))]
+    if not holding:
+        return file.name
+    root = max(holding, key=lambda r: len(r.parts))  # the innermost root
+    return file.relative_to(root.parent).as_posix()
+
+
+def source_roots(manifest: Mapping[str, object]) -> list[str]:
+    """The files and folders an index was built from (its manifest remembers them)."""
+    roots = manifest.get("sources")
+    return [str(r) for r in roots] if isinstance(roots, list) else []

@@ -19,7 +19,7 @@ from rag.changes.units import Article
 from rag.core.clauses import Clause
 from rag.core.documents import Document
 from rag.search import Index
-from rag.search.versions import STATUS_LABELS, VersionInfo
+from rag.search.versions import VersionInfo
 
 MAX_VERSIONS = 3  # other versions compared per citation, nearest in time first
 
@@ -69,12 +69,11 @@ def side(
     """One version's side: the whole article, verbatim, and its citation."""
     info = versions.get(doc.doc_id)
     status = info.status if info and info.status else doc.status
-    shown = STATUS_LABELS.get(status or "", status)
     if article is None:
-        return VersionSide(doc.doc_id, doc.version, shown, None, None, None, "", 0, 0)
+        return VersionSide(doc.doc_id, doc.version, status, None, None, None, "", 0, 0)
     first = index.clauses[index.row_of[article.clause_id]]
     return VersionSide(
-        doc_id=doc.doc_id, version=doc.version, status=shown, clause_id=article.clause_id,
+        doc_id=doc.doc_id, version=doc.version, status=status, clause_id=article.clause_id,
         label=article.label, citation=citation_string(replace(first, part=None), doc),
         text=article.text, start=article.start, end=article.end, marks=marks,
     )

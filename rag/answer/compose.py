@@ -13,7 +13,7 @@ from itertools import islice
 
 import numpy as np
 
-from rag.answer.cite import citation_string
+from rag.answer.cite import citation_string, shown_source, source_roots
 from rag.answer.compare import comparisons
 from rag.answer.fold import fold_duplicates
 from rag.answer.highlight import highlight
@@ -29,7 +29,7 @@ from rag.encoders.threads import ThreadTuner
 from rag.search import Fusion, Hit, Index, Query, find_named, resolve, retrieve
 from rag.search.inner import inner_mentions
 from rag.search.lexical import query_terms
-from rag.search.versions import STATUS_LABELS, VersionInfo
+from rag.search.versions import VersionInfo
 
 MAX_TOP = 100
 
@@ -100,11 +100,11 @@ def cite(
         kind=doc.kind,
         date=doc.date,
         version=doc.version,
-        status=STATUS_LABELS.get(status or "", status),
+        status=status,
         version_note=version.note if version else None,
         issuer=doc.issuer,
         url=doc.url,
-        source=doc.source_path,
+        source=shown_source(doc.source_path, source_roots(index.manifest)),
         low_confidence=low_confidence,
         via=via,
         related=tuple(c.id for c in cross_references(clause, index)),

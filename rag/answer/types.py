@@ -1,4 +1,5 @@
-"""Answers as plain data: what the CLI prints, the chat renders and the memo exports.
+"""Answers as plain data: what the CLI prints, the chat renders and the memo exports
+(their one JSON shape is :mod:`rag.answer.records`).
 
 Every string a user sees in a citation's ``text`` is the verbatim slice
 ``document.text[start:end]``; highlights are offsets into that quote, never new text.
@@ -7,7 +8,7 @@ Every string a user sees in a citation's ``text`` is the verbatim slice
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class VersionSide:
 
     doc_id: str
     version: str | None  # the version date, e.g. 2018-10-26
-    status: str | None  # 现行有效 / 已被修订 …
+    status: str | None  # in_force / superseded … (rag.answer.status labels it)
     clause_id: str | None
     label: str | None  # 第二十八条
     citation: str | None
@@ -76,12 +77,6 @@ class Comparison:
     newer: VersionSide
     similarity: float  # 0..1; 1.0 for the same words
 
-    def to_dict(self) -> dict[str, object]:
-        data = asdict(self)
-        for side in ("older", "newer"):
-            data[side]["marks"] = [asdict(m) for m in getattr(self, side).marks]
-        return data
-
 
 @dataclass(frozen=True)
 class Citation:
@@ -104,11 +99,11 @@ class Citation:
     kind: str = ""  # document kind: law, regulation, judicial_interpretation, policy, news
     date: str | None = None
     version: str | None = None
-    status: str | None = None
+    status: str | None = None  # in_force / repealed / superseded / not_yet_in_force
     version_note: str | None = None  # e.g. "superseded by the 2023 version"
     issuer: str | None = None
     url: str | None = None
-    source: str = ""  # source file path
+    source: str = ""  # source file, relative to the indexed source root (never absolute)
     low_confidence: bool = False
     via: str = "search"  # search | lookup | cross_reference
     related: tuple[str, ...] = ()  # clause ids this clause refers to (依照本法第五十三条)
@@ -125,17 +120,6 @@ class Citation:
     def quotes(self, ref: InnerReference) -> bool:
         """Whether the 款 or 项 ``ref`` names lies inside this quote."""
         return self.start <= ref.target_start and ref.target_end <= self.end
-
-    def to_dict(self) -> dict[str, object]:
-        data = asdict(self)
-        data["path"] = list(self.path)
-        data["highlights"] = [asdict(h) for h in self.highlights]
-        data["related"] = list(self.related)
-        data["folded"] = list(self.folded)
-        data["inner"] = [asdict(r) for r in self.inner]
-        data["pages"] = list(self.pages) if self.pages else None
-        data["versions"] = [c.to_dict() for c in self.versions]
-        return data
 
 
 @dataclass(frozen=True)
@@ -154,15 +138,3 @@ class Answer:
     related: tuple[Citation, ...] = ()  # clauses named by cross-references in the quotes
     filters: Mapping[str, object] = field(default_factory=dict)
     index: Mapping[str, object] = field(default_factory=dict)  # fingerprint, model, created
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "question": self.question,
-            "answered": self.answered,
-            "confidence": self.confidence,
-            "message": self.message,
-            "citations": [c.to_dict() for c in self.citations],
-            "related": [c.to_dict() for c in self.related],
-            "filters": dict(self.filters),
-            "index": dict(self.index),
-        }

@@ -1,210 +1,41 @@
-"""The API's request and response models, in one place — the batch JSON-lines schema too.
+"""The API's own models: requests, errors, the library, health.
 
-``rag batch`` writes :class:`BatchRecord` lines and ``POST /api/v1/batch`` streams the same
-model; ``POST /api/v1/ask`` returns an :class:`AnswerRecord` (the same fields less the
-batch bookkeeping). Every quote is ``document.text[start:end]`` of the document revision
-whose sha256 the citation carries, and ``audit`` names the index generation it came from.
+Answers are :class:`rag.answer.records.AnswerRecord`, the one answer schema: ``POST
+/api/v1/ask`` returns one, ``POST /api/v1/batch`` streams one per line, exactly as ``rag ask
+--json`` and ``rag batch`` write them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from pydantic.json_schema import JsonDict
 
-from rag.answer import MAX_TOP, Answer, Citation
-from rag.answer.types import Comparison
-from rag.core.documents import KINDS
+from rag.answer import MAX_TOP
+from rag.answer.records import (
+    AnswerRecord,
+    Audit,
+    CitationRecord,
+    ComparisonRecord,
+    FiltersRecord,
+    HighlightRecord,
+    MarkRecord,
+    StatusLabel,
+    VersionSideRecord,
+    label_field,
+)
 from rag.search.hybrid import MAX_QUESTION_CHARS
 
-Kind = Literal[KINDS]  # type: ignore[valid-type]
-ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
-DATE_SCHEMA: JsonDict = {"format": "date"}  # checked by rag.core.filters.Filters (400 when invalid)
+__all__ = [  # the answer records, re-exported for the API's callers
+    "AnswerRecord", "Audit", "CitationRecord", "ComparisonRecord", "FiltersRecord",
+    "HighlightRecord", "MarkRecord", "VersionSideRecord",
+]
 MAX_BATCH = 1000
 Question = Annotated[str, StringConstraints(max_length=MAX_QUESTION_CHARS)]
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-# ---------------------------------------------------------------- answers
-
-
-class HighlightRecord(_Model):
-    """A marked range of the quote: ``text[start:end]``."""
-
-    start: int
-    end: int
-    kind: Literal["sentence", "term"]
-
-
-class MarkRecord(_Model):
-    """A change marked in one version's text: ``text[start:end]``."""
-
-    start: int
-    end: int
-    kind: Literal["deleted", "inserted"]
-
-
-class VersionSideRecord(_Model):
-    """One version of an article beside another (empty when it has no counterpart)."""
-
-    doc_id: str
-    version: str | None
-    status: str | None
-    clause_id: str | None
-    label: str | None
-    citation: str | None
-    text: str = Field(description="the whole article, verbatim: document text [start:end]")
-    start: int
-    end: int
-    marks: list[MarkRecord] = Field(description="offsets into text")
-
-
-class ComparisonRecord(_Model):
-    """The cited article beside the same article in another version of its law."""
-
-    relation: Literal["matched", "renumbered", "changed", "added", "removed"]
-    similarity: float
-    older: VersionSideRecord
-    newer: VersionSideRecord
-
-    @classmethod
-    def of(cls, comparison: Comparison) -> ComparisonRecord:
-        return cls.model_validate(comparison.to_dict())
-
-
-class CitationRecord(_Model):
-    """One quoted clause, with everything needed to cite it and find it again."""
-
-    rank: int = Field(description="1-based; 0 for clauses offered as cross-references")
-    clause_id: str = Field(description="stable id, e.g. 证券法-2019-12-28#art191")
-    doc_id: str
-    document: str = Field(description="the document's title")
-    label: str = Field(description="第一百九十一条, （七）, 一是, Article 5")
-    citation: str = Field(description="the formal citation string")
-    text: str = Field(description="the verbatim quote: document text [start:end]")
-    start: int = Field(description="offset of the quote in the document text")
-    end: int
-    score: float
-    source: str = Field(description="the source file")
-    url: str | None
-    date: str | None
-    kind: str
-    status: str | None = Field(description="现行有效 / 已废止 / 已被修订 / 尚未施行")
-    version: str | None
-    version_note: str | None
-    path: list[str] = Field(description="章/节 or section headings above the clause")
-    low_confidence: bool
-    via: Literal["search", "lookup", "cross_reference", "version"]
-    highlights: list[HighlightRecord] = Field(description="offsets into text")
-    pages: list[int] | None = Field(description="[first, last] page of a paged source")
-    ocr: bool
-    ocr_confidence: float | None
-    related: list[str] = Field(description="ids of the clauses this one refers to")
-    document_sha256: str = Field(
-        description="sha256 of the document text the offsets point into (its revision)")
-    versions: list[ComparisonRecord] = Field(
-        description="the same article in the law's other versions, changes marked")
-
-    @classmethod
-    def of(cls, citation: Citation) -> CitationRecord:
-        return cls(
-            rank=citation.rank, clause_id=citation.clause_id, doc_id=citation.doc_id,
-            document=citation.document, label=citation.label, citation=citation.citation,
-            text=citation.text, start=citation.start, end=citation.end, score=citation.score,
-            source=citation.source, url=citation.url, date=citation.date, kind=citation.kind,
-            status=citation.status, version=citation.version,
-            version_note=citation.version_note, path=list(citation.path),
-            low_confidence=citation.low_confidence, via=citation.via,  # type: ignore[arg-type]
-            highlights=[HighlightRecord(start=h.start, end=h.end, kind=h.kind)  # type: ignore[arg-type]
-                        for h in citation.highlights],
-            pages=list(citation.pages) if citation.pages else None, ocr=citation.ocr,
-            ocr_confidence=citation.ocr_confidence, related=list(citation.related),
-            document_sha256=citation.document_sha256,
-            versions=[ComparisonRecord.of(c) for c in citation.versions],
-        )
-
-
-class Audit(_Model):
-    """Which index generation, model and program produced an answer."""
-
-    fingerprint: str | None = Field(description="the index's corpus fingerprint")
-    model: str | None
-    model_identity: str | None = Field(description="name, weights hash and dimension")
-    adapter: str | None = Field(description="sha256 of the trained query adapter used")
-    reranker: str | None = Field(description="sha256 of the trained reranker used")
-    created: str | None = Field(description="when the index generation was built")
-    clauses: int | None
-    built_by: str | None = Field(description="rag version that built the index")
-    package_version: str | None = Field(description="rag version that answered")
-
-    @classmethod
-    def of(cls, info: Mapping[str, object]) -> Audit:
-        return cls.model_validate({name: info.get(name) for name in cls.model_fields})
-
-
-class FiltersRecord(_Model):
-    """Which documents may answer. Empty fields do not filter."""
-
-    doc_ids: list[str] = Field(default_factory=list, description="keep these documents")
-    kinds: list[Kind] = Field(default_factory=list, description="keep these kinds")
-    date_from: str | None = Field(default=None, pattern=ISO_DATE, json_schema_extra=DATE_SCHEMA,
-                                  description="version date ≥")
-    date_to: str | None = Field(default=None, pattern=ISO_DATE, json_schema_extra=DATE_SCHEMA,
-                                description="version date ≤")
-    as_of: str | None = Field(default=None, pattern=ISO_DATE, json_schema_extra=DATE_SCHEMA,
-                              description="answer with the versions in force on this date")
-
-
-class AnswerRecord(_Model):
-    """One question's answer: the verbatim quotes that govern it, or a refusal."""
-
-    question: str
-    answered: bool = Field(description="false when no clause answers well enough")
-    confidence: float = Field(description="calibrated, 0..1; 1.0 for exact look-ups")
-    message: str | None = Field(description="the verdict shown to users")
-    citations: list[CitationRecord] = Field(
-        description="ranked; when refused, the nearest candidates (low_confidence)")
-    related: list[CitationRecord] = Field(
-        default_factory=list, description="clauses the quotes refer to (cross-references)")
-    filters: FiltersRecord = Field(default_factory=lambda: FiltersRecord())
-    audit: Audit | None = Field(default=None, description="null only for a failed batch row")
-
-    @classmethod
-    def of(cls, answer: Answer) -> AnswerRecord:
-        return cls.model_validate(_answer_fields(answer))
-
-
-class BatchRecord(AnswerRecord):
-    """One line of ``rag batch`` JSON lines and of ``POST /api/v1/batch``."""
-
-    id: str = Field(description="the input's id, else its line/row number")
-    line: int = Field(description="line (txt/jsonl), row (csv) or position it came from")
-    error: str | None = Field(description="why this row failed; the batch carries on")
-
-    @classmethod
-    def row(cls, *, id: str, question: str, line: int, result: Answer | None,
-            error: str | None) -> BatchRecord:
-        fields: dict[str, object] = {
-            "question": question, "answered": False, "confidence": 0.0, "message": None,
-            "citations": []} if result is None else _answer_fields(result)
-        return cls.model_validate({**fields, "question": question, "id": id, "line": line,
-                                   "error": error})
-
-
-def _answer_fields(answer: Answer) -> dict[str, object]:
-    return {
-        "question": answer.question, "answered": answer.answered,
-        "confidence": answer.confidence, "message": answer.message,
-        "citations": [CitationRecord.of(c) for c in answer.citations],
-        "related": [CitationRecord.of(c) for c in answer.related],
-        "filters": FiltersRecord.model_validate(dict(answer.filters)),
-        "audit": Audit.of(answer.index) if answer.index else None,
-    }
 
 
 # ---------------------------------------------------------------- requests
@@ -219,6 +50,7 @@ class AskRequest(_Model):
                                examples=["内幕交易会被罚多少钱？"])
     top: int = Field(5, ge=1, le=MAX_TOP, description="citations to return")
     filters: FiltersRecord = Field(default_factory=lambda: FiltersRecord())
+    debug: bool = Field(False, description="fill the answer's debug block (scores, ranks)")
 
 
 class BatchQuestion(_Model):
@@ -233,6 +65,7 @@ class BatchRequest(_Model):
     questions: list[BatchQuestion | Question] = Field(min_length=1, max_length=MAX_BATCH)
     top: int = Field(5, ge=1, le=MAX_TOP)
     filters: FiltersRecord = Field(default_factory=lambda: FiltersRecord())
+    debug: bool = Field(False, description="fill each answer's debug block")
 
 
 # ---------------------------------------------------------------- errors
@@ -257,12 +90,14 @@ class DocumentRecord(_Model):
     kind: str
     date: str | None
     version: str | None
-    status: str | None = Field(description="现行有效 / 已废止 / 已被修订 / 尚未施行 (today, "
-                               "or on as_of)")
+    status: str | None = Field(description="in_force / repealed / superseded / "
+                               "not_yet_in_force (today, or on as_of)")
+    status_label: StatusLabel = label_field()
     issuer: str | None
     url: str | None
     valid_from: str | None
-    source: str = Field(description="the file it was read from")
+    source: str = Field(description="the file it was read from, relative to the source "
+                        "root it was indexed from")
     clauses: int
     pages: int = Field(description="pages of a paged source (PDF), else 0")
     library: bool = Field(description="uploaded through the library (it may remove it)")
@@ -325,6 +160,7 @@ class VersionRecord(_Model):
     version: str | None
     date: str | None
     status: str | None
+    status_label: StatusLabel = label_field()
     preferred: bool = Field(description="the version in force (today, or on as_of)")
     clause_id: str | None = Field(description="the same-label clause there, if any")
 

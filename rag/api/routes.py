@@ -15,22 +15,17 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from rag.answer import Answer, answer, answer_many
+from rag.answer.records import DATE_SCHEMA, ISO_DATE, AnswerRecord, FiltersRecord, Kind
 from rag.api.errors import ApiError, responses
 from rag.api.live import IndexNotReady
 from rag.api.models import (
-    DATE_SCHEMA,
-    ISO_DATE,
-    AnswerRecord,
     AskRequest,
     BatchQuestion,
-    BatchRecord,
     BatchRequest,
     ClauseDetail,
     DocumentDetail,
     DocumentList,
-    FiltersRecord,
     Health,
-    Kind,
     ReindexStatus,
     VersionInfo,
 )
@@ -96,10 +91,10 @@ def read_routes(service: Service) -> APIRouter:
             raise ApiError(400, "invalid question", str(error)) from None
         except StoreError as error:
             raise unreadable(error) from None
-        return AnswerRecord.of(result)
+        return AnswerRecord.of(result, debug=body.debug)
 
     @router.post("/batch", response_class=JSONLinesResponse, responses={
-        200: {"model": BatchRecord, "description": "one BatchRecord per line, in order, "
+        200: {"model": AnswerRecord, "description": "one AnswerRecord per line, in order, "
               "each sent as soon as it is answered (application/x-ndjson)"},
         **responses(400, 503)},
         summary="Answer many questions; JSON lines, streamed")
@@ -109,7 +104,8 @@ def read_routes(service: Service) -> APIRouter:
         items = [(q.id if q.id is not None else str(n), q.question)
                  if isinstance(q, BatchQuestion) else (str(n), q)
                  for n, q in enumerate(body.questions, 1)]
-        return JSONLinesResponse(_lines(service, index, items, top=body.top, filters=filters))
+        return JSONLinesResponse(_lines(service, index, items, top=body.top, filters=filters,
+                                         debug=body.debug))
 
     @router.get("/clauses/{clause_id:path}", response_model=ClauseDetail,
                 responses=responses(400, 404, 503),
@@ -179,7 +175,7 @@ def read_routes(service: Service) -> APIRouter:
 
 
 def _lines(service: Service, index: Index, items: list[tuple[str, str]], *, top: int,
-           filters: Filters) -> Iterator[bytes]:
+           filters: Filters, debug: bool = False) -> Iterator[bytes]:
     """One JSON line per question, in order; a failed question is a row with ``error``."""
     with service.slots:
         outcomes: Iterator[Answer | ValueError] = answer_many(
@@ -199,7 +195,7 @@ def _lines(service: Service, index: Index, items: list[tuple[str, str]], *, top:
                         error = str(outcome) or type(outcome).__name__
                     else:
                         result = outcome
-            record = BatchRecord.row(id=id_, question=question, line=line, result=result,
-                                     error=error)
+            record = AnswerRecord.row(id=id_, line=line, question=question, result=result,
+                                      error=error, debug=debug)
             yield (json.dumps(record.model_dump(mode="json"), ensure_ascii=False)
                    + "\n").encode("utf-8")

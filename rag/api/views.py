@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 
 from rag import __version__
-from rag.answer.cite import citation_string
+from rag.answer.cite import citation_string, shown_source, source_roots
 from rag.api.live import BuildStatus
 from rag.api.models import (
     ClauseDetail,
@@ -33,7 +33,6 @@ from rag.core.filters import Filters
 from rag.core.pages import pages_of
 from rag.index.manifest import model_section
 from rag.search import Fusion, Index
-from rag.search.versions import STATUS_LABELS
 
 Owned = Callable[[Document], bool]
 
@@ -52,8 +51,9 @@ def document_record(doc: Document, index: Index, *, clauses: int, owned: Owned,
     status = version.status if version and version.status else doc.status
     return DocumentRecord(
         doc_id=doc.doc_id, title=doc.title, subtitle=doc.subtitle, kind=doc.kind,
-        date=doc.date, version=doc.version, status=STATUS_LABELS.get(status or "", status),
-        issuer=doc.issuer, url=doc.url, valid_from=doc.valid_from, source=doc.source_path,
+        date=doc.date, version=doc.version, status=status,
+        issuer=doc.issuer, url=doc.url, valid_from=doc.valid_from,
+        source=shown_source(doc.source_path, source_roots(index.manifest)),
         clauses=clauses, pages=len(doc.pages), library=owned(doc),
         sha256=index.text_hash(doc.doc_id))
 
@@ -120,7 +120,7 @@ def clause_detail(clause_id: str, index: Index, *, owned: Owned,
         same = index.by_label.get((other.doc_id, clause.label), [])
         versions.append(VersionRecord(
             doc_id=other.doc_id, title=other.title, version=other.version, date=other.date,
-            status=STATUS_LABELS.get(status or "", status), preferred=bool(info and info.preferred),
+            status=status, preferred=bool(info and info.preferred),
             clause_id=same[0].unit_id if same else None))
     counts = clause_counts(index)
     return ClauseDetail(

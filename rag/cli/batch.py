@@ -81,7 +81,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
                       file=sys.stderr)
             answered += bool(result and result.answered)
             row = batch_row(id=item.id, question=item.question, line=item.line, result=result,
-                            error=error)
+                            error=error, debug=args.debug)
             if kind == ".jsonl":
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
             elif writer:

@@ -106,10 +106,15 @@ def cmd_ask(args: argparse.Namespace) -> int:
     question = " ".join(args.question).strip()
     if not question:
         raise UsageError("the question is empty; e.g. rag ask \"操纵证券市场构成犯罪吗？\"")
+    if args.debug and not args.json:
+        raise UsageError("--debug fills the JSON record's debug block: use it with --json")
     index, encoder, filters = open_for_questions(args)
     result = answer(question, index=index, encoder=encoder, k=args.top, filters=filters)
     if args.json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        from rag.answer.records import answer_record
+
+        print(json.dumps(answer_record(result, debug=args.debug), ensure_ascii=False,
+                         indent=2))
     else:
         sys.stdout.write(format_answer(result, color=use_color(args.color, sys.stdout)))
     return EXIT_OK

@@ -15,6 +15,8 @@ import json
 import sys
 
 from rag.answer.compare import comparison
+from rag.answer.records import ComparisonRecord
+from rag.answer.status import status_label
 from rag.answer.types import Comparison, VersionSide
 from rag.cli.errors import EXIT_OK, CommandError, UsageError
 from rag.cli.options import add_index_option, date, index_location
@@ -125,7 +127,7 @@ def format_comparison(compared: Comparison, *, color: bool = False) -> str:
             note = "new in the newer version" if when == "older" else "removed"
             out += [f"{side.version} version: no counterpart ({note})", ""]
             continue
-        status = f" ({side.status})" if side.status else ""
+        status = f" ({status_label(side.status)})" if side.status else ""
         out += [printable(f"{side.version} version{status}: {side.citation}"),
                 _marked(side, color=color), ""]
     return "\n".join(out).rstrip("\n") + "\n"
@@ -140,7 +142,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
                              numbering=args.numbering)
     if args.json:
         document = index.documents[compared.newer.doc_id].title
-        print(json.dumps({"article": text, "document": document, **compared.to_dict()},
+        record = ComparisonRecord.model_validate(compared).model_dump(mode="json")
+        print(json.dumps({"article": text, "document": document, **record},
                          ensure_ascii=False, indent=2))
     else:
         sys.stdout.write(format_comparison(compared, color=use_color(args.color, sys.stdout)))

@@ -75,7 +75,11 @@ def _add_ask(commands: argparse._SubParsersAction) -> None:
     )
     ask.add_argument("question", nargs="+", help="the question (quote it in the shell)")
     ask.add_argument("--json", action="store_true",
-                     help="print one JSON object (quotes verbatim, highlights as offsets)")
+                     help="print one JSON object, the answer record (see the README's "
+                     "\"Answer record\"): quotes verbatim, highlights as offsets")
+    ask.add_argument("--debug", action="store_true",
+                     help="with --json: fill the record's debug block (per-channel scores "
+                     "and ranks, folded duplicates, resolved 前款 references)")
     ask.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                      help="bold the key sentence with ANSI codes: auto = only on a terminal "
                      "(default); otherwise every quote is printed exactly as in the source")
@@ -98,6 +102,8 @@ def _add_batch(commands: argparse._SubParsersAction) -> None:
     batch.add_argument("--out", metavar="FILE",
                        help="write to FILE, format by extension: .jsonl, .csv (one row per "
                        "citation), .md or .docx (memo); default: JSON lines on stdout")
+    batch.add_argument("--debug", action="store_true",
+                       help="fill each JSON line's debug block (per-channel scores and ranks)")
     add_answer_options(batch)
     add_index_option(batch)
     add_query_model_option(batch)

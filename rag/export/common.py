@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from rag import __version__
-from rag.answer.types import Answer, Citation, Comparison, VersionSide
+from rag.answer.status import status_label
+from rag.answer.types import Answer, Citation, Comparison, Highlight, VersionSide
 from rag.answer.wording import LOW_CONFIDENCE
 from rag.core.pages import page_label, page_label_en
 
@@ -46,7 +47,7 @@ def status_note(citation: Citation) -> str:
     about the standing of the quoted text."""
     parts = []
     if citation.status:
-        parts.append(citation.status)
+        parts.append(status_label(citation.status) or "")
     if citation.version:
         parts.append(f"version {citation.version}")
     elif citation.date:
@@ -70,16 +71,20 @@ def page_note(citation: Citation) -> str:
     return note
 
 
-def key_spans(citation: Citation) -> list[tuple[int, int]]:
-    """Offsets of the key sentence(s) in the quote, clipped to the quote."""
-    n = len(citation.text)
+def mark_spans(highlights: Iterable[Highlight], kind: str, n: int) -> list[tuple[int, int]]:
+    """Offsets of the marks of ``kind`` (sentence, term…), clipped to ``[0, n)``, sorted."""
     spans = []
-    for mark in citation.highlights:
-        if mark.kind == "sentence":
+    for mark in highlights:
+        if mark.kind == kind:
             start, end = max(0, mark.start), min(n, mark.end)
             if start < end:
                 spans.append((start, end))
     return sorted(spans)
+
+
+def key_spans(citation: Citation) -> list[tuple[int, int]]:
+    """Offsets of the key sentence(s) in the quote, clipped to the quote."""
+    return mark_spans(citation.highlights, "sentence", len(citation.text))
 
 
 def split_runs(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[str, bool]]:
@@ -173,7 +178,7 @@ def comparison_note(citation: Citation, compared: Comparison) -> str:
 
 def side_heading(side: VersionSide) -> str:
     """``2023-12-29 version (现行有效): 《…》第四十九条``."""
-    status = f" ({side.status})" if side.status else ""
+    status = f" ({status_label(side.status)})" if side.status else ""
     return f"{side.version or 'undated'} version{status}: {side.citation}"
 
 

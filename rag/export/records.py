@@ -1,12 +1,12 @@
-"""Answers as flat records: the batch JSON-lines schema (the API's model) and its CSV rows."""
+"""Answers as batch rows: the answer record (:mod:`rag.answer.records`) and its CSV rows."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
+from rag.answer.records import AnswerRecord
 from rag.answer.types import Answer
-from rag.api.models import BatchRecord
 from rag.export.common import csv_safe
 
 # New columns go at the end, so that consumers reading columns by position keep working.
@@ -18,12 +18,13 @@ CSV_COLUMNS = (
 
 
 def batch_row(
-    *, id: str, question: str, line: int, result: Answer | None, error: str | None
+    *, id: str, question: str, line: int, result: Answer | None, error: str | None,
+    debug: bool = False,
 ) -> dict[str, Any]:
-    """One question's record: the batch JSON-lines schema, which is the API's
-    (:class:`rag.api.models.BatchRecord`; the README's table lists its fields)."""
-    record = BatchRecord.row(id=id, question=question, line=line, result=result, error=error)
-    return record.model_dump(mode="json")
+    """One question's record, JSON-ready: :class:`AnswerRecord` with its batch fields (the
+    README's "Answer record" tables list its fields)."""
+    return AnswerRecord.row(id=id, line=line, question=question, result=result, error=error,
+                            debug=debug).model_dump(mode="json")
 
 
 def csv_rows(row: dict[str, Any]) -> Iterator[list[object]]:
