@@ -11,8 +11,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict
 
-from rag import __version__
-from rag.answer.cite import citation_string
 from rag.api.live import BuildStatus
 from rag.api.models import (
     ClauseDetail,
@@ -27,13 +25,15 @@ from rag.api.models import (
     VersionInfo,
     VersionRecord,
 )
+from rag.core.citations import citation_string
 from rag.core.clauses import Clause
 from rag.core.documents import Document
 from rag.core.filters import Filters
 from rag.core.pages import pages_of
+from rag.core.version import __version__
+from rag.core.versions import STATUS_LABELS
 from rag.index.manifest import model_section
 from rag.search import Fusion, Index
-from rag.search.versions import STATUS_LABELS
 
 Owned = Callable[[Document], bool]
 

@@ -14,10 +14,10 @@ import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 
-from rag import __version__
 from rag.answer.types import Answer, Citation, Comparison, VersionSide
 from rag.answer.wording import LOW_CONFIDENCE
 from rag.core.pages import page_label, page_label_en
+from rag.core.version import __version__
 
 DEFAULT_TITLE = "合规问答备忘录 Compliance memo"
 # Characters XML 1.0 cannot hold (Word files are XML): C0 controls but tab and newline,

@@ -35,6 +35,11 @@ def version_key(doc: Document) -> str:
     return title_key(doc.title) + "\u0000" + (doc.subtitle or "")
 
 
+def version_order(doc: Document) -> tuple[str, str]:
+    """How the versions of one law sort, oldest first: version date, then id."""
+    return (doc.version or doc.date or "", doc.doc_id)
+
+
 def _effective(doc: Document) -> str | None:
     return doc.valid_from or doc.version or doc.date
 
@@ -49,7 +54,7 @@ def version_table(
         groups.setdefault(version_key(doc), []).append(doc)
     table: dict[str, VersionInfo] = {}
     for docs in groups.values():
-        dated = sorted(docs, key=lambda d: (d.version or d.date or "", d.doc_id))
+        dated = sorted(docs, key=version_order)
         live = [
             d for d in dated
             if d.status != "repealed" and (_effective(d) or "") <= day
