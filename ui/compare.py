@@ -13,14 +13,8 @@ import itertools
 from collections.abc import Sequence
 
 from rag.answer import Citation, Comparison, Highlight, VersionSide
+from rag.changes import RELATION_LABELS
 
-RELATION_LABELS = {
-    "matched": "未修改 unchanged",
-    "renumbered": "仅条号变化 renumbered, same words",
-    "changed": "有修改 changed",
-    "added": "新增 new",
-    "removed": "已删除 removed",
-}
 TAGS = {"deleted": "del", "inserted": "ins"}
 
 

@@ -8,7 +8,15 @@ answers "what changed" questions with the aligned pair. Every text shown is a sl
 document's text.
 """
 
-from rag.changes.align import RELATIONS, Alignment, Pair, align, align_documents
+from rag.changes.align import (
+    RELATION_LABELS,
+    RELATIONS,
+    Alignment,
+    Pair,
+    align,
+    align_documents,
+)
 from rag.changes.units import Article, articles
 
-__all__ = ["RELATIONS", "Alignment", "Article", "Pair", "align", "align_documents", "articles"]
+__all__ = ["RELATIONS", "RELATION_LABELS", "Alignment", "Article", "Pair", "align",
+           "align_documents", "articles"]
