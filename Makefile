@@ -45,7 +45,7 @@ wheel-check:
 	.ci/wheel_check
 
 test-fast: setup fonts
-	$(PY) -m pytest -q -m "not integration and not browser"
+	$(PY) -m pytest -q -m "not integration and not browser and not scale"
 
 lint: setup
 	$(VENV)/bin/ruff check rag ui tests benchmarks corpus

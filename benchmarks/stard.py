@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from rag.core.titles import title_key
 
 REPO = Path(__file__).resolve().parents[1]
@@ -23,6 +25,24 @@ DEV = SHARED / "bench" / "stard" / "dev.jsonl"
 KS = (1, 5, 10, 100)
 COLUMNS = ("R@1", "R@5", "R@10", "R@100", "MRR@10")
 Key = tuple[str, str]
+
+
+def folds_of(n: int, k: int, seed: int = 0) -> np.ndarray:
+    """The fold (0..k-1) of each of ``n`` questions: a seeded shuffle, sizes within one."""
+    if not 2 <= k <= n:
+        raise ValueError(f"{k} folds of {n} questions: need 2 <= folds <= questions")
+    return np.random.default_rng(seed).permutation(n) % k
+
+
+def same_questions(a: Path, b: Path) -> bool:
+    """Whether two question files are one file, or share a question (by id, else text)."""
+    if a.resolve() == b.resolve():
+        return True
+
+    def keys(path: Path) -> set[str]:
+        return {str(q.get("id", q["question"])) for q in load_questions(path)}
+
+    return bool(keys(a) & keys(b))
 
 
 def load_questions(path: Path) -> list[dict[str, Any]]:

@@ -1,7 +1,8 @@
 """Retrieval quality on STARD dev against the full LawRefBook corpus, channel by channel.
 
     python benchmarks/stard_eval.py                 # build/reuse the full index, evaluate
-    python benchmarks/stard_eval.py --tune          # also pick fusion weights by 2-fold CV
+    python benchmarks/stard_eval.py --tune          # also pick fusion weights on train.jsonl
+                                                    # (5-fold CV inside train), report dev
     python benchmarks/stard_eval.py --ablation      # also each step of the fusion on its own
     python benchmarks/stard_eval.py --latency-only  # only the two stacks' latencies
 
@@ -31,10 +32,13 @@ from stard import (
     DEV,
     REPO,
     SHARED,
+    TRAIN,
+    folds_of,
     gold_keys,
     load_questions,
     mean,
     ranked_articles,
+    same_questions,
     score,
     table,
 )
@@ -91,15 +95,18 @@ def search(index, runs, questions, rows, base: Fusion) -> Fusion:  # type: ignor
     return best
 
 
-def tune(index, runs, questions, base: Fusion) -> Fusion:  # type: ignore[no-untyped-def]
-    """2-fold cross-validation of the search, then a final search on all questions."""
-    folds = [list(range(0, len(questions), 2)), list(range(1, len(questions), 2))]
-    for train, test in ((0, 1), (1, 0)):
-        chosen = search(index, runs, questions, folds[train], base)
-        held = evaluate(index, [runs[i] for i in folds[test]],
-                        [questions[i] for i in folds[test]], chosen, ("dense", "bm25"))
-        print(f"  fold {train}->{test}: {describe(chosen)}; held-out "
-              + " ".join(f"{k} {v:.3f}" for k, v in held.items()), file=sys.stderr)
+def tune(index, runs, questions, base: Fusion, *, folds: int) -> Fusion:  # type: ignore[no-untyped-def]
+    """k-fold cross-validation of the search on the tuning (train) questions, each fold's
+    choice scored on its held-out part, then a final search on all of them."""
+    fold = folds_of(len(questions), folds)
+    for k in range(folds):
+        fit = [i for i in range(len(questions)) if fold[i] != k]
+        held_out = [i for i in range(len(questions)) if fold[i] == k]
+        chosen = search(index, runs, questions, fit, base)
+        held = evaluate(index, [runs[i] for i in held_out], [questions[i] for i in held_out],
+                        chosen, ("dense", "bm25"))
+        print(f"  train fold {k + 1}/{folds}: {describe(chosen)}; held-out "
+              + " ".join(f"{name} {v:.3f}" for name, v in held.items()), file=sys.stderr)
     return search(index, runs, questions, list(range(len(questions))), base)
 
 
@@ -110,14 +117,22 @@ def describe(f: Fusion) -> str:
             f"penalty {dict(f.kind_penalty)}")
 
 
-def main() -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The options; tuning on the questions that are reported (dev) is refused."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, default=SHARED / "corpora" / "lawrefbook")
-    parser.add_argument("--questions", type=Path, default=DEV)
+    parser.add_argument("--questions", type=Path, default=DEV,
+                        help="the questions scored and reported (default: STARD dev)")
     parser.add_argument("--index", type=Path, default=REPO / "embeddings" / "lawrefbook-full")
     parser.add_argument("--model", default="multilingual-e5-small")
     parser.add_argument("--tune", action="store_true",
-                        help="grid-search fusion weights (2-fold CV)")
+                        help="grid-search fusion weights on --tune-on (k-fold CV inside it), "
+                        "then report them on --questions")
+    parser.add_argument("--tune-on", type=Path, default=TRAIN, metavar="JSONL",
+                        help="the questions weights are chosen on (default: STARD train; "
+                        "never dev, nor any file sharing a question with --questions)")
+    parser.add_argument("--folds", type=int, default=5,
+                        help="cross-validation folds inside --tune-on (default 5)")
     parser.add_argument("--depth", type=int, default=200, help="candidates per channel")
     parser.add_argument("--no-build", action="store_true",
                         help="evaluate the index as it is (e.g. one built by an experiment)")
@@ -127,8 +142,26 @@ def main() -> int:
                         help="only the latencies of the current and the new stack")
     parser.add_argument("--hnsw", action="store_true",
                         help="also measure HNSW recall@10 against exact search")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    if args.tune:
+        refused = (f"--tune-on {args.tune_on}: weights are never tuned on the questions "
+                   f"that are reported (STARD dev is reported, never tuned on); tune on "
+                   f"train.jsonl (the default)")
+        if args.tune_on.resolve() == DEV.resolve():
+            parser.error(refused)
+        for path in (args.tune_on, args.questions):
+            if not path.is_file():
+                parser.error(f"{path}: no such questions file")
+        if same_questions(args.tune_on, args.questions):
+            parser.error(refused.replace("(STARD dev", f"({args.questions} shares questions "
+                                         "with it; STARD dev"))
+        if args.folds < 2:
+            parser.error(f"--folds {args.folds}: cross-validation needs at least 2 folds")
+    return args
 
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     encoder = load_encoder(args.model)
     started = time.perf_counter()
     if not args.no_build:
@@ -148,8 +181,12 @@ def main() -> int:
     runs = channel_runs(index, encoder, questions, fusion)
     print(f"shipped fusion: {describe(fusion)}", file=sys.stderr)
     if args.tune:
-        fusion = tune(index, runs, questions, fusion)
-        print(f"tuned: {describe(fusion)}", file=sys.stderr)
+        tuning = load_questions(args.tune_on)
+        print(f"tuning on {len(tuning)} questions of {args.tune_on} ({args.folds}-fold CV)",
+              file=sys.stderr)
+        fusion = tune(index, channel_runs(index, encoder, tuning, fusion), tuning, fusion,
+                      folds=args.folds)
+        print(f"tuned on {args.tune_on.name}: {describe(fusion)}", file=sys.stderr)
 
     naive = Fusion(method="rrf", dense_weight=1.0, bm25_weight=1.0, rrf_k=60, depth=args.depth,
                    reference_weight=0.0, definition_weight=0.0, kind_penalty=(),

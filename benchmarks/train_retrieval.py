@@ -36,7 +36,17 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from stard import REPO, TRAIN, article_key, gold_keys, load_questions, mean, score, table
+from stard import (
+    REPO,
+    TRAIN,
+    article_key,
+    folds_of,
+    gold_keys,
+    load_questions,
+    mean,
+    score,
+    table,
+)
 
 from rag.encoders import load_encoder
 from rag.learned import Learned
@@ -74,10 +84,6 @@ def gold_rows(index: Index, questions: list[dict[str, Any]]) -> list[np.ndarray]
             rows_of.setdefault(article_key(index, clause), []).append(row)
     return [np.asarray(sorted({r for k in gold_keys(q) for r in rows_of.get(k, [])}), np.int64)
             for q in questions]
-
-
-def folds_of(n: int, seed: int) -> np.ndarray:
-    return np.random.default_rng(seed).permutation(n) % FOLDS
 
 
 def dense_articles(index: Index, vectors: np.ndarray, queries: np.ndarray,
@@ -277,7 +283,7 @@ def main() -> int:
     prepared = [prepare(q["question"], index=index) for q in questions]
     queries = np.concatenate([encoder.encode_queries([p.text for p in prepared[s:s + 64]])
                               for s in range(0, len(prepared), 64)])
-    folds = folds_of(len(questions), args.seed)
+    folds = folds_of(len(questions), FOLDS, args.seed)
     negatives = hard_negatives(vectors, queries, gold, HARD_NEGATIVES)
 
     # 1. adapter: settings by cross-validation (dense channel alone, article level)

@@ -11,8 +11,8 @@ The calls below are the public API; the CLI, the web chat and the benchmarks use
     import rag
     model = rag.load_encoder("multilingual-e5-small")
     rag.index_paths(["corpus/"], index="embeddings/index", encoder=model)
-    index = rag.open_index("embeddings/index", encoder=model)
-    print(rag.answer("内幕交易会被罚多少钱？", index=index, encoder=model).citations[0].citation)
+    index = rag.open_index("embeddings/index")  # with the model that built it, checked
+    print(rag.answer("内幕交易会被罚多少钱？", index).citations[0].citation)
 
 Names are imported on first use, so ``import rag`` stays cheap.
 """
@@ -22,7 +22,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from rag.core.version import __version__
 
 # public name → the module that defines it
 _API = {

@@ -73,13 +73,13 @@ def test_citation_strings_name_document_version_and_clause(
 ) -> None:
     clause = shipped_index.clauses[shipped_index.row_of[clause_id]]
     doc = shipped_index.documents[clause.doc_id]
-    from rag.answer.cite import citation_string
+    from rag.core.citations import citation_string
 
     assert citation_string(clause, doc) == citation
 
 
 def test_news_citations_carry_outlet_date_paragraph_and_url(shipped_index) -> None:  # type: ignore[no-untyped-def]
-    from rag.answer.cite import citation_string
+    from rag.core.citations import citation_string
 
     clause = next(c for c in shipped_index.clauses if c.doc_id == "000_f3c2838118472376")
     cite = citation_string(clause, shipped_index.documents[clause.doc_id])
@@ -362,7 +362,7 @@ def test_english_question_finds_the_chinese_clause_first(real_index, real_encode
 
 def test_a_repealed_law_without_successor_is_labelled_and_not_preferred() -> None:
     from rag.core.documents import Document
-    from rag.search.versions import version_table
+    from rag.core.versions import version_table
 
     old = Document(doc_id="合同法", title="中华人民共和国合同法", text="第一条 x", kind="law",
                    source_path="合同法.md", version="1999-03-15", status="repealed")

@@ -16,11 +16,11 @@ from fastapi.testclient import TestClient
 
 from rag import cli
 from rag.answer import answer
-from rag.answer.cite import shown_source
 from rag.answer.records import AnswerRecord, answer_record
 from rag.api.app import install_api
 from rag.api.service import Service
 from rag.api.views import document_detail, list_documents
+from rag.core.citations import shown_source
 from rag.core.filters import Filters
 from rag.encoders import HashingEncoder
 from rag.export.docx import memo_docx_bytes

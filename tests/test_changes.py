@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from rag.answer import answer
+from rag.answer.change_questions import change_question, has_change_wording, without_change_words
 from rag.answer.records import CitationRecord, ComparisonRecord
 from rag.answer.types import Citation, Comparison, Highlight, VersionSide
 from rag.changes import align, align_documents, articles
 from rag.changes.diff import diff_articles
-from rag.changes.questions import change_question, has_change_wording, without_change_words
 from rag.chunking import chunk_document
 from rag.core.documents import Document
 from rag.readers import read_document

@@ -179,7 +179,7 @@ def test_the_memo_quotes_both_versions_with_tracked_changes(shipped_index, hashi
     texts = [p.text for p in paragraphs]
     compared = result.citations[0].versions[0]
     assert compared.newer.text in texts and compared.older.text in texts  # verbatim, both
-    assert "Compared with the 2018-10-26 version: 第二十八条 → 第四十九条, changed" in texts
+    assert "Compared with the 2018-10-26 version: 第二十八条 → 第四十九条, 有修改 changed" in texts
     # the newer text is quoted twice: as the citation (key sentence in bold), then marked
     assert texts.count(compared.newer.text) == 2
     older = paragraphs[texts.index(compared.older.text)].runs
@@ -306,7 +306,8 @@ def test_rag_ask_names_the_other_version(shipped_index_dir, capsys) -> None:  # 
     code, out, _ = run(capsys, "ask", "公司法第四十九条", "--top", "1", "--index",
                        str(shipped_index_dir), "--model", "hashing:256")
     assert code == 0
-    assert "    Compared with the 2018-10-26 version: 第二十八条 → 第四十九条, changed" in out
+    assert ("    Compared with the 2018-10-26 version: 第二十八条 → 第四十九条, 有修改 changed"
+            in out)
 
 
 def test_hostile_arguments_are_refused_cleanly(edited, shipped_index_dir, capsys) -> None:  # type: ignore[no-untyped-def]

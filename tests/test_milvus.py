@@ -155,6 +155,14 @@ def test_a_query_model_other_than_the_index_model_is_refused(milvus_index: Index
         open_index(milvus_index.backend.location, encoder=HashingEncoder(dimension=64))
 
 
+def test_a_server_index_loads_the_encoder_it_was_built_with(milvus_index: Index) -> None:
+    index = open_index(milvus_index.backend.location)  # the URI alone
+    assert index.encoder.name == "hashing:256"
+    for question in ("内幕交易会被罚多少钱？", "证券法第一百九十一条"):
+        assert [c.clause_id for c in answer(question, index).citations] == [
+            c.clause_id for c in answer(question, milvus_index).citations]
+
+
 def test_two_replicas_give_identical_answers(milvus_index: Index,
                                              hashing_encoder: HashingEncoder) -> None:
     other = open_index(milvus_index.backend.location, encoder=hashing_encoder)

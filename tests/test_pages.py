@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.cite import citation_string
+from rag.core.citations import citation_string
 from rag.core.clauses import Clause
 from rag.core.documents import Document, OcrPage
 from rag.core.pages import ocr_confidence, page_label, page_label_en, pages_of

@@ -21,7 +21,7 @@ import gradio as gr
 from rag.answer import Answer, answer
 from rag.api.live import IndexNotReady
 from rag.api.service import Service
-from rag.core.documents import AUTHORITY, KIND_LABELS
+from rag.core.documents import AUTHORITY, KIND_CHOICES
 from rag.core.filters import Filters
 from rag.encoders import Encoder
 from rag.export.docx import memo_docx_bytes
@@ -39,7 +39,6 @@ EXAMPLES = (
     "《证券法》第一百九十一条",
     "What is the penalty for market manipulation?",
 )
-KIND_CHOICES = tuple((label, kind) for kind, label in KIND_LABELS.items())
 TITLE = "合规问答 · Compliance Q&A"
 HEADER = (
     "## 合规问答 · Compliance Q&A\n"

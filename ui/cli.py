@@ -15,9 +15,9 @@ from rag.api.auth import TOKEN_FILE_ENV, TokenFileError, token_from
 from rag.api.live import LiveIndex
 from rag.cli.errors import EXIT_OK, UsageError
 from rag.cli.options import add_index_option, add_query_model_option, index_location, positive
+from rag.core.locations import is_remote
 from rag.encoders import DEFAULT_MODEL, Encoder, load_encoder
-from rag.index import Sources, StoreError, open_backend, remembered_sources
-from rag.index.backends import is_remote
+from rag.index import Sources, StoreError, built_with, remembered_sources
 from rag.paths import shipped_corpus
 from rag.search import open_index
 
@@ -47,13 +47,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     name = args.model
     if name is None:
         try:
-            manifest = open_backend(location).manifest()
+            name = built_with(location)
         except StoreError:
             if is_remote(location):
                 raise  # a server index is not rebuilt behind the user's back
-            manifest = None  # rebuilt below
-        model = manifest.get("model") if manifest else None
-        name = model.get("name") if isinstance(model, dict) else None
+            # an unreadable folder index is rebuilt below
     name = str(name or DEFAULT_MODEL)
     print(f"rag serve: loading model {name} …", file=sys.stderr)
     encoder = load_encoder(name)

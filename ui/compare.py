@@ -12,16 +12,10 @@ import itertools
 from collections.abc import Sequence
 
 from rag.answer import Citation, Comparison, Highlight, VersionSide
-from rag.answer.status import status_label
+from rag.changes import RELATION_LABELS
+from rag.core.versions import status_label
 from ui.escape import esc
 
-RELATION_LABELS = {
-    "matched": "未修改 unchanged",
-    "renumbered": "仅条号变化 renumbered, same words",
-    "changed": "有修改 changed",
-    "added": "新增 new",
-    "removed": "已删除 removed",
-}
 TAGS = {"deleted": "del", "inserted": "ins"}
 
 

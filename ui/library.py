@@ -20,13 +20,12 @@ from rag.api.library import NotInLibrary
 from rag.api.live import BuildStatus
 from rag.api.service import Service, UnknownDocument
 from rag.api.views import document_detail, list_documents
-from rag.core.documents import KIND_LABELS
+from rag.core.documents import KIND_CHOICES
 from rag.core.filters import Filters
 from rag.readers import SUFFIXES
 from ui.library_html import CSS, reader_html, report_html, status_html, table_html
 from ui.server import session_of
 
-KIND_CHOICES = [(label, kind) for kind, label in KIND_LABELS.items()]
 WRONG_TOKEN = ("管理令牌不对 The admin token is wrong: type the token given to "
                "`rag serve --admin-token-file`.")
 
@@ -91,7 +90,7 @@ def library_page(demo: gr.Blocks, *, service: Service) -> None:
         with gr.Row():
             query = gr.Textbox(label="搜索 Search", placeholder="title, id or file name",
                                elem_id="library-search", scale=3)
-            kinds = gr.Dropdown(KIND_CHOICES, value=[], multiselect=True, label="类别 Kinds",
+            kinds = gr.Dropdown(list(KIND_CHOICES), value=[], multiselect=True, label="类别 Kinds",
                                 elem_id="library-kinds", scale=2)
         table = gr.HTML("", elem_id="library-table", css_template=CSS)
         opened = gr.Dropdown([], value=None, label="打开 Open a document",

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from urllib.parse import urlparse
 
 from rag.answer import Answer, Citation, Highlight
-from rag.answer.status import status_label
 from rag.answer.wording import CANDIDATES, INNER, LOW_CONFIDENCE, NOT_FOUND, RELATED
 from rag.core.pages import page_label, page_label_en
+from rag.core.versions import status_label
 from rag.export.common import mark_spans
 from rag.export.text import format_answer
 from ui import compare

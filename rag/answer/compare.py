@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from rag.answer.cite import citation_string
 from rag.answer.types import Comparison, Highlight, VersionSide
 from rag.changes.align import Pair
 from rag.changes.diff import diff_articles
 from rag.changes.units import Article
+from rag.core.citations import citation_string
 from rag.core.clauses import Clause
 from rag.core.documents import Document
+from rag.core.versions import VersionInfo
 from rag.search import Index
-from rag.search.versions import VersionInfo
 
 MAX_VERSIONS = 3  # other versions compared per citation, nearest in time first
 

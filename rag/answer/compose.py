@@ -13,23 +13,23 @@ from itertools import islice
 
 import numpy as np
 
-from rag.answer.cite import citation_string, shown_source, source_roots
+from rag.answer.change_questions import prepare_question
 from rag.answer.compare import comparisons
 from rag.answer.fold import fold_duplicates
 from rag.answer.highlight import highlight
 from rag.answer.refusal import Calibration, closest, evidence, load_calibration
 from rag.answer.types import Answer, Citation, InnerReference
 from rag.answer.wording import CHANGES, FOUND, NOT_FOUND
-from rag.changes.questions import prepare_question
+from rag.core.citations import citation_string, shown_source, source_roots
 from rag.core.clauses import Clause
 from rag.core.filters import Filters
 from rag.core.pages import ocr_confidence, pages_of
+from rag.core.versions import VersionInfo
 from rag.encoders import Encoder
 from rag.encoders.threads import ThreadTuner
 from rag.search import Fusion, Hit, Index, Query, find_named, resolve, retrieve
 from rag.search.inner import inner_mentions
 from rag.search.lexical import query_terms
-from rag.search.versions import VersionInfo
 
 MAX_TOP = 100
 
@@ -197,9 +197,9 @@ def check_question(question: str) -> None:
 
 def answer(
     question: str,
-    *,
     index: Index,
-    encoder: Encoder,
+    *,
+    encoder: Encoder | None = None,
     k: int = 5,
     filters: Filters | None = None,
     fusion: Fusion | None = None,
@@ -209,9 +209,12 @@ def answer(
 
     Clauses the question names (《证券法》第一百九十一条) come first; then the hybrid
     search results. When the evidence is weak the answer is refused (``answered`` False)
-    and the nearest candidates are returned marked ``low_confidence``.
+    and the nearest candidates are returned marked ``low_confidence``. The question is
+    embedded with the index's encoder (:attr:`Index.encoder`); an ``encoder`` handed in
+    must be the model that built the index (else StoreError with the rebuild command).
     """
     check_question(question)
+    encoder = index.query_encoder(encoder)
     if not 1 <= k <= MAX_TOP:
         raise ValueError(f"k must be between 1 and {MAX_TOP}, not {k}")
     query, changes = prepare_question(question, index=index, filters=filters)
@@ -221,9 +224,9 @@ def answer(
 
 def answer_many(
     questions: Iterable[str],
-    *,
     index: Index,
-    encoder: Encoder,
+    *,
+    encoder: Encoder | None = None,
     k: int = 5,
     filters: Filters | None = None,
     fusion: Fusion | None = None,
@@ -245,6 +248,7 @@ def answer_many(
     if batch_size < 1 or window < 1:
         raise ValueError(f"batch_size and window must be at least 1, not {batch_size}, "
                          f"{window}")
+    encoder = index.query_encoder(encoder)
     tuner = ThreadTuner()  # torch's threads, fitted to how busy the machine is
     pending = iter(questions)
     while chunk := list(islice(pending, max(window, batch_size))):
@@ -295,7 +299,7 @@ class Found:
     signals: tuple[float, float, float]
 
 
-def find(query: Query, *, index: Index, encoder: Encoder, k: int,
+def find(query: Query, *, index: Index, encoder: Encoder | None = None, k: int,
          fusion: Fusion | None) -> Found:
     """Named clauses, then hybrid search, then the refusal signals for ``query``
     (:func:`answer` and ``benchmarks/calibrate_refusal.py`` share it, so refusal is
@@ -310,6 +314,7 @@ def find(query: Query, *, index: Index, encoder: Encoder, k: int,
 
     # 2. hybrid search (the question embedded here once: search and refusal both use it)
     if query.vector is None and query.question:
+        encoder = index.query_encoder(encoder)
         query = replace(query, vector=encoder.encode_queries([query.text])[0])
     hits = retrieve(query, index=index, encoder=encoder, k=max(3 * k, 20), fusion=fusion)
     hits, folded = fold_duplicates(index, hits)

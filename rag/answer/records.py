@@ -26,9 +26,9 @@ from pydantic import (
 )
 from pydantic.json_schema import JsonDict
 
-from rag.answer.status import status_label
 from rag.answer.types import Answer
 from rag.core.documents import KINDS
+from rag.core.versions import status_label
 
 Kind = Literal[KINDS]  # type: ignore[valid-type]
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from importlib import resources
 
+from rag.core.script import has_chinese
 from rag.search import Hit, Index, Query
 from rag.search.lexical import coverage
 
 COVERAGE_HITS = 3  # coverage is the best of the top hits: the reranked first need not hold
 CALIBRATION_FILE = "calibration.json"  # package data of rag.answer
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -88,7 +87,7 @@ def evidence(
 ) -> tuple[float, float, float]:
     """The signals refusal is calibrated on: ``nearest`` (:func:`closest`), the best lexical
     coverage among the top hits, and whether the question is written without Chinese."""
-    latin = 0.0 if _CJK.search(question) else 1.0
+    latin = 0.0 if has_chinese(question) else 1.0
     if not hits:
         return 0.0, 0.0, latin
     best = max(coverage(weights, unknown, index.document_of(h.clause).title + " " + h.clause.text)

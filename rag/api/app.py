@@ -11,12 +11,12 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from rag import __version__
 from rag.api.errors import ApiError, install_handlers
 from rag.api.guard import BodyLimit
 from rag.api.routes import read_routes
 from rag.api.service import MAX_JSON_BYTES, Service
 from rag.api.writes import upload_limit, write_routes
+from rag.core.version import __version__
 
 PREFIX = "/api/v1"
 TITLE = "合规问答 · Compliance Q&A API"

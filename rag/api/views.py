@@ -11,8 +11,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict
 
-from rag import __version__
-from rag.answer.cite import citation_string, shown_source, source_roots
 from rag.api.live import BuildStatus
 from rag.api.models import (
     ClauseDetail,
@@ -27,10 +25,12 @@ from rag.api.models import (
     VersionInfo,
     VersionRecord,
 )
+from rag.core.citations import citation_string, shown_source, source_roots
 from rag.core.clauses import Clause
 from rag.core.documents import Document
 from rag.core.filters import Filters
 from rag.core.pages import pages_of
+from rag.core.version import __version__
 from rag.index.manifest import model_section
 from rag.search import Fusion, Index
 

@@ -35,6 +35,14 @@ from rag.core.clauses import Clause
 from rag.core.documents import Document
 
 RELATIONS = ("matched", "renumbered", "changed", "added", "removed")
+# What each relation is called wherever one is shown (chat, memos, change reports).
+RELATION_LABELS = {
+    "matched": "未修改 unchanged",
+    "renumbered": "仅条号变化 renumbered, same words",
+    "changed": "有修改 changed",
+    "added": "新增 new",
+    "removed": "已删除 removed",
+}
 LOW = 0.3  # least similarity of a pair with different words
 ORDER_BONUS = 0.1
 LABEL_BONUS = 0.05

@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from rag.core.dates import iso_date
+from rag.core.locations import is_remote, rebuild_command
 from rag.index import Records, StoreError, store
 from rag.index import folder as folders
-from rag.index.backends import is_remote
 from rag.index.records import clause_from_row, document_from_row
 
 
@@ -27,8 +27,8 @@ def index_folder(location: Path | str) -> Path:
             "--index DIR; rag changes --index DIR)")
     path = Path(location)
     if folders.current_generation(path) is None:
-        raise StoreError(f"{path}: no index here yet; build one with `rag index PATH... "
-                         f"--index {path}`")
+        raise StoreError(f"{path}: no index here yet; build one with "
+                         f"`{rebuild_command(path)}`")
     return path
 
 

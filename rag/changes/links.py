@@ -1,7 +1,7 @@
 """The versions of each document an index holds, and their article alignments, on demand.
 
 Documents are versions of one another when the caller's ``key`` says so
-(:func:`rag.search.versions.version_key`: same title and subtitle). An alignment is
+(:func:`rag.core.versions.version_key`: same title and subtitle). An alignment is
 computed the first time a pair of versions is asked about and kept: the Company Law pair
 takes ~60 ms once, then look-ups are dictionary reads.
 """
@@ -15,11 +15,7 @@ from rag.changes.align import Alignment, Pair, align
 from rag.changes.units import Article, articles, by_clause
 from rag.core.clauses import Clause
 from rag.core.documents import Document
-
-
-def version_order(doc: Document) -> tuple[str, str]:
-    """How versions sort, oldest first (as :func:`rag.search.versions.version_table`)."""
-    return (doc.version or doc.date or "", doc.doc_id)
+from rag.core.versions import version_order
 
 
 class VersionLinks:

@@ -15,16 +15,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from rag.answer.cite import citation_string
 from rag.changes.align import align
 from rag.changes.diff import Diff, diff_articles
 from rag.changes.generations import current, generation_records, index_folder, pick
-from rag.changes.links import version_order
 from rag.changes.units import Article, articles
+from rag.core.citations import citation_string
 from rag.core.clauses import Clause
 from rag.core.documents import Document
+from rag.core.versions import version_key, version_order
 from rag.index import Records
-from rag.search.versions import version_key
 
 DOCUMENT_CHANGES = ("added", "new_version", "changed", "removed")
 METADATA = ("title", "subtitle", "kind", "status", "version", "valid_from", "date", "url",

@@ -7,6 +7,7 @@ import re
 from rag.chunking.articles import ArticleStyle, OpenSpan
 from rag.chunking.lines import TITLE_MAX, Line, unique_keys
 from rag.core.clauses import Span
+from rag.core.script import CHINESE
 
 # "Article 12", "Article 12.", "ARTICLE 12", "Art. 12".
 EN_ARTICLE = re.compile(
@@ -25,13 +26,12 @@ _EN_ITEM = re.compile(r"^\((?P<letter>[a-z]{1,2}|[ivx]{1,5})\)")
 _EN_ROMAN = re.compile(r"^\((?:i|ii|iii|iv|v|vi|vii|viii|ix|x|xi|xii)\)")
 _EN_TITLE_SEPARATORS = " \t.:-–—"
 _EN_SENTENCE_END = (".", ";", ":", ",", "!", "?")
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def is_english(content: list[Line]) -> bool:
     """Whether the text is mostly not CJK (judged on its first 200 lines)."""
     sample = "".join(line.text for line in content[:200])
-    return len(_CJK.findall(sample)) < 0.3 * max(1, len(sample))
+    return len(CHINESE.findall(sample)) < 0.3 * max(1, len(sample))
 
 
 def english_style(lines: list[Line]) -> ArticleStyle:

@@ -46,7 +46,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {args.out} is the questions file itself; write the answers "
                          "to another file")
     questions = read_questions(args.file)
-    index, encoder, filters = open_for_questions(args)  # once for the whole batch
+    index, filters = open_for_questions(args)  # once for the whole batch
 
     kind = out_path.suffix.lower() if out_path else ".jsonl"
     handle: TextIO
@@ -64,7 +64,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     interrupted = False
     # questions are embedded in batches; one bad question never stops the rest
     outcomes = answer_many((item.question for item in questions if item.error is None),
-                           index=index, encoder=encoder, k=args.top, filters=filters)
+                           index=index, k=args.top, filters=filters)
     try:
         for item in questions:
             result, error = None, item.error

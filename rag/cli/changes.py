@@ -73,8 +73,8 @@ def index_epilogue(location: Path | str) -> str | None:
     """What ``rag index`` says after a build that changed something: how many clauses
     changed since the previous generation and how to see them, and the disk the kept
     generations use. None when there is nothing earlier to compare with."""
+    from rag.core.locations import is_remote
     from rag.index import StoreError
-    from rag.index.backends import is_remote
 
     if is_remote(location):
         return "(change reports need the folder index: `rag changes` compares the " \

@@ -13,7 +13,7 @@ from rag.cli.options import filters_from, index_location
 from rag.core.filters import Filters
 from rag.encoders import DEFAULT_MODEL, Encoder, load_encoder
 from rag.export.text import format_answer, use_color
-from rag.index import Sources, StoreError, open_backend, remembered_sources
+from rag.index import Sources, StoreError, built_with, remembered_sources
 from rag.search import Index, open_index
 
 
@@ -75,29 +75,26 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def model_for(location: Path | str, model: str | None) -> Encoder:
-    """``model`` when given, else the model that built the index at ``location``."""
-    if model is None:
-        manifest = open_backend(location).manifest()  # fails fast, before any model loads
-        built_with = manifest.get("model") if manifest else None
-        model = built_with.get("name") if isinstance(built_with, dict) else None
-    return load_encoder(str(model or DEFAULT_MODEL))
+    """``model`` when given, else the model that built the index at ``location`` (the
+    default model when there is no index there yet)."""
+    return load_encoder(str(model or built_with(location) or DEFAULT_MODEL))
 
 
-def open_for_questions(args: argparse.Namespace) -> tuple[Index, Encoder, Filters]:
-    """The index, the model that built it (or ``--model``) and the filters the options
-    name, checked against the index (bad filters are a usage error)."""
+def open_for_questions(args: argparse.Namespace) -> tuple[Index, Filters]:
+    """The index (it loads the model that built it; ``--model`` must be that model) and
+    the filters the options name, checked against the index (bad filters are a usage
+    error)."""
     try:
         filters = filters_from(args)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    location = index_location(args)
-    encoder = model_for(location, args.model)
-    index = open_index(location, encoder=encoder)
+    index = open_index(index_location(args),
+                       encoder=load_encoder(args.model) if args.model else None)
     try:
         index.check(filters)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    return index, encoder, filters
+    return index, filters
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -108,8 +105,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         raise UsageError("the question is empty; e.g. rag ask \"操纵证券市场构成犯罪吗？\"")
     if args.debug and not args.json:
         raise UsageError("--debug fills the JSON record's debug block: use it with --json")
-    index, encoder, filters = open_for_questions(args)
-    result = answer(question, index=index, encoder=encoder, k=args.top, filters=filters)
+    index, filters = open_for_questions(args)
+    result = answer(question, index=index, k=args.top, filters=filters)
     if args.json:
         from rag.answer.records import answer_record
 

@@ -16,11 +16,11 @@ import sys
 
 from rag.answer.compare import comparison
 from rag.answer.records import ComparisonRecord
-from rag.answer.status import status_label
 from rag.answer.types import Comparison, VersionSide
 from rag.cli.errors import EXIT_OK, CommandError, UsageError
 from rag.cli.options import add_index_option, date, index_location
 from rag.core.documents import Document
+from rag.core.versions import status_label
 from rag.export.common import split_runs
 from rag.export.text import printable, use_color
 from rag.search import Index, find_named, open_index

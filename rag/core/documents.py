@@ -19,6 +19,7 @@ KIND_LABELS = {
     "other": "其他 other",
 }
 KINDS = tuple(KIND_LABELS)
+KIND_CHOICES = tuple((label, kind) for kind, label in KIND_LABELS.items())  # (shown, value)
 STATUSES = ("in_force", "repealed", "not_yet_in_force")
 # Which source wins when two say the same thing: statutes over interpretations over
 # regulations over policy over news (higher is more authoritative).

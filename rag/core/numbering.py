@@ -78,7 +78,10 @@ def int_to_cn(n: int) -> str:
 
 
 # A numeral as statutes and people write it: 一百九十一, 191, 两.
-NUMERAL = rf"[0-9０-９{CN_NUMERAL_CHARS}]+"
+NUMERAL_CHAR = rf"[0-9０-９{CN_NUMERAL_CHARS}]"
+NUMERAL = NUMERAL_CHAR + "+"
+# 第一百九十一条 / 第三章 / 第二节 / 第一编 / 第一部分: a statute's structural label.
+STRUCTURE_LABEL = rf"第{NUMERAL}(?:条|章|节|编|部分)"
 
 
 def article_pattern(*, spaced: bool = False) -> str:

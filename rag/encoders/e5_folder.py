@@ -5,12 +5,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from rag.core.files import write_json
 from rag.encoders.e5_spec import (
     CONVERTER_VERSION,
     DEFAULT_MODEL,
@@ -240,11 +240,6 @@ def write_model_folder(model_or_data: E5S1 | bytes, folder: Path, *, progress: b
         "files": files,
     }
     write_json(folder / MARKER_FILE, marker)
-
-
-def write_json(path: Path, obj: object) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(obj, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 def say(progress: bool, message: str) -> None:

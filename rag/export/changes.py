@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from rag.changes import RELATION_LABELS
 from rag.changes.report import ArticleChange, ChangeReport, DocumentChange
 from rag.core.files import replace_file
 from rag.export.common import csv_safe, xml_safe
@@ -27,10 +28,6 @@ CHANGE_LABELS = {
     "new_version": "新版本 new version",
     "changed": "已修改 document changed",
     "removed": "已删除文件 document removed",
-}
-RELATION_LABELS = {
-    "changed": "修改 changed", "added": "新增 added", "removed": "删除 removed",
-    "renumbered": "条号变化 renumbered",
 }
 TEXT_MARKS = {"deleted": ("[-", "-]"), "inserted": ("{+", "+}")}
 CSV_COLUMNS = ("change", "relation", "document", "doc_id", "version", "old_citation",

@@ -14,11 +14,12 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from rag import __version__
-from rag.answer.status import status_label
 from rag.answer.types import Answer, Citation, Comparison, Highlight, VersionSide
 from rag.answer.wording import LOW_CONFIDENCE
+from rag.changes import RELATION_LABELS
 from rag.core.pages import page_label, page_label_en
+from rag.core.version import __version__
+from rag.core.versions import status_label
 
 DEFAULT_TITLE = "合规问答备忘录 Compliance memo"
 # Characters XML 1.0 cannot hold (Word files are XML): C0 controls but tab and newline,
@@ -150,14 +151,6 @@ def inner_lines(citation: Citation) -> list[str]:
             for ref in citation.inner]
 
 
-RELATION_NOTES = {
-    "matched": "unchanged",
-    "renumbered": "renumbered, same words",
-    "changed": "changed",
-    "added": "new",
-    "removed": "removed",
-}
-
 
 def other_side(citation: Citation, compared: Comparison) -> VersionSide:
     """The side of ``compared`` that is not the cited document's."""
@@ -173,7 +166,7 @@ def comparison_note(citation: Citation, compared: Comparison) -> str:
         return (f"Not in the {when} version (new)" if other is compared.older
                 else f"Removed in the {when} version")
     return (f"Compared with the {when} version: {compared.older.label} → "
-            f"{compared.newer.label}, {RELATION_NOTES.get(compared.relation, compared.relation)}")
+            f"{compared.newer.label}, {RELATION_LABELS.get(compared.relation, compared.relation)}")
 
 
 def side_heading(side: VersionSide) -> str:

@@ -7,7 +7,7 @@ for the seam another engine implements.
 """
 
 from rag.index.backend import Candidates, Change, ClauseRow, IndexBackend, Records, StoreError
-from rag.index.backends import open_backend
+from rag.index.backends import built_with, open_backend
 from rag.index.build import (
     BuildReport,
     Sources,
@@ -32,6 +32,7 @@ __all__ = [
     "Sources",
     "StoreError",
     "build_index",
+    "built_with",
     "check_model",
     "copy_index",
     "embed",

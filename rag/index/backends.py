@@ -4,23 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rag.core.locations import is_remote
 from rag.index.backend import IndexBackend
 from rag.index.embedded import EmbeddedBackend
-
-MILVUS_SCHEMES = ("milvus://", "milvus+https://")
-
-
-def is_remote(location: object) -> bool:
-    """Whether ``location`` names an index on a server (a milvus:// URI), not a folder."""
-    if isinstance(location, IndexBackend):
-        location = location.location
-    return isinstance(location, str) and location.startswith(MILVUS_SCHEMES)
-
-
-def rebuild_command(location: str) -> str:
-    """The ``rag index`` command that (re)builds the index at ``location``."""
-    option = "--backend" if is_remote(location) else "--index"
-    return f"rag index PATH... {option} {location}"
+from rag.index.manifest import model_name
 
 
 def open_backend(location: IndexBackend | Path | str, *, verify: bool = True) -> IndexBackend:
@@ -33,3 +20,10 @@ def open_backend(location: IndexBackend | Path | str, *, verify: bool = True) ->
 
         return MilvusBackend(str(location))
     return EmbeddedBackend(Path(location), verify=verify)
+
+
+def built_with(location: IndexBackend | Path | str) -> str | None:
+    """The name of the model that built the index at ``location`` (None when there is no
+    index there yet; StoreError when it cannot be read)."""
+    manifest = open_backend(location).manifest()
+    return model_name(manifest) if manifest is not None else None

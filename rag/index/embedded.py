@@ -21,6 +21,7 @@ import numpy as np
 
 from rag.core.files import write_json, write_jsonl
 from rag.core.filters import Filters
+from rag.core.locations import rebuild_command
 from rag.index import folder as folders
 from rag.index import manifest as manifests
 from rag.index import store, vectors
@@ -67,9 +68,6 @@ class EmbeddedBackend:
 
     # ------------------------------------------------------------ reading
 
-    def _rebuild_hint(self) -> str:
-        return f"rag index PATH... --index {self.location}"
-
     def _generation(self) -> tuple[Path, dict[str, Any]] | None:
         folder = folders.current_generation(self.folder)
         if folder is None:
@@ -78,13 +76,12 @@ class EmbeddedBackend:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as error:
-            raise StoreError(
-                f"{path}: unreadable ({error}); rebuild the index with `{self._rebuild_hint()}`"
-            ) from None
-        manifest = manifests.validate(data, where=str(path), rebuild=self._rebuild_hint())
+            raise StoreError(f"{path}: unreadable ({error}); rebuild the index with "
+                             f"`{rebuild_command(self.location)}`") from None
+        manifest = manifests.validate(data, where=str(path), rebuild=rebuild_command(self.location))
         if not isinstance(manifest.get("files"), dict):
             raise StoreError(f"{path}: lists no files; rebuild the index with "
-                             f"`{self._rebuild_hint()}`")
+                             f"`{rebuild_command(self.location)}`")
         return folder, manifest
 
     def manifest(self) -> dict[str, Any] | None:
@@ -110,7 +107,7 @@ class EmbeddedBackend:
         found = self._generation()
         if found is None:
             raise StoreError(f"{self.location}: no index here yet; build one with "
-                             f"`{self._rebuild_hint()}`")
+                             f"`{rebuild_command(self.location)}`")
         folder, manifest = found
         store.verify_files(folder, manifest["files"], hashes=self.verify)
         documents = {

@@ -6,7 +6,8 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from rag import __version__
+from rag.core.locations import rebuild_command
+from rag.core.version import __version__
 from rag.encoders import Encoder
 from rag.index.backend import StoreError
 from rag.index.passages import PASSAGE_FORMAT
@@ -95,10 +96,17 @@ def model_section(manifest: dict[str, Any]) -> dict[str, Any]:
     return model
 
 
+def model_name(manifest: dict[str, Any]) -> str:
+    """The name of the model that built the index (what :func:`rag.encoders.load_encoder`
+    loads it by)."""
+    name = model_section(manifest).get("name")
+    if not isinstance(name, str) or not name:
+        raise StoreError("the manifest names no model; rebuild the index")
+    return name
+
+
 def check_model(manifest: dict[str, Any], encoder: Encoder, *, location: str) -> None:
     """Refuse to search an index with vectors from another model."""
-    from rag.index.backends import rebuild_command
-
     model = model_section(manifest)
     if model.get("identity") != encoder.identity or model.get("dimension") != encoder.dimension:
         raise StoreError(
@@ -117,6 +125,6 @@ def check_learned(manifest: dict[str, Any], learned: Learned | None, *, location
     if recorded != installed:
         raise StoreError(
             f"{location} was built for the trained retrieval parts {recorded}, but this "
-            f"installation has {installed}; update it with `rag index --index {location}` "
+            f"installation has {installed}; update it with `{rebuild_command(location, paths='')}` "
             "(nothing is re-embedded)"
         )

@@ -20,6 +20,7 @@ import json
 import logging
 import os
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -51,12 +52,10 @@ def _ray() -> Any:
 def connect(address: str) -> Any:
     """Join the Ray cluster at ``address`` (``auto`` or HOST:PORT) with this package."""
     ray = _ray()
-    import rag
-
     if ray.is_initialized():
         return ray
     passed = {k: os.environ[k] for k in ENVIRONMENT if k in os.environ}
-    runtime_env: dict[str, Any] = {"py_modules": [str(Path(rag.__path__[0]))]}
+    runtime_env: dict[str, Any] = {"py_modules": [str(Path(str(resources.files("rag"))))]}
     if passed:
         runtime_env["env_vars"] = passed
     try:

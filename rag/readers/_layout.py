@@ -23,13 +23,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from statistics import median
 
-from rag.core.numbering import CN_NUMERAL_CHARS
+from rag.core.numbering import NUMERAL as _NUM
+from rag.core.numbering import STRUCTURE_LABEL
 from rag.readers._mend import is_cjk, mend_line
 from rag.readers._text import clean_line
 
 _EDGE = 0.12  # share of the page height where running headers and footers live
 _REPEATED = 0.4  # a header/footer repeats on at least this share of the pages (and ≥ 2)
-_NUM = rf"[{CN_NUMERAL_CHARS}0-9０-９]+"
 _PAGE_NUMBER = re.compile(
     r"^(?:[-–—_\s]*\d{1,4}[-–—_\s]*"
     r"|第\s*\d{1,4}\s*页(?:\s*[/，,]?\s*共\s*\d{1,4}\s*页)?"
@@ -40,7 +40,7 @@ _PAGE_NUMBER = re.compile(
     re.IGNORECASE,
 )
 _MARKER = re.compile(
-    rf"^(?:第{_NUM}(?:条|章|节|编|部分)|[（(]{_NUM}[）)]|{_NUM}、|\d{{1,3}}[.．]\D"
+    rf"^(?:{STRUCTURE_LABEL}|[（(]{_NUM}[）)]|{_NUM}、|\d{{1,3}}[.．]\D"
     r"|(?:Article|Chapter|Section|Part)\s+\w|§)",
     re.IGNORECASE,
 )

@@ -14,21 +14,21 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from rag.core.numbering import CN_NUMERAL_CHARS
+from rag.core.numbering import NUMERAL_CHAR
+from rag.core.script import CJK_MARKS, IDEOGRAPHS
 
 # Ideographs and the CJK punctuation and full-width forms around them.
-_IDEOGRAPH = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"
-_CJK = _IDEOGRAPH + "\u3000-\u303f\uff00-\uffef"
+_CJK = IDEOGRAPHS + CJK_MARKS
 # The twelve unified ideographs that live inside the compatibility block: never changed.
 _UNIFIED_IN_COMPAT = frozenset(
     "\ufa0e\ufa0f\ufa11\ufa13\ufa14\ufa1f\ufa21\ufa23\ufa24\ufa27\ufa28\ufa29"
 )
 _RADICAL_OR_COMPAT = re.compile("[\u2e80-\u2fdf\uf900-\ufaff]")
-_HALF_PUNCT = re.compile(rf"(?<=[{_IDEOGRAPH}])([,;:?!])(?=[{_CJK}])")
+_HALF_PUNCT = re.compile(rf"(?<=[{IDEOGRAPHS}])([,;:?!])(?=[{_CJK}])")
 _FULL_PUNCT = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
 _HALF_BRACKETS = re.compile(rf"\(([{_CJK}]{{1,30}})\)")
 _SPACED_LABEL = re.compile(
-    rf"第((?:\s*[{CN_NUMERAL_CHARS}0-9])+)\s*(条|章|节|编|款|项)(?=\s|[{_CJK}]|$)"
+    rf"第((?:\s*{NUMERAL_CHAR})+)\s*(条|章|节|编|款|项)(?=\s|[{_CJK}]|$)"
 )
 _SPACE = re.compile(r"\s+")
 
@@ -55,7 +55,7 @@ def _ideograph(match: re.Match[str]) -> str:
     if ch in _UNIFIED_IN_COMPAT:
         return ch
     folded = unicodedata.normalize("NFKC", ch)
-    return folded if len(folded) == 1 and re.match(f"[{_IDEOGRAPH}]", folded) else ch
+    return folded if len(folded) == 1 and re.match(f"[{IDEOGRAPHS}]", folded) else ch
 
 
 def _join_label(match: re.Match[str]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from rag.core.numbering import CN_NUMERAL_CHARS, statute_heading_level
+from rag.core.numbering import CN_NUMERAL_CHARS, STRUCTURE_LABEL, statute_heading_level
 from rag.readers._text import Block, FormatError, Parsed, clean_line, cn_date, relative_levels
 
 _LEDE_LINES = 5
@@ -19,7 +19,7 @@ _POLICY_TITLE = re.compile(
     r"(?:意见|方案|通知|决定|办法|规定|纲要|规划|计划|细则|措施|指引|指南|决议|通告|公告)"
     r"(?:[（(][^）)]*[）)])?$"
 )
-_BODY_START = re.compile(rf"^(?:第[{CN_NUMERAL_CHARS}\d]+[条章节编]|[{CN_NUMERAL_CHARS}]+、)")
+_BODY_START = re.compile(rf"^(?:{STRUCTURE_LABEL}|[{CN_NUMERAL_CHARS}]+、)")
 _EDITION = re.compile(r"[（(][^）)]*[）)]$")
 _SECTION_HEADING = re.compile(rf"^[{CN_NUMERAL_CHARS}]+、\S")
 _SENTENCE_END = re.compile(r"[。；;！？]")

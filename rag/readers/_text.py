@@ -11,15 +11,14 @@ import charset_normalizer
 from dateutil import parser as date_parser
 
 from rag.core.documents import Heading, OcrPage
+from rag.core.script import IDEOGRAPHS
 
 # Any run of whitespace, including ideographic spaces and NBSP, inside a line.
 _SPACE_RUN = re.compile(r"\s+")
 # Zero-width characters and other invisible format characters that carry no text.
 _INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\u00ad]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_SLUG_JUNK = re.compile(
-    r"[^0-9A-Za-z_\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]+"
-)
+_SLUG_JUNK = re.compile(rf"[^0-9A-Za-z_\u3007{IDEOGRAPHS}]+")
 _YEAR = re.compile(r"\d{4}")
 _CN_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 # Control, private-use, surrogate and replacement characters: what binary data decodes to.

@@ -9,24 +9,25 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag import __version__
 from rag.core.clauses import Clause
 from rag.core.documents import Document
 from rag.core.filters import Filters
-from rag.encoders import Encoder
+from rag.core.locations import rebuild_command
+from rag.core.version import __version__
+from rag.core.versions import VersionInfo, version_key, version_table
+from rag.encoders import Encoder, load_encoder
 from rag.index import IndexBackend, StoreError, check_model, open_backend
-from rag.index.backends import rebuild_command
-from rag.index.manifest import check_learned, model_section
+from rag.index.manifest import check_learned, model_name, model_section
 from rag.index.tokenize import Tokenizer, get_tokenizer
 from rag.learned import Learned, learned_for
 from rag.search.crossrefs import CrossReferences
 from rag.search.named import by_label
-from rag.search.versions import VersionInfo, version_key, version_table
 
 if TYPE_CHECKING:
     from rag.changes.links import VersionLinks
@@ -34,7 +35,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class Index:
-    """An index opened for questions: documents by id, clauses in row order, tables."""
+    """An index opened for questions: documents by id, clauses in row order, tables, and
+    the encoder that built it (:attr:`encoder`, loaded and checked on first use)."""
 
     backend: IndexBackend
     manifest: dict[str, Any]
@@ -42,7 +44,9 @@ class Index:
     clauses: tuple[Clause, ...]
     tokenizer: Tokenizer
     learned: Learned | None = None  # the trained adapter and reranker of the index's model
+    _encoder: Encoder | None = field(default=None, repr=False)  # checked against the manifest
     row_of: dict[str, int] = field(init=False, repr=False)
+    _loading: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _versions: dict[str, VersionInfo] | None = field(default=None, init=False, repr=False)
     _allowed: dict[Filters, frozenset[str] | None] = field(default_factory=dict, init=False,
                                                            repr=False)
@@ -53,7 +57,7 @@ class Index:
 
     @classmethod
     def from_backend(cls, backend: IndexBackend, manifest: dict[str, Any], *,
-                     learned: Learned | None = None) -> Index:
+                     learned: Learned | None = None, encoder: Encoder | None = None) -> Index:
         records = backend.records()
         return cls(
             backend=backend,
@@ -62,7 +66,31 @@ class Index:
             clauses=records.clauses,
             tokenizer=get_tokenizer(str(manifest["tokenizer"])),
             learned=learned,
+            _encoder=encoder,
         )
+
+    # ------------------------------------------------------------ the encoder
+
+    @property
+    def encoder(self) -> Encoder:
+        """The model that built this index, which embeds its questions: the one handed to
+        :func:`open_index`, else loaded by the name the manifest records on first use
+        (no model is loaded before) and checked against the manifest's identity and
+        dimension (StoreError with the rebuild command when they differ)."""
+        with self._loading:  # one load, however many threads ask first
+            if self._encoder is None:
+                encoder = load_encoder(model_name(self.manifest))
+                check_model(self.manifest, encoder, location=self.backend.location)
+                self._encoder = encoder
+            return self._encoder
+
+    def query_encoder(self, encoder: Encoder | None = None) -> Encoder:
+        """:attr:`encoder`, or ``encoder`` once checked to be the model that built this
+        index (a caller that passes its own is refused when it is another model)."""
+        if encoder is None or encoder is self._encoder:
+            return self.encoder
+        check_model(self.manifest, encoder, location=self.backend.location)
+        return encoder
 
     # ------------------------------------------------------------ tables
 
@@ -89,7 +117,7 @@ class Index:
         return {d.doc_id: version_key(d) for d in self.documents.values()}
 
     def version_key(self, doc_id: str) -> str:
-        """:func:`rag.search.versions.version_key` of a document, cached."""
+        """:func:`rag.core.versions.version_key` of a document, cached."""
         return self._version_keys[doc_id]
 
     @cached_property
@@ -178,9 +206,12 @@ def open_index(
     verify: bool = True,
     trained: bool = True,
 ) -> Index:
-    """Open an index for questions; with ``encoder``, refuse one built by another model.
+    """Open an index for questions, with the encoder that built it.
 
-    ``location`` is an index folder (the embedded backend) or an :class:`IndexBackend`.
+    ``location`` is an index folder (the embedded backend), a ``milvus://`` URI or an
+    :class:`IndexBackend`. Without ``encoder`` the model the manifest names is loaded on
+    first use (:attr:`Index.encoder`) and checked then; an ``encoder`` handed in is
+    checked now, and one from another model is refused with the rebuild command.
     Every stored file is checked against the manifest (sizes, and with ``verify`` sha256).
     The trained adapter and reranker of the index's model are used unless ``trained`` is
     False (training and ablations); an index that records other trained parts is refused.
@@ -193,7 +224,7 @@ def open_index(
     if encoder is not None:
         check_model(manifest, encoder, location=backend.location)
     if not trained:
-        return Index.from_backend(backend, manifest)
+        return Index.from_backend(backend, manifest, encoder=encoder)
     learned = learned_for(str(model_section(manifest).get("identity")))
     check_learned(manifest, learned, location=backend.location)
-    return Index.from_backend(backend, manifest, learned=learned)
+    return Index.from_backend(backend, manifest, learned=learned, encoder=encoder)

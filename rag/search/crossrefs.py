@@ -16,7 +16,7 @@ from rag.core.clauses import Clause
 from rag.core.documents import Document
 from rag.core.numbering import article_label, article_pattern
 from rag.core.titles import title_aliases, title_key
-from rag.search.versions import version_table
+from rag.core.versions import version_table
 
 _REF = re.compile(
     r"(?:《(?P<title>[^》]{2,60})》|(?P<self>本法|本条例|本规定|本办法|本解释|本决定|本细则)"

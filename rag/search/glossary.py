@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import re
 
+from rag.core.script import has_chinese
+
 # English names people use for the shipped laws, matched case-insensitively; the look-up
 # of named clauses (named.py) uses them too, so each value is one of the Chinese names
 # ``rag.core.titles.title_aliases`` gives the document.
@@ -298,12 +300,9 @@ def _lookup(found: str) -> str:
     return next(_TABLE[c] for c in candidates if c in _TABLE)
 
 
-_CHINESE = re.compile(r"[\u3400-\u9fff]")
-
-
 def written_in_chinese(question: str) -> bool:
     """Whether ``question`` contains Chinese characters (else it is searched cross-lingually)."""
-    return _CHINESE.search(question) is not None
+    return has_chinese(question)
 
 
 def chinese_terms(question: str) -> list[str]:

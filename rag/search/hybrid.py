@@ -10,13 +10,13 @@ from collections.abc import Mapping, Sequence
 
 from rag.core.clauses import Clause
 from rag.core.filters import Filters
+from rag.core.versions import VersionInfo
 from rag.encoders import Encoder
 from rag.search.catalog import Index
 from rag.search.fusion import Fused, Fusion, Ranked, fuse
 from rag.search.query import MAX_QUESTION_CHARS, Hit, Query, prepare
 from rag.search.rerank import rerank
 from rag.search.signals import definitions, referenced
-from rag.search.versions import VersionInfo
 
 __all__ = ["CHANNELS", "MAX_QUESTION_CHARS", "Hit", "Query", "channel_results", "collapse",
            "prepare", "rank", "retrieve"]
@@ -28,7 +28,7 @@ def channel_results(
     query: Query,
     *,
     index: Index,
-    encoder: Encoder,
+    encoder: Encoder | None = None,
     depth: int,
     channels: Sequence[str] = CHANNELS,
     fusion: Fusion | None = None,
@@ -45,7 +45,7 @@ def channel_results(
     if "dense" in channels:
         vector = query.vector
         if vector is None:
-            vector = encoder.encode_queries([query.text])[0]
+            vector = index.query_encoder(encoder).encode_queries([query.text])[0]
         if index.learned is not None and fusion.use_adapter:
             vector = index.learned.adapt(vector)  # the question as the trained map sees it
         found = index.backend.search_dense(vector, depth, filters=filters)
@@ -60,7 +60,7 @@ def retrieve(
     question: str | Query,
     *,
     index: Index,
-    encoder: Encoder,
+    encoder: Encoder | None = None,
     k: int = 10,
     filters: Filters | None = None,
     fusion: Fusion | None = None,
@@ -69,6 +69,8 @@ def retrieve(
     """The ``k`` best units for ``question``, best first, one hit per unit.
 
     ``question`` may be a :class:`Query` already prepared (then ``filters`` is ignored).
+    The question is embedded with the index's encoder (``encoder``, when given, must be
+    that model).
     """
     if k < 1:
         raise ValueError(f"k must be at least 1, not {k}")

@@ -10,9 +10,9 @@ import numpy as np
 
 from rag.core.clauses import Clause
 from rag.core.filters import Filters
+from rag.core.versions import VersionInfo
 from rag.search.catalog import Index
 from rag.search.glossary import expand, written_in_chinese
-from rag.search.versions import VersionInfo
 
 MAX_QUESTION_CHARS = 2000
 

@@ -17,6 +17,7 @@ from dataclasses import replace
 import numpy as np
 
 from rag.core.documents import AUTHORITY
+from rag.core.script import has_chinese
 from rag.core.titles import compact, title_aliases
 from rag.learned import Learned
 from rag.search.catalog import Index
@@ -30,7 +31,6 @@ FEATURES = (
     "title_overlap", "article_number", "article_share", "length", "parts", "doc_units",
     "doc_best", "coverage", "latin", "liability_path", "asks_penalty", "question_length",
 )
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _ARTICLE_ID = re.compile(r"#art(\d+)")
 _PENALTY = re.compile(
     r"罚|处罚|判刑|坐牢|刑事|拘留|赔偿|责任|吊销|没收|penalt|fine|punish|liab|prison|sentence",
@@ -53,7 +53,7 @@ def features(query: Query, hits: Sequence[Hit], *, index: Index) -> np.ndarray:
     weights, unknown = query_terms(query, index)
     asked = compact(query.question)
     asked_grams = _bigrams(asked)
-    latin = 0.0 if _CJK.search(query.question) else 1.0
+    latin = 0.0 if has_chinese(query.question) else 1.0
     penalty = 1.0 if _PENALTY.search(query.question) else 0.0
     length = math.log1p(len(query.question))
     dense_top = max((h.scores["dense"] for h in hits if "dense" in h.scores), default=nan)

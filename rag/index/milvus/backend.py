@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from rag.core.filters import Filters
+from rag.core.locations import rebuild_command
 from rag.index import manifest as manifests
 from rag.index.backend import Candidates, Change, Records, StoreError
 from rag.index.milvus import schema
@@ -60,9 +61,6 @@ class MilvusBackend:
     def __repr__(self) -> str:
         return f"MilvusBackend({self.location!r})"
 
-    def _hint(self) -> str:
-        return f"rag index PATH... --backend {self.location}"
-
     def close(self) -> None:
         self.tables.connection.close()
 
@@ -79,7 +77,7 @@ class MilvusBackend:
         data = self.tables.blob(MANIFEST)
         if data is None:
             return None
-        return manifests.validate(data, where=self.location, rebuild=self._hint())
+        return manifests.validate(data, where=self.location, rebuild=rebuild_command(self.location))
 
     def _load(self) -> _Snapshot:
         if self._snapshot is not None:
@@ -87,7 +85,7 @@ class MilvusBackend:
         manifest = self._read_manifest()
         if manifest is None or not self.tables.exists(CLAUSES):
             raise StoreError(f"{self.location}: no index here yet; build one with "
-                             f"`{self._hint()}`")
+                             f"`{rebuild_command(self.location)}`")
         blobs = self.tables.blobs("doc")
         order = self.tables.blob(ORDER) or []
         names = [f"doc/{doc_id}" for doc_id in order if f"doc/{doc_id}" in blobs]
@@ -99,7 +97,8 @@ class MilvusBackend:
                             for n in names for row in blobs[n]["clauses"])
         except (KeyError, TypeError) as error:
             raise StoreError(f"{self.location}: a stored document record is malformed "
-                             f"({error}); rebuild the index with `{self._hint()}`") from None
+                             f"({error}); rebuild the index with "
+                             f"`{rebuild_command(self.location)}`") from None
         self._snapshot = _Snapshot(
             manifest=manifest,
             records=Records(tuple(documents.values()), clauses),

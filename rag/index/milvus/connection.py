@@ -23,8 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from rag.core.locations import MILVUS_SCHEMES
 from rag.index.backend import StoreError
-from rag.index.backends import MILVUS_SCHEMES
 
 SCHEMES = MILVUS_SCHEMES
 DEFAULT_TIMEOUT = 30.0

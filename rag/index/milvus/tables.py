@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from rag.core.locations import rebuild_command
 from rag.index.backend import StoreError
 from rag.index.milvus import schema
 from rag.index.milvus.connection import Connection
@@ -124,8 +125,8 @@ class Tables:
         try:
             return schema.join_blob(list(rows), where=f"{self.connection.location.uri} {name}")
         except ValueError as error:
-            raise StoreError(f"{error}; rebuild the index with `rag index PATH... --backend "
-                             f"{self.connection.location.uri}`") from None
+            raise StoreError(f"{error}; rebuild the index with "
+                             f"`{rebuild_command(self.connection.location.uri)}`") from None
 
     def blobs(self, family: str) -> dict[str, Any]:
         """name → JSON value of every blob of ``family``."""
@@ -137,8 +138,8 @@ class Tables:
             return {name: schema.join_blob(rows, where=f"{self.connection.location.uri} {name}")
                     for name, rows in grouped.items()}
         except ValueError as error:
-            raise StoreError(f"{error}; rebuild the index with `rag index PATH... --backend "
-                             f"{self.connection.location.uri}`") from None
+            raise StoreError(f"{error}; rebuild the index with "
+                             f"`{rebuild_command(self.connection.location.uri)}`") from None
 
     def blob_hashes(self, family: str) -> dict[str, str]:
         """name → hash of every blob of ``family`` (its first pieces only are read)."""

@@ -22,6 +22,13 @@ STATUS_LABELS = {
 }
 
 
+def status_label(code: str | None) -> str | None:
+    """``现行有效`` for ``in_force``: the one label each status code shows as (answers and
+    records store the code; front ends key their styling on it, never on the label).
+    An unknown code shows as itself, None as None."""
+    return STATUS_LABELS.get(code, code) if code else None
+
+
 @dataclass(frozen=True)
 class VersionInfo:
     preferred: bool
@@ -33,6 +40,11 @@ def version_key(doc: Document) -> str:
     """Documents with the same key are versions of one law: same title and subtitle
     (民法典 总则 and 民法典 合同编 are different documents, not versions)."""
     return title_key(doc.title) + "\u0000" + (doc.subtitle or "")
+
+
+def version_order(doc: Document) -> tuple[str, str]:
+    """How the versions of one law sort, oldest first: version date, then id."""
+    return (doc.version or doc.date or "", doc.doc_id)
 
 
 def _effective(doc: Document) -> str | None:
@@ -49,7 +61,7 @@ def version_table(
         groups.setdefault(version_key(doc), []).append(doc)
     table: dict[str, VersionInfo] = {}
     for docs in groups.values():
-        dated = sorted(docs, key=lambda d: (d.version or d.date or "", d.doc_id))
+        dated = sorted(docs, key=version_order)
         live = [
             d for d in dated
             if d.status != "repealed" and (_effective(d) or "") <= day
