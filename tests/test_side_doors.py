@@ -257,3 +257,22 @@ def test_an_impossible_as_of_date_is_a_400_on_every_route(tmp_path: Path, day: s
             body = reply.json()
             assert set(body) == {"error", "detail"} and day in body["detail"]
         assert httpx.get(f"{server.api}/clauses/{ARTICLE}").status_code == 200
+
+
+def test_an_upload_past_the_limit_is_cut_off_even_without_a_length(tmp_path: Path) -> None:
+    with writable(tmp_path) as server:  # the library takes files up to 1 MB
+        signed_in(server, "alice")
+        boundary = b"xyzzy"
+
+        def body():  # type: ignore[no-untyped-def]
+            yield (b"--" + boundary + b'\r\nContent-Disposition: form-data; name="files"; '
+                   b'filename="big.md"\r\nContent-Type: text/markdown\r\n\r\n')
+            for _ in range(40):  # 10 MB, streamed without a Content-Length
+                yield b"x" * (256 * 1024)
+            yield b"\r\n--" + boundary + b"--\r\n"
+
+        reply = httpx.post(server.url + "gradio_api/upload", content=body(),
+                           headers={"content-type": "multipart/form-data; boundary=xyzzy"},
+                           cookies={"rag_session": "alice"}, timeout=60)
+        assert reply.status_code == 413, reply.text
+        assert httpx.get(server.api + "/health").status_code == 200

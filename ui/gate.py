@@ -48,9 +48,9 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _PAGES = re.compile(r"^/(library/?)?$")
-_STATIC = re.compile(r"^/(assets|static)/[\w./@-]+$|^/(favicon\.ico|theme\.css|robots\.txt|"
-                     r"manifest\.json)$|^/gradio_api/(theme\.css|startup-events|info/?)$"
-                     r"|^/config/?$")
+_STATIC = re.compile(r"^/(assets|static)/(?!.*\.\.)[\w./@-]+$"
+                     r"|^/(favicon\.ico|theme\.css|robots\.txt|manifest\.json)$"
+                     r"|^/gradio_api/(theme\.css|startup-events|info/?)$|^/config/?$")
 _QUEUE_DATA = "/gradio_api/queue/data"
 _HEARTBEAT = re.compile(r"^/gradio_api/heartbeat/([^/]{1,200})$")
 _CALL_RESULT = re.compile(r"^/gradio_api/call/([\w-]{1,100})/([\w-]{1,100})$")
@@ -280,8 +280,12 @@ class GradioGate:
                     self._record(session, b"".join(chunks))
             await send(message)
 
-        await self.app(scope, counted, captured)
-        if too_large and status == 0:
+        try:
+            await self.app(scope, counted, captured)
+        except Exception:
+            if not too_large or status:
+                raise
+        if too_large and status == 0:  # cut off: Gradio gave up without answering
             await _refuse(send, 413, "request too large", f"an upload is at most {limit:,} "
                           "bytes")
 
