@@ -414,6 +414,30 @@ def test_the_answers_never_overwrite_the_questions(run, tmp_path: Path) -> None:
     assert questions.read_text("utf-8") == '{"question": "内幕交易"}\n'
 
 
+def test_a_hard_link_to_the_questions_is_not_written_over(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # issue 24: `ln qs.txt answers.jsonl; rag batch qs.txt --out answers.jsonl` exited 0
+    # and qs.txt then held the answers
+    questions = tmp_path / "qs.txt"
+    questions.write_text("内幕交易\n", encoding="utf-8")
+    os.link(questions, tmp_path / "answers.jsonl")
+    (tmp_path / "linked.jsonl").symlink_to(questions)
+    for out in ("answers.jsonl", "linked.jsonl"):
+        code, _, err = run("batch", str(questions), "--out", str(tmp_path / out))
+        assert code == 2 and "questions file itself" in err and "hard link" in err
+    assert questions.read_text("utf-8") == "内幕交易\n"
+    code, _, _ = run("batch", str(questions), "--out", str(tmp_path / "fresh.jsonl"))
+    assert code == 0 and questions.read_text("utf-8") == "内幕交易\n"
+
+
+def test_a_fifo_as_the_questions_file_is_named_not_read(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    fifo = tmp_path / "qs.txt"
+    os.mkfifo(fifo)  # nobody writes to it: reading it would block forever
+    code, _, err = run("batch", str(fifo))
+    assert code != 0 and f"{fifo}: not a regular file" in err
+    code, _, err = run("batch", str(tmp_path / "missing.txt"))
+    assert code != 0 and "missing.txt: no such file" in err
+
+
 def test_ctrl_c_in_a_memo_batch_keeps_what_is_done(
     run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
 ) -> None:

@@ -112,6 +112,9 @@ def build_app(
         if not question:
             gr.Warning("请输入问题 · Type a question first.")
             return gr.skip(), turns, "", gr.skip()
+        if len(question) > MAX_QUESTION_CHARS:  # the gate refuses it first; as POST /ask
+            raise gr.Error(f"A question is at most {MAX_QUESTION_CHARS:,} characters; this "
+                           f"one has {len(question):,}.")
         try:
             index = live.index  # once: this answer comes from one generation
             filters = Filters(doc_ids=tuple(doc_ids or ()), kinds=tuple(kinds or ()),

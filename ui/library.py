@@ -110,6 +110,18 @@ def library_page(demo: gr.Blocks, *, service: Service) -> None:
                   queue=False)
 
 
+def _uploaded(path: Path) -> bool:
+    """Whether ``path`` is a regular file in Gradio's upload folder (not a server file)."""
+    from gradio.utils import get_upload_folder
+
+    folder = Path(get_upload_folder()).resolve()
+    try:
+        return not path.is_symlink() and path.resolve().is_relative_to(folder) \
+            and path.is_file()
+    except OSError:
+        return False
+
+
 def table_html_empty() -> str:
     return '<p class="empty">The index is being built; the documents appear when it is ready.</p>'
 
@@ -151,6 +163,8 @@ def _write_controls(service: Service, *, status: Any, listing: Any, status_box: 
         if not files:
             raise gr.Error("Drop or choose files first (" + " ".join(SUFFIXES) + ").")
         uploads = [(Path(f).name, Path(f)) for f in files]
+        if not all(_uploaded(path) for _, path in uploads):  # the gate checks first
+            raise gr.Error("Only files uploaded from this page can be added.")
         try:
             stored, refused, first = service.add_files(uploads)
         except ValueError as error:

@@ -112,6 +112,11 @@ def read_routes(service: Service) -> APIRouter:
                 summary="A clause, its document, its versions and what it refers to")
     def clause(clause_id: str, as_of: Date = None) -> ClauseDetail:
         index = current(service)
+        if as_of:  # a date the calendar lacks is a 400 naming it, as on /ask and /documents
+            try:
+                checked(Filters(as_of=as_of), index)
+            except ValueError as error:
+                raise ApiError(400, "invalid filters", str(error)) from None
         found = clause_detail(clause_id, index, owned=service.owned, as_of=as_of)
         if found is None:
             raise ApiError(404, "unknown clause", f"no clause {clause_id!r} in the index "

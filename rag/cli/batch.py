@@ -39,12 +39,23 @@ def _output(path_arg: str | None) -> Path | None:
     return out_path
 
 
+def _same_file(out_path: Path, questions: str) -> bool:
+    """Whether writing ``out_path`` would overwrite the questions file: the same path, a
+    symlink to it, or a hard link (the same device and inode)."""
+    if out_path.resolve() == Path(questions).resolve():
+        return True
+    try:
+        out, source = out_path.stat(), Path(questions).stat()
+    except OSError:  # no output yet (or no questions file: read_questions says so)
+        return False
+    return (out.st_dev, out.st_ino) == (source.st_dev, source.st_ino)
+
+
 def cmd_batch(args: argparse.Namespace) -> int:
     out_path = _output(args.out)
-    if out_path is not None and args.file != "-" and out_path.resolve() == Path(
-            args.file).resolve():
-        raise UsageError(f"--out {args.out} is the questions file itself; write the answers "
-                         "to another file")
+    if out_path is not None and args.file != "-" and _same_file(out_path, args.file):
+        raise UsageError(f"--out {args.out} is the questions file itself (the same file, "
+                         "a link to it or a hard link); write the answers to another file")
     questions = read_questions(args.file)
     index, filters = open_for_questions(args)  # once for the whole batch
 

@@ -126,8 +126,11 @@ def read_questions(source: str, *, stdin: TextIO | None = None) -> list[BatchQue
             f"{source}: unknown question file type {suffix or '(none)'}; "
             f"use {', '.join(BATCH_INPUTS)}, or - for stdin"
         )
-    if not path.is_file():
+    if not path.exists():
         raise CommandError(f"{source}: no such file")
+    if not path.is_file():  # a FIFO, device or folder: reading it could block or never end
+        raise CommandError(f"{source}: not a regular file; give a file of questions (or - "
+                           "to read them from stdin)")
     text = decode(path.read_bytes(), name=source)
     if suffix == ".csv":
         return questions_from_csv(text, name=source)

@@ -107,6 +107,11 @@ class IndexBackend(Protocol):
         """The stored vectors of those passages that are stored."""
         ...
 
+    def damaged(self) -> dict[str, str]:
+        """Parts of the published index that fail their check (name → why); a build
+        rewrites them instead of reusing them. Empty when whole (or nothing published)."""
+        ...
+
     def build_lock(self) -> AbstractContextManager[None]:
         """Held while a build writes; a second build is refused with a clear error."""
         ...

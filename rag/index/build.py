@@ -24,6 +24,8 @@ Embedder = Callable[[Sequence[str]], np.ndarray]
 # Told how a build advances: (stage, done, total), stage one of STAGES.
 ProgressHook = Callable[[str, int, int], None]
 STAGES = ("reading", "embedding", "writing")
+# a stored vector is found through its clause row: both must be whole to be reused
+REUSED_FOR_VECTORS = frozenset({"vectors.npy", "clauses.jsonl"})
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class BuildReport:
     changed: bool
     seconds: float
     embed_seconds: float
+    repaired: tuple[str, ...] = ()  # damaged parts of the previous index, rewritten
 
     def summary(self) -> str:
         return (
@@ -47,6 +50,7 @@ class BuildReport:
             f"{self.reused} unchanged, {self.removed} removed, "
             f"{len(self.skipped_files)} files skipped"
             + ("" if self.changed else " (index already up to date)")
+            + (f"; repaired the damaged {', '.join(self.repaired)}" if self.repaired else "")
             + f" in {self.seconds:.1f} s"
         )
 
@@ -96,20 +100,25 @@ def build_index(
         [c.id for c in clauses] + [d.doc_id for d in documents],
     )
 
+    damage: dict[str, str] = {}
+
     def report(embedded: int, removed: int, changed: bool, embed_seconds: float) -> BuildReport:
         return BuildReport(
             backend.location, len(docs), len(clauses), embedded, len(clauses) - embedded,
             removed, tuple(skipped_files), changed, time.perf_counter() - started,
-            embed_seconds,
+            embed_seconds, _parts(damage),
         )
 
     with backend.build_lock():
         try:
             old = backend.manifest()
-            stored = backend.stored() if old is not None else {}
+            # what this build would reuse is checked first: a damaged part is rewritten
+            damage = backend.damaged() if old is not None else {}
+            trusted = not damage.keys() & REUSED_FOR_VECTORS
+            stored = backend.stored() if old is not None and trusted else {}
         except (StoreError, OSError, ValueError, KeyError):
             old, stored = None, {}  # an unusable index is rebuilt from scratch
-        if (old is not None and old.get("corpus_fingerprint") == fingerprint
+        if (not damage and old is not None and old.get("corpus_fingerprint") == fingerprint
                 and {k: old.get(k) for k in wanted} == wanted):
             return report(0, 0, False, 0.0)
 
@@ -131,7 +140,8 @@ def build_index(
                                  f"expected ({len(texts)}, {encoder.dimension})")
         embed_seconds = time.perf_counter() - embed_started
 
-        replace = old is None or not same_model or {k: old.get(k) for k in wanted} != wanted
+        replace = old is None or not same_model or bool(damage) \
+            or {k: old.get(k) for k in wanted} != wanted
         rows = tuple(ClauseRow(c, h, r, k) for c, h, r, k
                      in zip(clauses, hashes, records, keywords, strict=True))
         upserts = frozenset(row.clause.id for row in rows
@@ -161,6 +171,15 @@ def build_index(
         if on_progress is not None:
             on_progress("writing", 1, 1)
     return report(len(todo), removed, True, embed_seconds)
+
+
+def _parts(damage: dict[str, str]) -> tuple[str, ...]:
+    """Damaged files by part of the index: ``vectors.npy (…)``, ``bm25/ (missing)``."""
+    parts: dict[str, str] = {}
+    for name, why in sorted(damage.items()):
+        head, sep, _ = name.partition("/")
+        parts.setdefault(head + sep, why)
+    return tuple(f"{part} ({why})" for part, why in parts.items())
 
 
 def embed(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -153,12 +154,19 @@ class EmbeddedBackend:
         rows = store.read_jsonl(found[0] / store.CLAUSES)
         return {str(r["id"]): (str(r["hash"]), record_hash(r)) for r in rows}
 
+    def damaged(self) -> dict[str, str]:
+        """Files of the live generation that fail the manifest's size and sha256."""
+        found = self._generation()
+        return store.damaged_files(found[0], found[1]["files"]) if found else {}
+
     def vectors_for(self, hashes: Collection[str]) -> dict[str, np.ndarray]:
         found = self._generation()
         if found is None or not hashes:
             return {}
         folder, manifest = found
-        store.verify_files(folder, manifest["files"], hashes=False)
+        needed = {name: info for name, info in manifest["files"].items()
+                  if name in (store.CLAUSES, "vectors.npy")}  # not what a build rewrites
+        store.verify_files(folder, needed, hashes=False)
         rows = store.read_jsonl(folder / store.CLAUSES)
         matrix = np.load(folder / "vectors.npy", allow_pickle=False)
         if len(matrix) != len(rows):
@@ -191,22 +199,34 @@ class EmbeddedBackend:
             matrix[i] = vector
 
         staging = folders.new_staging_folder(self.folder)
-        write_jsonl(staging / store.DOCUMENTS, (document_row(d) for d in change.documents))
-        write_jsonl(staging / store.CLAUSES,
-                    (clause_row(r.clause, r.passage_hash) for r in change.clauses))
-        np.save(staging / "vectors.npy", matrix, allow_pickle=False)
-        tokenize = get_tokenizer(str(settings["tokenizer"]))
-        params = settings["bm25"]
-        retriever = bm25s.BM25(k1=params["k1"], b=params["b"], method=params["method"])
-        retriever.index([tokenize(r.keywords) or [""] for r in change.clauses],
-                        show_progress=False)
-        retriever.save(str(staging / "bm25"), show_progress=False)
-        if settings.get("search") == "hnsw":
-            import faiss
+        try:
+            write_jsonl(staging / store.DOCUMENTS, (document_row(d) for d in change.documents))
+            write_jsonl(staging / store.CLAUSES,
+                        (clause_row(r.clause, r.passage_hash) for r in change.clauses))
+            np.save(staging / "vectors.npy", matrix, allow_pickle=False)
+            tokenize = get_tokenizer(str(settings["tokenizer"]))
+            params = settings["bm25"]
+            retriever = bm25s.BM25(k1=params["k1"], b=params["b"], method=params["method"])
+            retriever.index([tokenize(r.keywords) or [""] for r in change.clauses],
+                            show_progress=False)
+            retriever.save(str(staging / "bm25"), show_progress=False)
+            if settings.get("search") == "hnsw":
+                import faiss
 
-            faiss.write_index(vectors.hnsw_index(matrix), str(staging / "faiss.index"))
-        write_json(staging / store.MANIFEST, {**settings, "files": store.describe_files(staging)})
-        folders.publish(self.folder, staging, manifest=settings, keep=folders.keep_setting())
+                faiss.write_index(vectors.hnsw_index(matrix), str(staging / "faiss.index"))
+            write_json(staging / store.MANIFEST,
+                       {**settings, "files": store.describe_files(staging)})
+            folders.publish(self.folder, staging, manifest=settings,
+                            keep=folders.keep_setting())
+        except OSError as error:
+            full = folders.disk_full(error, self.folder)
+            shutil.rmtree(staging, ignore_errors=True)  # CURRENT still names the previous
+            if full:
+                raise StoreError(
+                    f"disk full while writing {staging} ({error.strerror or error}); the "
+                    "previous index still answers — free some space and run `rag index` "
+                    "again") from None
+            raise
         self._snapshot = None
 
     # ------------------------------------------------------------ searching

@@ -17,6 +17,7 @@ manifest: what ``rag changes`` compares) — up to a retention count.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import secrets
@@ -207,6 +208,18 @@ def retain(folder: Path, rows: list[Generation], *, keep: int) -> list[Generatio
             row = Generation(**{**asdict(row), "whole": False})
         out.append(row)
     return list(reversed(out))
+
+
+def disk_full(error: OSError, folder: Path) -> bool:
+    """Whether ``error`` (raised while writing under ``folder``) means the disk is full:
+    ENOSPC or EDQUOT, or a short write (numpy says "N requested and M written") on a
+    file system with under 1 MiB left."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    try:
+        return shutil.disk_usage(folder).free < 1 << 20
+    except OSError:
+        return False
 
 
 def disk_usage(folder: Path) -> int:

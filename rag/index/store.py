@@ -55,6 +55,23 @@ def verify_files(folder: Path, files: dict[str, dict[str, object]], *, hashes: b
             )
 
 
+def damaged_files(folder: Path, files: dict[str, dict[str, object]]) -> dict[str, str]:
+    """The listed files that are missing, of another size or another sha256: name → why."""
+    out: dict[str, str] = {}
+    for rel, info in files.items():
+        path = folder / rel
+        try:
+            if not path.is_file():
+                out[rel] = "missing"
+            elif path.stat().st_size != info["bytes"]:
+                out[rel] = f"{path.stat().st_size} bytes, the manifest says {info['bytes']}"
+            elif file_sha256(path) != info["sha256"]:
+                out[rel] = "checksum differs from the manifest"
+        except OSError as error:
+            out[rel] = f"unreadable ({error.strerror or error})"
+    return out
+
+
 def fsync_tree(folder: Path) -> None:
     """Make every file and folder under ``folder`` durable."""
     for path in folder.rglob("*"):

@@ -27,11 +27,20 @@ from rag.readers._pdf import DEFAULT_MAX_PAGES, read_pdf
 from rag.readers._plain import read_plain
 from rag.readers._post import read_html, read_post
 from rag.readers._sidecar import SIDECAR_SUFFIX, apply_sidecar, read_sidecar
-from rag.readers._text import FormatError, Parsed, TextBuilder, clean_line, decode_bytes, slugify
+from rag.readers._text import (
+    Deadline,
+    FormatError,
+    Parsed,
+    TextBuilder,
+    clean_line,
+    decode_bytes,
+    slugify,
+)
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_PAGES",
+    "DEFAULT_MAX_SECONDS",
     "FORMATS",
     "SUFFIXES",
     "DocumentError",
@@ -48,6 +57,8 @@ __all__ = [
 DEFAULT_MAX_BYTES = 16 * 2**20
 # PDFs (scans above all) are larger than text files for the same text.
 BINARY_MAX_BYTES = {".pdf": 256 * 2**20, ".docx": 64 * 2**20}
+# a PDF or Word file that takes longer is refused (a 2,000-page statute reads in far less)
+DEFAULT_MAX_SECONDS = 300.0
 TEXT_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm")
 SUFFIXES = (*TEXT_SUFFIXES, ".pdf", ".docx")
 FORMATS = ("lawrefbook", "post", "html", "markdown", "text", "pdf", "docx")
@@ -103,9 +114,11 @@ def read_file(
     today: date | None = None,
     ocr: Ocr | None = None,
     progress: bool = False,
+    max_seconds: float | None = DEFAULT_MAX_SECONDS,
 ) -> tuple[Document, list[ReadError]]:
     """:func:`read_document`, and one :class:`ReadError` per page that could not be read
-    (``page 7: …``) while the rest of the document loaded."""
+    (``page 7: …``) while the rest of the document loaded. A PDF or Word file that takes
+    more than ``max_seconds`` to read is refused (None: no limit)."""
     path = Path(path)
     shown = display_path(path, root=root)
     suffix = path.suffix.lower()
@@ -117,7 +130,7 @@ def read_file(
             parsed = _parse(path, text, today=today or date.today())
         else:
             parsed = _parse_binary(path, max_bytes=_limit(path, max_bytes), max_pages=max_pages,
-                                   ocr=ocr, progress=progress)
+                                   ocr=ocr, progress=progress, deadline=Deadline(max_seconds))
         apply_sidecar(parsed, overrides)
         document = _build(parsed, doc_id=slugify(path.stem), source_path=shown)
     except FormatError as exc:
@@ -269,13 +282,14 @@ def _decode(path: Path, *, max_bytes: int) -> str:
 
 
 def _parse_binary(
-    path: Path, *, max_bytes: int, max_pages: int, ocr: Ocr | None, progress: bool
+    path: Path, *, max_bytes: int, max_pages: int, ocr: Ocr | None, progress: bool,
+    deadline: Deadline,
 ) -> Parsed:
     fallback = split_dated_stem(path.stem)[0]
     if path.suffix.lower() == ".pdf":
         return read_pdf(path, fallback_title=fallback, max_pages=max_pages, ocr=ocr,
-                        progress=progress)
-    return read_docx(path, fallback_title=fallback, max_bytes=max_bytes)
+                        progress=progress, deadline=deadline)
+    return read_docx(path, fallback_title=fallback, max_bytes=max_bytes, deadline=deadline)
 
 
 def _parse(path: Path, text: str, *, today: date) -> Parsed:

@@ -11,6 +11,7 @@ the title, before the first article, is the document's date.
 from __future__ import annotations
 
 import ctypes
+import math
 import re
 import sys
 from datetime import date
@@ -22,10 +23,12 @@ from rag.readers._layout import Fragment, PageText, Paragraph, layout
 from rag.readers._mend import is_cjk
 from rag.readers._ocr import Ocr, OcrError, confidence, fragments
 from rag.readers._plain import lead_date, plain_blocks, title_kind
-from rag.readers._text import Block, FormatError, Parsed, clean_line
+from rag.readers._text import Block, Deadline, FormatError, Parsed, clean_line
 
 DEFAULT_MAX_PAGES = 2000
 OCR_SCALE = 2.0  # 144 dpi: small print stays legible, a page stays under 2000 px
+MAX_OCR_PIXELS = 36_000_000  # an A0 sheet at 144 dpi is 24 M; one pixel is one byte (grey)
+MIN_OCR_DPI = 50  # below this print is not legible: such a page is reported, not read
 _SCANNED_MAX_CHARS = 10  # a page with fewer characters than this is read by OCR
 _PDF_DATE = re.compile(r"^(?:D:)?(\d{4})(\d{2})?(\d{2})?")
 _JUNK_TITLE = re.compile(
@@ -43,6 +46,7 @@ def read_pdf(
     max_pages: int = DEFAULT_MAX_PAGES,
     ocr: Ocr | None = None,
     progress: bool = False,
+    deadline: Deadline | None = None,
 ) -> Parsed:
     """A PDF as paragraphs with page marks; pages that cannot be read become warnings."""
     import pypdfium2 as pdfium
@@ -61,9 +65,11 @@ def read_pdf(
                 f"PDF has {count} pages, more than the limit of {max_pages} pages "
                 "(split it, or raise max_pages)"
             )
-        pages, scanned, warnings = _text_layer(pdf, count)
+        budget = deadline or Deadline(None)
+        pages, scanned, warnings = _text_layer(pdf, count, budget)
         ocr_pages = _ocr_pages(pdf, scanned, pages, warnings, path=path,
-                               ocr=ocr or Ocr(), progress=progress)
+                               ocr=ocr or Ocr(), progress=progress, deadline=budget) \
+            if scanned else []
         meta = pdf.get_metadata_dict()
     finally:
         pdf.close()
@@ -117,7 +123,8 @@ def _open_error(exc: Exception) -> str:
     return f"cannot open PDF: {exc}"
 
 
-def _text_layer(pdf: Any, count: int) -> tuple[list[PageText], list[int], list[str]]:
+def _text_layer(pdf: Any, count: int, deadline: Deadline
+                ) -> tuple[list[PageText], list[int], list[str]]:
     """Fragments of every page's text layer; which pages need OCR; pages that failed."""
     import pypdfium2 as pdfium
 
@@ -125,6 +132,7 @@ def _text_layer(pdf: Any, count: int) -> tuple[list[PageText], list[int], list[s
     scanned: list[int] = []
     warnings: list[str] = []
     for index in range(count):
+        deadline.check(f"page {index + 1}")
         try:
             page = pdf[index]
         except pdfium.PdfiumError as exc:
@@ -209,9 +217,18 @@ def _has_image(page: Any) -> bool:
     return any(True for _ in page.get_objects(filter=[raw.FPDF_PAGEOBJ_IMAGE], max_depth=3))
 
 
+def ocr_scale(width: float, height: float) -> float | None:
+    """The scale to render a ``width`` × ``height`` pt page at for OCR: 144 dpi, less for a
+    page that would pass :data:`MAX_OCR_PIXELS`; None when even :data:`MIN_OCR_DPI` would
+    (a poster-sized page is not rendered into gigabytes)."""
+    area = max(width, 1.0) * max(height, 1.0)
+    scale = min(OCR_SCALE, math.sqrt(MAX_OCR_PIXELS / area))
+    return scale if scale * 72 >= MIN_OCR_DPI else None
+
+
 def _ocr_pages(
     pdf: Any, scanned: list[int], pages: list[PageText], warnings: list[str], *,
-    path: Path, ocr: Ocr, progress: bool,
+    path: Path, ocr: Ocr, progress: bool, deadline: Deadline,
 ) -> list[OcrPage]:
     """OCR the scanned pages in place of their (empty) text layer, one progress step each."""
     import pypdfium2 as pdfium
@@ -221,9 +238,18 @@ def _ocr_pages(
     with tqdm(total=len(scanned), desc=f"OCR {path.name}", unit="page", file=sys.stderr,
               disable=not progress or not scanned) as bar:
         for index in scanned:
+            deadline.check(f"page {index + 1}")
+            width, height = pages[index].width, pages[index].height
+            scale = ocr_scale(width, height)
+            if scale is None:
+                warnings.append(f"page {index + 1}: no text layer, and at {width:.0f} × "
+                                f"{height:.0f} pt it is too large to render for OCR (at most "
+                                f"{MAX_OCR_PIXELS:,} pixels at {MIN_OCR_DPI} dpi)")
+                bar.update(1)
+                continue
             page = pdf[index]
             try:
-                image = page.render(scale=OCR_SCALE, grayscale=True).to_pil()
+                image = page.render(scale=scale, grayscale=True).to_pil()
                 boxes = ocr.read(image)
             except OcrError as exc:
                 warnings.append(f"page {index + 1}: no text layer, and {exc}")
@@ -241,7 +267,7 @@ def _ocr_pages(
                 continue
             old = pages[index]
             pages[index] = PageText(old.number, old.width, old.height,
-                                    fragments(boxes, scale=OCR_SCALE))
+                                    fragments(boxes, scale=scale))
             done.append(OcrPage(index + 1, round(confidence(boxes), 4)))
     return done
 

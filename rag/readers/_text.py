@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+import time
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -28,6 +30,20 @@ _BINARY_SHARE = 0.3
 
 class FormatError(ValueError):
     """A file's content cannot make a document; the message says why (without the path)."""
+
+
+class Deadline:
+    """A time budget for reading one file, checked between pages or paragraphs: a file
+    that would take longer is refused with one line instead of holding the build."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds if seconds else math.inf
+
+    def check(self, where: str) -> None:
+        if time.monotonic() > self.end:
+            raise FormatError(f"reading it took more than {self.seconds:g} s (stopped at "
+                              f"{where}); split the file, or raise the time limit")
 
 
 class DecodeError(FormatError):
