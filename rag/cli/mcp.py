@@ -1,0 +1,34 @@
+"""``rag mcp``: the library as an MCP server on stdin/stdout, for a desktop assistant."""
+
+from __future__ import annotations
+
+import argparse
+
+from rag.cli.commands import model_for
+from rag.cli.errors import EXIT_OK
+from rag.cli.options import add_index_option, add_query_model_option, index_location
+from rag.search import open_index
+
+
+def add_mcp(commands: argparse._SubParsersAction) -> None:
+    mcp = commands.add_parser(
+        "mcp", help="serve the library to an AI assistant over MCP (stdio)",
+        description="Serve the index to an MCP client (Claude Desktop, Cursor, …) over "
+        "stdin/stdout: tools ask, search_clauses, get_clause, compare_versions and "
+        "list_documents, resources clause://ID and document://ID. Read-only. Over HTTP, "
+        "`rag serve` offers the same at /mcp.",
+        epilog="Client configuration: see \"Use it from your assistant\" in the README.",
+    )
+    add_index_option(mcp)
+    add_query_model_option(mcp)
+    mcp.set_defaults(run=cmd_mcp)
+
+
+def cmd_mcp(args: argparse.Namespace) -> int:
+    from rag.api.service import Service
+    from rag.mcp.server import run_stdio
+
+    location = index_location(args)
+    encoder = model_for(location, args.model)
+    run_stdio(Service.fixed(open_index(location, encoder=encoder), encoder))
+    return EXIT_OK
