@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -24,7 +25,9 @@ from mcp.shared.exceptions import MCPError
 from rag import cli
 from rag.answer import MAX_TOP, answer
 from rag.api.models import AnswerRecord
+from rag.cli.mcp import cmd_mcp
 from rag.encoders import Encoder
+from rag.mcp.http import MCP_PATH
 from rag.search import Index
 from rag.search.hybrid import MAX_QUESTION_CHARS
 
@@ -350,6 +353,18 @@ def test_slash_mcp_refuses_a_foreign_host_name(served: str) -> None:
         "Accept": "application/json, text/event-stream"})
     assert response.status_code == 421
     assert httpx.get(served + "api/v1/health").status_code == 200
+
+
+def test_the_readme_client_configurations_start_these_servers() -> None:
+    readme = (REPO / "README.md").read_text("utf-8")
+    section = readme[readme.index("## Use it from your assistant"):]
+    section = section[:section.index("\n## ")]
+    stdio, http = (json.loads(block)["mcpServers"]["compliance"]
+                   for block in re.findall(r"```json\n(.*?)```", section, re.S))
+    assert stdio["command"] == "rag" and set(stdio["env"]) == {"RAG_HOME"}
+    assert cli.build_parser().parse_args(stdio["args"]).run is cmd_mcp
+    port = cli.build_parser().parse_args(["serve"]).port
+    assert http == {"url": f"http://127.0.0.1:{port}{MCP_PATH}"}
 
 
 # ---------------------------------------------------------------- the real model
