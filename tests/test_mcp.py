@@ -24,7 +24,7 @@ from mcp.shared.exceptions import MCPError
 
 from rag import cli
 from rag.answer import MAX_TOP, answer
-from rag.api.models import AnswerRecord
+from rag.answer.records import AnswerRecord
 from rag.cli.mcp import cmd_mcp
 from rag.encoders import Encoder
 from rag.mcp.http import MCP_PATH
@@ -93,6 +93,11 @@ async def every_tool_and_resource(session: ClientSession, index: Index,
     for citation in asked["citations"]:
         doc = index.documents[citation["doc_id"]]
         assert citation["text"] == doc.text[citation["start"]:citation["end"]]
+    assert asked["debug"] is None
+    debugged = data(await session.call_tool("ask", {"question": QUESTION, "top": 3,
+                                                    "debug": True}))
+    assert [c["clause_id"] for c in debugged["debug"]["citations"]] == \
+        [c["clause_id"] for c in asked["citations"]]
 
     # search_clauses: the same ranking, lighter
     found = data(await session.call_tool("search_clauses", {"question": QUESTION, "top": 3}))

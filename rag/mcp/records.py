@@ -1,11 +1,18 @@
-"""The MCP tools' own output records; the rest are the REST API's (:mod:`rag.api.models`)."""
+"""The MCP tools' own output records; the rest are the answer records and the API's."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from rag.answer import Answer
-from rag.api.models import CitationRecord, ComparisonRecord
+from rag.answer.records import (
+    CitationRecord,
+    ComparisonRecord,
+    Record,
+    Status,
+    StatusLabel,
+    label_field,
+)
 
 
 def resource_uri(scheme: str, identifier: str) -> str:
@@ -13,11 +20,7 @@ def resource_uri(scheme: str, identifier: str) -> str:
     return f"{scheme}://" + identifier.replace("%", "%25").replace("#", "%23")
 
 
-class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ClauseHit(_Record):
+class ClauseHit(Record):
     """One clause found for a question: enough to cite it, and to fetch it whole."""
 
     rank: int = Field(description="1-based")
@@ -31,7 +34,9 @@ class ClauseHit(_Record):
     start: int
     end: int
     score: float
-    status: str | None = Field(description="现行有效 / 已废止 / 已被修订 / 尚未施行")
+    status: Status | None = Field(description="in_force / repealed / superseded / "
+                                  "not_yet_in_force")
+    status_label: StatusLabel = label_field()
     low_confidence: bool = Field(description="true when this is only a near candidate")
 
     @classmethod
@@ -43,7 +48,7 @@ class ClauseHit(_Record):
                    low_confidence=citation.low_confidence)
 
 
-class SearchResult(_Record):
+class SearchResult(Record):
     """The clauses that govern a question, lightest form (``ask`` gives the full record)."""
 
     question: str

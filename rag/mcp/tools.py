@@ -14,17 +14,16 @@ from pydantic import Field
 
 from rag.answer import MAX_TOP, Answer, answer
 from rag.answer.compare import compare_named
-from rag.api.live import IndexNotReady
-from rag.api.models import (
+from rag.answer.records import (
     ISO_DATE,
     AnswerRecord,
     CitationRecord,
-    ClauseDetail,
-    DocumentDetail,
-    DocumentList,
+    ComparisonRecord,
     FiltersRecord,
     Kind,
 )
+from rag.api.live import IndexNotReady
+from rag.api.models import ClauseDetail, DocumentDetail, DocumentList
 from rag.api.service import Service
 from rag.api.views import clause_detail, document_detail, list_documents
 from rag.core.clauses import Clause
@@ -75,14 +74,16 @@ class Tools:
 
     # ------------------------------------------------------------ tools
 
-    def ask(self, question: Question, top: Top = 5,
-            filters: FiltersRecord | None = None) -> AnswerRecord:
-        return AnswerRecord.of(self._answer(question, top, filters))
+    def ask(self, question: Question, top: Top = 5, filters: FiltersRecord | None = None,
+            debug: Annotated[bool, Field(description="fill the debug block: each citation's "
+                                         "per-channel scores and ranks")] = False,
+            ) -> AnswerRecord:
+        return AnswerRecord.of(self._answer(question, top, filters), debug=debug)
 
     def search_clauses(self, question: Question, top: Top = 5,
                        filters: FiltersRecord | None = None) -> SearchResult:
         found = self._answer(question, top, filters)
-        return SearchResult.of(found, [CitationRecord.of(c) for c in found.citations])
+        return SearchResult.of(found, [CitationRecord.model_validate(c) for c in found.citations])
 
     def get_clause(self, clause: Annotated[Name, Field(
                        description="a clause id (证券法-2019-12-28#art191) or a citation "
@@ -125,8 +126,8 @@ class Tools:
         except ValueError as error:
             raise ToolError(str(error)) from None
         title = index.documents[compared.newer.doc_id].title
-        return ArticleComparison.model_validate(
-            {"article": article, "document": title, **compared.to_dict()})
+        record = ComparisonRecord.model_validate(compared)
+        return ArticleComparison(article=article, document=title, **dict(record))
 
     def list_documents(
         self,
