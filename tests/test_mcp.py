@@ -27,12 +27,13 @@ from rag.answer import MAX_TOP, answer
 from rag.answer.records import AnswerRecord
 from rag.cli.mcp import cmd_mcp
 from rag.encoders import Encoder
+from rag.index import copy_index
 from rag.mcp.http import MCP_PATH
 from rag.search import Index
 from rag.search.hybrid import MAX_QUESTION_CHARS
 
 from .conftest import REPO
-from .servers import free_port
+from .servers import free_port, milvus_server
 
 TOOLS = {"ask", "search_clauses", "get_clause", "compare_versions", "list_documents"}
 ART191 = "证券法-2019-12-28#art191"
@@ -47,10 +48,12 @@ def child_env(home: Path) -> dict[str, str]:
             "PYTHONPATH": str(REPO), "RAG_HOME": str(home)}
 
 
-def run_stdio(index_dir: Path, home: Path, check: Check, errlog: Path) -> None:
-    """``check`` with a session on ``python -m rag mcp --index index_dir``."""
+def run_stdio(index: Path | str, home: Path, check: Check, errlog: Path) -> None:
+    """``check`` with a session on ``python -m rag mcp --index index`` (``--backend``
+    for a ``milvus://`` URI)."""
+    where = ["--backend", index] if isinstance(index, str) else ["--index", str(index)]
     params = StdioServerParameters(command=sys.executable,
-                                   args=["-m", "rag", "mcp", "--index", str(index_dir)],
+                                   args=["-m", "rag", "mcp", *where],
                                    env=child_env(home), cwd=str(REPO))
 
     async def main() -> None:
@@ -370,6 +373,28 @@ def test_the_readme_client_configurations_start_these_servers() -> None:
     assert cli.build_parser().parse_args(stdio["args"]).run is cmd_mcp
     port = cli.build_parser().parse_args(["serve"]).port
     assert http == {"url": f"http://127.0.0.1:{port}{MCP_PATH}"}
+
+
+@pytest.mark.scale
+def test_rag_mcp_serves_an_index_on_a_milvus_server(
+        shipped_index_dir: Path, hashing_encoder: Encoder, tmp_path: Path) -> None:
+    with milvus_server(tmp_path / "milvus") as server:
+        uri = f"{server.uri}/mcp"
+        copy_index(shipped_index_dir, to=uri, encoder=hashing_encoder)
+
+        async def check(session: ClientSession) -> None:
+            found = data(await session.call_tool("get_clause",
+                                                 {"clause": "《证券法》第一百九十一条"}))
+            assert found["clause"]["clause_id"] == ART191
+            hits = data(await session.call_tool("search_clauses", {"question": QUESTION}))
+            assert hits["hits"][0]["clause_id"] == ART191
+            compared = data(await session.call_tool("compare_versions",
+                                                    {"article": "公司法第四十九条"}))
+            assert compared["older"]["clause_id"] == "公司法-2018-10-26#art28"
+
+        errlog = tmp_path / "stderr.txt"
+        run_stdio(uri, tmp_path / "home", check, errlog)
+        assert "Traceback" not in errlog.read_text()
 
 
 # ---------------------------------------------------------------- the real model
