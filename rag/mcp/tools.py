@@ -119,7 +119,8 @@ class Tools:
             "(default) or the date_from version's")] = "to",
     ) -> ArticleComparison:
         index = self._index()
-        _day(date_from), _day(date_to)
+        for day in (date_from, date_to):
+            _day(day)  # a date no calendar has (2024-02-30) is refused, saying so
         try:
             compared = compare_named(index, article, date_from=date_from, date_to=date_to,
                                      numbering=numbering)
