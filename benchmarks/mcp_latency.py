@@ -35,12 +35,11 @@ def library_calls(index_dir: Path) -> dict[str, Callable[[], object]]:
     from rag.answer import answer
     from rag.answer.records import AnswerRecord
     from rag.api.views import clause_detail
-    from rag.cli.commands import model_for
     from rag.mcp.tools import named_clause
     from rag.search import open_index
 
-    encoder = model_for(index_dir, None)
-    index = open_index(index_dir, encoder=encoder)
+    index = open_index(index_dir)
+    encoder = index.encoder
 
     def ask() -> object:
         return AnswerRecord.of(answer(QUESTION, index=index, encoder=encoder, k=5))
