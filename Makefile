@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 7860
 
-.PHONY: setup browser fonts run test test-fast wheel-check lint fix bench clean
+.PHONY: setup browser fonts run test test-fast wheel-check lint fix bench clean mcp-inspect
 
 setup: $(VENV)/.installed
 
@@ -46,6 +46,10 @@ wheel-check:
 
 test-fast: setup fonts
 	$(PY) -m pytest -q -m "not integration and not browser and not scale"
+
+# `rag mcp` checked by the MCP inspector's CLI (needs Node.js and npm; uses $$RAG_HOME's index)
+mcp-inspect: setup
+	$(PY) benchmarks/mcp_inspector.py
 
 lint: setup
 	$(VENV)/bin/ruff check rag ui tests benchmarks corpus

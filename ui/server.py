@@ -37,8 +37,10 @@ def make_app(demo: gr.Blocks, *, memos: MemoStore, service: Service | None = Non
                   redoc_url=None, openapi_url="/openapi.json" if api else None)
     if service is not None:
         from rag.api.app import install_api
+        from rag.mcp.http import mount_mcp
 
         install_api(app, service)
+        mount_mcp(app, service)  # MCP over streamable HTTP at /mcp, the same live index
 
     @app.get("/memo/{memo_id}/{name}", include_in_schema=False)
     def download(memo_id: str, name: str, request: Request) -> FileResponse:

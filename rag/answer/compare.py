@@ -3,11 +3,13 @@
 Articles are paired by text (:mod:`rag.changes.align`), so 《公司法》（2023年修订）第四十九条
 finds 2018 第二十八条; the words the newer version deleted and inserted are marked as
 offsets into each version's verbatim text (:mod:`rag.changes.diff`). Only articles of
-documents that have another version in the index get comparisons.
+documents that have another version in the index get comparisons. :func:`compare_named`
+is the comparison of an article a text names (``rag diff``, the MCP ``compare_versions``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -19,7 +21,7 @@ from rag.core.citations import citation_string
 from rag.core.clauses import Clause
 from rag.core.documents import Document
 from rag.core.versions import VersionInfo
-from rag.search import Index
+from rag.search import Index, find_named
 
 MAX_VERSIONS = 3  # other versions compared per citation, nearest in time first
 
@@ -77,3 +79,60 @@ def side(
         label=article.label, citation=citation_string(replace(first, part=None), doc),
         text=article.text, start=article.start, end=article.end, marks=marks,
     )
+
+
+class NoArticleNamed(ValueError):
+    """The text names no article of a document in the index."""
+
+
+class NotComparable(ValueError):
+    """The named article has no other version to compare with; the message says why."""
+
+
+def _in_force(index: Index, group: tuple[Document, ...], day: str | None) -> Document:
+    table = index.versions(dt.date.fromisoformat(day) if day else None)
+    preferred = [d for d in group if table[d.doc_id].preferred]
+    if preferred:
+        return preferred[-1]
+    if day is not None:
+        raise NotComparable(f"no version of 《{group[0].title}》 in the index was in force on "
+                            f"{day}; it holds {', '.join(d.version or '?' for d in group)}")
+    return group[-1]
+
+
+def compare_named(index: Index, text: str, *, date_from: str | None = None,
+                  date_to: str | None = None, numbering: str = "to") -> Comparison:
+    """The article ``text`` names (公司法第四十九条) beside the same article in another
+    version: the one in force on ``date_from`` (default the nearest other version) and
+    the one in force on ``date_to`` (default today). ``numbering`` says whose article
+    number ``text`` gives: the ``to`` version's or the ``from`` version's."""
+    refs = find_named(text, index.documents.values())
+    if not refs:
+        shown = text if len(text) <= 60 else text[:60] + "…"
+        raise NoArticleNamed(f"{shown!r} names no article of a document in the index; e.g. "
+                             "公司法第四十九条")
+    ref = refs[0]
+    links = index.links
+    versioned = [d for d in ref.doc_ids if links.has_versions(d)]
+    if not versioned:
+        doc = index.documents[ref.doc_ids[0]]
+        raise NotComparable(f"《{doc.title}》 has one version in the index "
+                            f"({doc.version or doc.date or 'undated'}): nothing to compare")
+    group = links.versions(versioned[0])
+    to = _in_force(index, group, date_to)
+    other = _in_force(index, group, date_from) if date_from is not None else \
+        links.others(to.doc_id)[0]
+    if other.doc_id == to.doc_id:
+        raise NotComparable(f"the same version of 《{to.title}》 ({to.version}) was in force "
+                            "on both dates: nothing to compare")
+    named_in = other if numbering == "from" else to
+    clauses = index.by_label.get((named_in.doc_id, ref.label))
+    if not clauses:
+        labels = [a.label for a in links.articles(named_in.doc_id)
+                  if a.label.startswith("第")] or ["?"]
+        raise NotComparable(f"《{named_in.title}》 ({named_in.version}) has no {ref.label}; "
+                            f"its articles run from {labels[0]} to {labels[-1]}")
+    pair = links.pair(clauses[0], other.doc_id if named_in is to else to.doc_id)
+    if pair is None:  # cannot happen for two versions of one group
+        raise NotComparable(f"{ref.label}: no alignment between the versions")
+    return comparison(index, pair, versions=index.versions(), docs=(to.doc_id, other.doc_id))

@@ -10,20 +10,18 @@ paired by text, so a renumbered article finds its counterpart.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import sys
 
-from rag.answer.compare import comparison
+from rag.answer.compare import NoArticleNamed, compare_named
 from rag.answer.records import ComparisonRecord
 from rag.answer.types import Comparison, VersionSide
 from rag.cli.errors import EXIT_OK, CommandError, UsageError
 from rag.cli.options import add_index_option, date, index_location
-from rag.core.documents import Document
 from rag.core.versions import status_label
 from rag.export.common import split_runs
 from rag.export.text import printable, use_color
-from rag.search import Index, find_named, open_index
+from rag.search import open_index
 
 TEXT_MARKS = {"deleted": ("[-", "-]"), "inserted": ("{+", "+}")}
 COLOR_MARKS = {"deleted": ("\x1b[9;31m", "\x1b[0m"), "inserted": ("\x1b[4;32m", "\x1b[0m")}
@@ -51,54 +49,6 @@ def add_diff(commands: argparse._SubParsersAction) -> None:
                       help="mark changes with ANSI colours: auto = only on a terminal")
     add_index_option(diff)
     diff.set_defaults(run=cmd_diff)
-
-
-def _in_force(index: Index, group: tuple[Document, ...], day: str | None) -> Document:
-    table = index.versions(dt.date.fromisoformat(day) if day else None)
-    preferred = [d for d in group if table[d.doc_id].preferred]
-    if preferred:
-        return preferred[-1]
-    if day is not None:
-        raise CommandError(f"no version of 《{group[0].title}》 in the index was in force on "
-                           f"{day}; it holds {', '.join(d.version or '?' for d in group)}")
-    return group[-1]
-
-
-def compare_named(index: Index, text: str, *, date_from: str | None = None,
-                  date_to: str | None = None, numbering: str = "to") -> Comparison:
-    """The comparison ``rag diff`` shows for the article ``text`` names."""
-    refs = find_named(text, index.documents.values())
-    if not refs:
-        shown = text if len(text) <= 60 else text[:60] + "…"
-        raise UsageError(f"{shown!r} names no article of a document in the index; e.g. "
-                         "rag diff \"公司法第四十九条\"")
-    ref = refs[0]
-    links = index.links
-    versioned = [d for d in ref.doc_ids if links.has_versions(d)]
-    if not versioned:
-        doc = index.documents[ref.doc_ids[0]]
-        raise CommandError(f"《{doc.title}》 has one version in the index "
-                           f"({doc.version or doc.date or 'undated'}): nothing to compare")
-    group = links.versions(versioned[0])
-    to = _in_force(index, group, date_to)
-    if date_from is not None:
-        other = _in_force(index, group, date_from)
-    else:
-        other = links.others(to.doc_id)[0]
-    if other.doc_id == to.doc_id:
-        raise CommandError(f"the same version of 《{to.title}》 ({to.version}) was in force on "
-                           "both dates: nothing to compare")
-    named_in = other if numbering == "from" else to
-    clauses = index.by_label.get((named_in.doc_id, ref.label))
-    if not clauses:
-        labels = [a.label for a in links.articles(named_in.doc_id)
-                  if a.label.startswith("第")] or ["?"]
-        raise CommandError(f"《{named_in.title}》 ({named_in.version}) has no {ref.label}; its "
-                           f"articles run from {labels[0]} to {labels[-1]}")
-    pair = links.pair(clauses[0], other.doc_id if named_in is to else to.doc_id)
-    if pair is None:  # cannot happen for two versions of one group
-        raise CommandError(f"{ref.label}: no alignment between the versions")
-    return comparison(index, pair, versions=index.versions(), docs=(to.doc_id, other.doc_id))
 
 
 def _marked(side: VersionSide, *, color: bool) -> str:
@@ -138,8 +88,13 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if not text:
         raise UsageError("name an article, e.g. rag diff \"公司法第四十九条\"")
     index = open_index(index_location(args))
-    compared = compare_named(index, text, date_from=args.date_from, date_to=args.date_to,
-                             numbering=args.numbering)
+    try:
+        compared = compare_named(index, text, date_from=args.date_from, date_to=args.date_to,
+                                 numbering=args.numbering)
+    except NoArticleNamed as error:
+        raise UsageError(str(error)) from None
+    except ValueError as error:
+        raise CommandError(str(error)) from None
     if args.json:
         document = index.documents[compared.newer.doc_id].title
         record = ComparisonRecord.model_validate(compared).model_dump(mode="json")

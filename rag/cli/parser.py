@@ -15,6 +15,7 @@ from rag.cli.batch import cmd_batch
 from rag.cli.changes import add_changes
 from rag.cli.commands import cmd_ask, cmd_chunk, cmd_index
 from rag.cli.diff import add_diff
+from rag.cli.mcp import add_mcp
 from rag.cli.options import (
     DEFAULT_MODEL,
     add_answer_options,
@@ -117,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok, 1 failed, 2 bad usage, 3 done but some inputs skipped.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_chunk, _add_index, _add_ask, _add_batch, add_diff, add_changes):
+    for add in (_add_chunk, _add_index, _add_ask, _add_batch, add_diff, add_changes,
+                add_mcp):
         add(commands)
     for entry in sorted(entry_points(group=COMMAND_GROUP), key=lambda e: e.name):
         entry.load()(commands)
