@@ -151,9 +151,8 @@ def test_live_memory_follows_decisions_and_rebuilds_report_orphans(
     index = open_index(folder, encoder=hashing_encoder)
     target = "证券投资基金法-2015-04-24#art2"
     with FeedbackStore(f"sqlite:///{tmp_path / 'fb.sqlite3'}") as store:
-        live = LiveMemory(store, encoder=hashing_encoder, model=index.model_identity,
-                          every=3600)
-        assert len(live.current()) == 0
+        live = LiveMemory(store, encoder=hashing_encoder, every=3600)
+        assert len(live.current(index.model_identity)) == 0
         record = store.add(QUESTION, target, "governs", client="reader", source="api")
         assert len(live.attach(index).memory or ()) == 0  # pending changes nothing
         store.decide(record.id, "accepted", by="admin")

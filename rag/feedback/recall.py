@@ -82,35 +82,34 @@ def fingerprint(store: FeedbackStore) -> tuple[object, ...]:
 class LiveMemory:
     """The current memory of a store, refreshed when the confirmed records change."""
 
-    def __init__(self, store: FeedbackStore, *, encoder: Encoder, model: str,
-                 every: float = 2.0) -> None:
+    def __init__(self, store: FeedbackStore, *, encoder: Encoder, every: float = 2.0) -> None:
         self.store = store
         self.encoder = encoder
-        self.model = model
         self.every = every  # seconds between checks for other replicas' decisions
         self._lock = threading.Lock()
         self._seen: tuple[object, ...] | None = None
         self._checked = 0.0
         self._memory = Memory.from_pairs([], np.zeros((0, encoder.dimension), np.float32))
 
-    def current(self) -> Memory:
-        """The memory now: rebuilt when this process wrote, or when ``every`` seconds
-        passed and the confirmed records changed."""
+    def current(self, model: str) -> Memory:
+        """The memory now (vectors of ``model``): rebuilt when this process wrote, or
+        when ``every`` seconds passed and the confirmed records changed."""
         due = time.monotonic() - self._checked >= self.every
-        if not (self.store.changed.is_set() or due or self._seen is None):
+        if not (self.store.changed.is_set() or due or self._seen is None
+                or self._memory.model != model):
             return self._memory
         with self._lock:
             self.store.changed.clear()
             self._checked = time.monotonic()
             seen = fingerprint(self.store)
-            if seen != self._seen:
-                self._memory = load_memory(self.store, encoder=self.encoder, model=self.model)
+            if seen != self._seen or self._memory.model != model:
+                self._memory = load_memory(self.store, encoder=self.encoder, model=model)
                 self._seen = seen
             return self._memory
 
     def attach(self, index: Index) -> Index:
         """``index`` with the current memory (the same object, updated)."""
-        index.memory = self.current()
+        index.memory = self.current(index.model_identity)
         return index
 
 

@@ -58,8 +58,8 @@ def import_lines(lines: Iterable[str], *, store: FeedbackStore, name: str) -> Re
     """Records exported by :func:`export_lines` (ids are new here); a line identical to
     a stored record (question, clause, verdict, status, created) is not stored again."""
     report = Report()
-    existing: set[tuple[str, str, str, str, str | None]] = {(r.question, r.clause_id, r.verdict, r.status, r.created)
-                for r in store.records()}
+    existing: set[tuple[str, str, str, str, str | None]] = {
+        (r.question, r.clause_id, r.verdict, r.status, r.created) for r in store.records()}
     for number, text in enumerate(lines, 1):
         if not text.strip():
             continue

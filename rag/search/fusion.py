@@ -57,8 +57,9 @@ class Fusion:
     use_reranker: bool = False  # re-order the fused candidates with the learned model
     # question memory (rag.search.memory): confirmed questions at least memory_floor
     # similar to the question vote for their clauses with this weight. Chosen by 5-fold
-    # CV on STARD train.jsonl (benchmarks/memory_eval.py --tune); 0 turns memory off.
-    memory_weight: float = 1.0
+    # CV on STARD train.jsonl (benchmarks/memory_eval.py; figures in the README); 0 turns
+    # memory off.
+    memory_weight: float = 1.5
     memory_floor: float = 0.90
     memory_depth: int = 50  # nearest confirmed questions consulted
 
