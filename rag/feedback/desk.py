@@ -96,7 +96,7 @@ class FeedbackDesk:
         on each swap (``listeners``: the live index's), and every ``every`` seconds for
         decisions taken on other replicas (a daemon thread)."""
         if listeners is not None:
-            listeners.append(lambda index: None if self.memory.attach(index) else None)
+            listeners.append(self._attach)
         first = indexes()
         if first is not None:
             self.memory.attach(first)
@@ -111,6 +111,9 @@ class FeedbackDesk:
                         continue  # a store briefly unreachable: try again next time
 
         threading.Thread(target=poll, name="feedback-memory", daemon=True).start()
+
+    def _attach(self, index: Index) -> None:
+        self.memory.attach(index)
 
     def close(self) -> None:
         self._stop.set()
