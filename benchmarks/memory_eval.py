@@ -38,7 +38,7 @@ from rag.encoders import load_encoder
 from rag.evaluate.metrics import first_rank, mean, ranked_articles, score, table
 from rag.feedback.labelled import gold_clause
 from rag.feedback.recall import memory_text
-from rag.index import index_paths
+from rag.index import StoreError, index_paths
 from rag.search import Fusion, Index, channel_results, open_index, prepare, rank
 from rag.search.memory import Memory, memory_channel
 
@@ -205,7 +205,10 @@ def main() -> int:
     args = parser.parse_args()
     os.environ.setdefault("RAG_MODEL_CACHE", str(CACHE / "models"))
     encoder = load_encoder(args.model)
-    index_paths([REPO / "corpus"], index=args.index, encoder=encoder, progress=False)
+    try:
+        index_paths([REPO / "corpus"], index=args.index, encoder=encoder, progress=False)
+    except StoreError as error:  # another run (a test session) is building it: use it as is
+        print(f"not rebuilt: {error}", file=sys.stderr)
     index = open_index(args.index, encoder=encoder)
     fusion = Fusion()
     paraphrases(index, encoder, fusion)

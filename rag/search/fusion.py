@@ -59,7 +59,7 @@ class Fusion:
     # similar to the question vote for their clauses with this weight. Chosen by 5-fold
     # CV on STARD train.jsonl (benchmarks/memory_eval.py; figures in the README); 0 turns
     # memory off.
-    memory_weight: float = 1.5
+    memory_weight: float = 0.5
     memory_floor: float = 0.90
     memory_depth: int = 50  # nearest confirmed questions consulted
 

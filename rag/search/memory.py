@@ -2,7 +2,10 @@
 
 A new question is compared (cosine, on the encoder's query side) with every confirmed
 question; those above ``Fusion.memory_floor`` vote for their clauses, each clause worth
-its best voter's similarity, rescaled so the floor is 0 and an identical question 1. The
+its best voter's similarity rescaled between the floor (0) and the nearest confirmed
+question (1): e5's cosines crowd into 0.85–0.97, so an absolute scale gave a paraphrase
+at 0.92 a quarter of a vote (5-fold CV on STARD train tied; the paraphrase set preferred
+the relative scale, 0.875 vs 0.850 hit@5 — benchmarks/memory_eval.py). The
 same question asked again (after trimming, case and end punctuation) pins its clauses
 first: a reader already said they govern it.
 
@@ -106,16 +109,18 @@ class Memory:
 
     def votes(self, vector: np.ndarray, *, floor: float, depth: int = 50
               ) -> list[tuple[str, float, int]]:
-        """(clause id, rescaled similarity, voting entry) of the clauses the nearest
-        confirmed questions above ``floor`` vote for, best first."""
+        """(clause id, vote, voting entry) of the clauses the nearest confirmed questions
+        above ``floor`` vote for, best first; a vote is the voter's similarity rescaled
+        from ``floor`` (0) to the nearest voter's (1)."""
         if not len(self):
             return []
         sims, entries = self.vectors.nearest(vector, depth)
         best: dict[str, tuple[float, int]] = {}
+        top = float(sims[0]) if len(sims) else 0.0
         for sim, entry in zip(sims.tolist(), entries.tolist(), strict=True):
             if sim < floor:
                 break
-            value = min(1.0, (sim - floor) / max(1e-9, 1.0 - floor))
+            value = min(1.0, (sim - floor) / max(1e-9, top - floor)) if top > floor else 1.0
             clause_id = self.clause_ids[entry]
             if clause_id not in best or value > best[clause_id][0]:
                 best[clause_id] = (value, entry)
