@@ -23,6 +23,7 @@ from rag.feedback import FeedbackStore
 from rag.feedback.desk import FeedbackDesk
 from rag.feedback.limits import RateLimit
 from rag.search import Index
+from ui.review import install_pages
 
 ADMIN = "admin-token-0123456789abcdef"
 TRUSTED = "trusted-token-0123456789abcdef"
@@ -44,6 +45,7 @@ def server(index: Index, encoder: HashingEncoder, url: str, *, per_minute: float
     service = Service(live=live, admin=AdminToken(ADMIN), feedback=desk)
     app = FastAPI()
     install_api(app, service)
+    install_pages(app, service)  # /explain and /review (tests/test_review_pages.py)
     with serving(app) as base, httpx.Client(base_url=base + "api/v1", timeout=60) as client:
         yield client, desk
     desk.close()
@@ -198,3 +200,24 @@ def test_rate_limit_refills() -> None:
     assert limit.take("a") > 0
     with pytest.raises(ValueError, match="must be positive"):
         RateLimit(0)
+
+
+def test_the_right_clause_may_be_named_by_its_citation(
+        shipped_index: Index, hashing_encoder: HashingEncoder, tmp_path: object) -> None:
+    with server(shipped_index, hashing_encoder, f"sqlite:///{tmp_path}/fb.sqlite3") \
+            as (api, _):
+        for named in ("《证券法》第一百九十七条", "证券法第197条",
+                      "中华人民共和国证券法第一百九十七条"):
+            sent = api.post("/feedback", json={"question": QUESTION, "clause_id": named,
+                                               "verdict": "governs"})
+            assert sent.json()["clause_id"] == "证券法-2019-12-28#art197", named
+        current = api.post("/feedback", json={"question": QUESTION, "verdict": "governs",
+                                              "clause_id": "《公司法》第四十九条"})
+        assert current.json()["clause_id"] == "公司法-2023-12-29#art49"  # the version in force
+        assert error_of(api.post("/feedback", json={
+            "question": QUESTION, "verdict": "governs",
+            "clause_id": "《证券法》第一百九十七条和第一百九十八条"}), 404).detail.endswith(
+            "names several clauses; give one")
+        assert error_of(api.post("/feedback", json={
+            "question": QUESTION, "verdict": "governs", "clause_id": "《证券法》第九百条"}),
+            404).error == "unknown clause"

@@ -36,7 +36,9 @@ class FeedbackRequest(BaseModel):
         examples=["内幕交易会被罚多少钱？"])
     clause_id: Annotated[str, StringConstraints(max_length=MAX_CLAUSE_ID_CHARS,
                                                 pattern=r"\S")] = Field(
-        description="a clause_id an answer cited", examples=["证券法-2019-12-28#art191"])
+        description="a clause_id an answer cited, or a citation the look-up resolves "
+        "(《证券法》第一百九十七条: the version in force)",
+        examples=["证券法-2019-12-28#art191"])
     verdict: Literal["governs", "not_relevant"]
 
 

@@ -35,6 +35,27 @@ class UnknownClause(KeyError):
         return str(self.args[0])
 
 
+def resolve_clause(named: str, index: Index) -> str:
+    """The clause id ``named`` is, or names: a clause id, or a citation such as
+    《证券法》第一百九十七条 (the look-up; the version in force first).
+    :class:`UnknownClause` when it is neither, or names several articles."""
+    from rag.feedback.labelled import prefer_current
+    from rag.search import find_named, resolve
+
+    named = named.strip()
+    if named in index.row_of:
+        return named
+    refs = find_named(named, index.documents.values())
+    if len({r.matched for r in refs}) > 1:
+        raise UnknownClause(f"{named[:120]!r} names several clauses; give one")
+    found = prefer_current(index, resolve(refs, index.by_label))
+    if not found:
+        raise UnknownClause(f"no clause {named[:120]!r} in the index; give a clause_id an "
+                            "answer cited (GET /api/v1/clauses/ID) or a citation such as "
+                            "《证券法》第一百九十七条")
+    return found[0].id
+
+
 @dataclass
 class FeedbackDesk:
     """A server's feedback store, its memory of confirmed questions and its rate limit.
@@ -62,9 +83,7 @@ class FeedbackDesk:
         wait = self.limit.take(client)
         if wait > 0:
             raise RateLimited(wait)
-        if clause_id.strip() not in index.row_of:
-            raise UnknownClause(f"no clause {clause_id.strip()[:120]!r} in the index; cite "
-                                "a clause_id an answer returned (GET /api/v1/clauses/ID)")
+        clause_id = resolve_clause(clause_id, index)
         trusted = bool(token) and self.trusted is not None and self.trusted(token or "")
         record = self.store.add(question, clause_id, verdict, client=client, source=source,
                                 status="accepted" if trusted else "pending",

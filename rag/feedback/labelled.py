@@ -54,13 +54,17 @@ def gold_clause(index: Index, law: str, article: str) -> Clause | None:
         found = [c for (doc_id, label), clauses in index.by_label.items()
                  if label == article and title_key(index.documents[doc_id].title) == wanted
                  for c in clauses]
-    if not found:
-        return None
+    ordered = prefer_current(index, found)
+    return ordered[0] if ordered else None
+
+
+def prefer_current(index: Index, clauses: list[Clause]) -> list[Clause]:
+    """``clauses`` with those of the version in force first, then newer before older."""
     versions = index.versions()
-    found.sort(key=lambda c: index.row_of[c.id])
-    found.sort(key=lambda c: index.documents[c.doc_id].date or "", reverse=True)
-    found.sort(key=lambda c: not (c.doc_id in versions and versions[c.doc_id].preferred))
-    return found[0]
+    ordered = sorted(clauses, key=lambda c: index.row_of[c.id])
+    ordered.sort(key=lambda c: index.documents[c.doc_id].date or "", reverse=True)
+    ordered.sort(key=lambda c: not (c.doc_id in versions and versions[c.doc_id].preferred))
+    return ordered
 
 
 def article_of(index: Index, clause: Clause) -> tuple[str, str]:
