@@ -164,6 +164,14 @@ def test_learn_feedback_explain_and_eval_commands(run, tmp_path: Path) -> None: 
     assert code == 0 and "1 added, 2 already there" in err
     code, _, err = run("eval", str(path), "--out", str(tmp_path / "r.txt"))
     assert code == 2 and "the report is .md or .html" in err
+    gone = tmp_path / "gone.jsonl"  # a confirmed clause a rebuilt corpus no longer has
+    gone.write_text(json.dumps({"question": "旧问题", "clause_id": "已删除#art1",
+                                "verdict": "governs", "status": "accepted"},
+                               ensure_ascii=False) + "\n", encoding="utf-8")
+    assert run("feedback", "import", "--file", str(gone))[0] == 0
+    code, out, err = run("feedback")
+    assert code == 3 and len(out.splitlines()) == 4
+    assert "warning: feedback 5: confirmed clause 已删除#art1 is not in the index" in err
 
 
 def test_a_tampered_database_is_one_line(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

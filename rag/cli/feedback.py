@@ -64,11 +64,12 @@ def _list(args: argparse.Namespace, store) -> int:  # type: ignore[no-untyped-de
     counts = store.counts()
     print(", ".join(f"{n} {status}" for status, n in counts.items()), file=sys.stderr)
     location = index_location(args)
-    try:
-        from rag.search import open_index
+    from rag.index import StoreError
+    from rag.search import open_index
 
+    try:
         index = open_index(location, verify=False)
-    except (OSError, ValueError):
+    except (OSError, ValueError, StoreError):
         return EXIT_OK  # no index to check confirmed clauses against
     from rag.feedback.recall import orphans
 
