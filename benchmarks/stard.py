@@ -25,7 +25,8 @@ from rag.evaluate.metrics import (
 )
 
 __all__ = ["COLUMNS", "DEV", "KS", "REPO", "SHARED", "TRAIN", "Key", "article_key",
-           "gold_keys", "load_questions", "mean", "ranked_articles", "score", "table"]
+           "folds_of", "gold_keys", "load_questions", "mean", "ranked_articles",
+           "same_questions", "score", "table"]
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

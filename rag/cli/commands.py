@@ -92,7 +92,7 @@ def open_for_questions(args: argparse.Namespace) -> tuple[Index, Filters]:
                        encoder=load_encoder(args.model) if args.model else None)
     from rag.feedback.recall import attach_memory
 
-    attach_memory(index, encoder=index.encoder, url=getattr(args, "feedback_db", None))
+    attach_memory(index, url=getattr(args, "feedback_db", None))
     try:
         index.check(filters)
     except ValueError as error:

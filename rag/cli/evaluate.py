@@ -15,10 +15,10 @@ from rag.cli.options import add_answer_options, add_index_option, add_query_mode
 def _opened(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from rag.cli.commands import open_for_questions
 
-    index, encoder, filters = open_for_questions(args)
+    index, filters = open_for_questions(args)
     if args.no_memory:
         index.memory = None
-    return index, encoder, filters
+    return index, index.encoder, filters
 
 
 def cmd_explain(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 
 from rag.answer.compose import find
 from rag.answer.refusal import load_calibration
-from rag.changes.questions import prepare_question
+from rag.answer.change_questions import prepare_question
 from rag.core.filters import Filters
 from rag.encoders import Encoder
 from rag.search import Fusion, Index

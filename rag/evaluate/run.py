@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from rag.answer.compose import find
-from rag.changes.questions import prepare_question
+from rag.answer.change_questions import prepare_question
 from rag.core.filters import Filters
 from rag.encoders import Encoder
 from rag.evaluate.metrics import Key, article_key, first_rank, mean, score

@@ -113,11 +113,12 @@ class LiveMemory:
         return index
 
 
-def attach_memory(index: Index, *, encoder: Encoder, url: str | None = None,
+def attach_memory(index: Index, *, encoder: Encoder | None = None, url: str | None = None,
                   only_if_exists: bool = True) -> Memory | None:
     """Give ``index`` the memory of the feedback store at ``url`` (default: the data
-    home's) and return it; with ``only_if_exists``, a SQLite store that was never written
-    is left alone (nothing is confirmed yet) and None returned."""
+    home's; questions embedded by the index's encoder) and return it; with
+    ``only_if_exists``, a SQLite store that was never written is left alone (nothing is
+    confirmed yet) and None returned."""
     from pathlib import Path
 
     from sqlalchemy.engine import make_url
@@ -134,5 +135,6 @@ def attach_memory(index: Index, *, encoder: Encoder, url: str | None = None,
             and parsed.database and not Path(parsed.database).expanduser().exists()):
         return None
     with FeedbackStore(url) as store:
-        index.memory = load_memory(store, encoder=encoder, model=index.model_identity)
+        index.memory = load_memory(store, encoder=index.query_encoder(encoder),
+                                   model=index.model_identity)
     return index.memory
