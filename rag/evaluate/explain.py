@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from rag.answer.change_questions import prepare_question
 from rag.answer.compose import find
 from rag.answer.refusal import load_calibration
-from rag.answer.change_questions import prepare_question
 from rag.core.filters import Filters
 from rag.encoders import Encoder
 from rag.search import Fusion, Index

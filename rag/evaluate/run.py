@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from rag.answer.compose import find
 from rag.answer.change_questions import prepare_question
+from rag.answer.compose import find
 from rag.core.filters import Filters
 from rag.encoders import Encoder
 from rag.evaluate.metrics import Key, article_key, first_rank, mean, score

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -62,6 +63,19 @@ def load_memory(store: FeedbackStore, *, encoder: Encoder, model: str) -> Memory
     return memory_from(store.confirmed(), store=store, encoder=encoder, model=model)
 
 
+def placed(memory: Memory, index: Index) -> Memory:
+    """``memory`` with its vectors where ``index`` keeps its clauses: on a Milvus server,
+    a collection beside them (:mod:`rag.index.milvus.memory`); in process otherwise."""
+    from rag.index.milvus import MilvusBackend
+
+    matrix = getattr(memory.vectors, "matrix", None)
+    if not isinstance(index.backend, MilvusBackend) or matrix is None or not len(memory):
+        return memory
+    from rag.index.milvus.memory import MilvusMemoryVectors
+
+    return replace(memory, vectors=MilvusMemoryVectors(index.backend.tables, matrix))
+
+
 def orphans(store: FeedbackStore, index: Index) -> list[Feedback]:
     """Accepted "governs" records whose clause the index does not hold (a rebuilt corpus
     dropped or renumbered it): reported, never silently dropped."""
@@ -90,6 +104,7 @@ class LiveMemory:
         self._seen: tuple[object, ...] | None = None
         self._checked = 0.0
         self._memory = Memory.from_pairs([], np.zeros((0, encoder.dimension), np.float32))
+        self._placed: dict[str, tuple[Memory | None, Memory | None]] = {}
 
     def current(self, model: str) -> Memory:
         """The memory now (vectors of ``model``): rebuilt when this process wrote, or
@@ -108,8 +123,15 @@ class LiveMemory:
             return self._memory
 
     def attach(self, index: Index) -> Index:
-        """``index`` with the current memory (the same object, updated)."""
-        index.memory = self.current(index.model_identity)
+        """``index`` with the current memory (the same object, updated), its vectors
+        where the index keeps its clauses (written there once per change)."""
+        memory = self.current(index.model_identity)
+        where = str(index.backend.location)
+        source, done = self._placed.get(where, (None, None))
+        if source is not memory or done is None:
+            done = placed(memory, index)
+            self._placed[where] = (memory, done)
+        index.memory = done
         return index
 
 
@@ -135,6 +157,6 @@ def attach_memory(index: Index, *, encoder: Encoder | None = None, url: str | No
             and parsed.database and not Path(parsed.database).expanduser().exists()):
         return None
     with FeedbackStore(url) as store:
-        index.memory = load_memory(store, encoder=index.query_encoder(encoder),
-                                   model=index.model_identity)
+        index.memory = placed(load_memory(store, encoder=index.query_encoder(encoder),
+                                          model=index.model_identity), index)
     return index.memory

@@ -12,8 +12,9 @@ first: a reader already said they govern it.
 Memory names clauses by their stable id, so one memory serves every generation of an
 index; a confirmed clause the index no longer holds simply does not vote (the feedback
 store reports it: :func:`rag.feedback.recall.orphans`). Where the vectors live is behind
-:class:`MemoryVectors`: in process memory here (loaded from the feedback database), a
-collection beside the clauses for a server backend.
+:class:`MemoryVectors`: in process (:class:`MatrixVectors`, loaded from the feedback
+database) for a folder index, a collection beside the clauses for an index on Milvus
+(``rag.index.milvus.memory``).
 """
 
 from __future__ import annotations
