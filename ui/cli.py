@@ -8,6 +8,7 @@ it is ready. Until a first index exists the chat says so and the API answers 503
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from rag.cli.options import add_index_option, add_query_model_option, index_loca
 from rag.core.locations import is_remote
 from rag.encoders import DEFAULT_MODEL, Encoder, load_encoder
 from rag.feedback.desk import FeedbackDesk
+from rag.feedback.store import DB_ENV
 from rag.index import Sources, StoreError, built_with, remembered_sources
 from rag.paths import shipped_corpus
 from rag.search import open_index
@@ -85,8 +87,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     memos = MemoStore(data_home() / "memos")
     library = None if shared else Library(data_home() / "library")
+    desk = None
+    if not shared or getattr(args, "feedback_db", None) or os.environ.get(DB_ENV, "").strip():
+        desk = feedback_desk(args, encoder)
+    else:  # replicas of a shared index share one store, never a local file each
+        print("rag serve: no feedback on this replica: a server index is shared, so its "
+              "replicas need one shared store (--feedback-db postgresql://…)", file=sys.stderr)
     service = Service(live=live, library=library, admin=admin, concurrency=args.concurrency,
-                      feedback=feedback_desk(args, encoder))
+                      feedback=desk)
     if service.feedback is not None:
         service.feedback.follow(lambda: live.index if live.ready else None, live.listeners)
     demo = build_app(service=service, memos=memos, concurrency=args.concurrency)
