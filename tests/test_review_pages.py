@@ -62,3 +62,33 @@ def test_feedback_from_explain_then_accepted_in_review(  # type: ignore[no-untyp
         review.locator("#bulk-accept").click()
         review.locator("#message").get_by_text("1 accepted").wait_for(timeout=TIMEOUT_MS)
         assert first_citation(api, QUESTION)["clause_id"] == CLAUSE
+
+
+def test_the_pages_pass_the_gate_of_the_whole_server(
+        shipped_index: Index, hashing_encoder: HashingEncoder, tmp_path: Path) -> None:
+    """On the real server (chat, gate, API), /explain and /review are the app's own
+    routes: they pass the gate untouched, and the feedback API answers behind it."""
+    from dataclasses import replace
+
+    import httpx
+
+    from rag.api.auth import AdminToken
+    from rag.api.live import LiveIndex
+    from rag.api.service import Service
+    from rag.feedback import FeedbackStore
+    from rag.feedback.desk import FeedbackDesk
+
+    from .chat import running_service
+
+    live = LiveIndex.fixed(replace(shipped_index), hashing_encoder)
+    desk = FeedbackDesk(FeedbackStore(f"sqlite:///{tmp_path}/fb.sqlite3"),
+                        encoder=hashing_encoder)
+    service = Service(live=live, admin=AdminToken(ADMIN), feedback=desk)
+    with running_service(service, memo_root=tmp_path / "memos") as base:
+        explain_page = httpx.get(base + "explain", params={"q": QUESTION}, timeout=60)
+        assert explain_page.status_code == 200 and "👍 governs" in explain_page.text
+        assert httpx.get(base + "review", timeout=60).status_code == 200
+        sent = httpx.post(base + "api/v1/feedback", json={
+            "question": QUESTION, "clause_id": CLAUSE, "verdict": "governs"}, timeout=60)
+        assert sent.status_code == 201
+    desk.close()
