@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 7860
 
-.PHONY: setup browser fonts run test test-fast wheel-check lint fix bench clean mcp-inspect
+.PHONY: setup browser fonts postgres run test test-fast wheel-check lint fix bench clean mcp-inspect
 
 setup: $(VENV)/.installed
 
@@ -34,17 +34,25 @@ fonts:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei >/dev/null; \
 	  else echo "install Debian's fonts-wqy-microhei (sudo apt-get install fonts-wqy-microhei) for the PDF tests"; exit 1; fi; }
 
+# Debian's PostgreSQL server binaries: the feedback-store tests start a throwaway cluster
+# (initdb + pg_ctl on a free port, tests/postgres.py); nothing is left running.
+PG_BIN_GLOB := /usr/lib/postgresql/*/bin/initdb
+postgres:
+	@ls $(PG_BIN_GLOB) >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; \
+	  else echo "install Debian's postgresql (sudo apt-get install postgresql) for the feedback-store tests"; exit 1; fi; }
+
 run: setup
 	$(VENV)/bin/rag serve --port $(PORT)
 
-test: setup browser fonts
+test: setup browser fonts postgres
 	$(PY) -m pytest -q
 
 # a wheel in a fresh venv serves the chat from an empty folder (CI runs this too)
 wheel-check:
 	.ci/wheel_check
 
-test-fast: setup fonts
+test-fast: setup fonts postgres
 	$(PY) -m pytest -q -m "not integration and not browser and not scale"
 
 # `rag mcp` checked by the MCP inspector's CLI (needs Node.js and npm; uses $$RAG_HOME's index)

@@ -5,14 +5,17 @@
                                                     # (5-fold CV inside train), report dev
     python benchmarks/stard_eval.py --ablation      # also each step of the fusion on its own
     python benchmarks/stard_eval.py --latency-only  # only the two stacks' latencies
+    python benchmarks/stard_eval.py --no-memory     # without the question-memory row
 
 The full-corpus index is cached in embeddings/lawrefbook-full (embedding ~65k articles
 takes about an hour on 2 cores; later runs only re-read and verify it). Scoring is
 article-level (benchmarks/stard.py). Prints, in one run: BM25 only, dense only and the
 hybrid as it was before any training (the current stack); then, with the trained parts
 (rag/learned, trained on train.jsonl only), the adapter alone, the reranker alone and the
-full new stack, beside the train-CV figures the training recorded; then warm latencies of
-the old and the new stack, measured in the same run.
+full new stack, beside the train-CV figures the training recorded; the shipped stack
+with question memory (train.jsonl learned as a team's confirmed history, dev asked
+against it: rag.search.memory); then warm latencies of the old and the new stack,
+measured in the same run.
 """
 
 from __future__ import annotations
@@ -142,6 +145,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="only the latencies of the current and the new stack")
     parser.add_argument("--hnsw", action="store_true",
                         help="also measure HNSW recall@10 against exact search")
+    parser.add_argument("--no-memory", action="store_true",
+                        help="skip the question-memory row (train.jsonl learned)")
     args = parser.parse_args(argv)
     if args.tune:
         refused = (f"--tune-on {args.tune_on}: weights are never tuned on the questions "
@@ -210,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
         full = replace(fusion, use_adapter=True, use_reranker=True)
         rows["new stack (adapter + reranker)"] = evaluate(index, runs_adapted, questions, full,
                                                           ("dense", "bm25"))
+    if not args.no_memory:
+        shipped = Fusion(depth=args.depth)
+        rows.update(memory_rows(index, encoder, questions, shipped))
     print(table(rows, title=f"\nSTARD dev, {len(questions)} questions, {len(index.clauses)} "
                 f"clauses ({len(index.documents)} documents)"))
     if learned is not None:
@@ -220,6 +228,39 @@ def main(argv: list[str] | None = None) -> int:
     if args.hnsw:
         hnsw_recall(index, encoder, [q["question"] for q in questions])
     return 0
+
+
+def memory_rows(index: Index, encoder: Any, questions: list[dict[str, Any]],
+                fusion: Fusion) -> dict[str, dict[str, float]]:
+    """The shipped stack without and with question memory: every train.jsonl question
+    confirmed for its gold articles (what `rag learn train.jsonl` stores), dev asked."""
+    from rag.feedback.labelled import gold_clause
+    from rag.feedback.recall import memory_text
+    from rag.search.memory import Memory
+
+    pairs: list[tuple[str, str]] = []
+    unresolved = 0
+    for question in load_questions(TRAIN):
+        for gold in question["gold"]:
+            clause = gold_clause(index, gold["law"], gold["article"])
+            if clause is None:
+                unresolved += 1
+            else:
+                pairs.append((question["question"], clause.id))
+    vectors = encoder.encode_queries([memory_text(q) for q, _ in pairs])
+    print(f"memory: {len(pairs)} train pairs learned ({unresolved} gold articles not in the "
+          f"index); weight {fusion.memory_weight}, floor {fusion.memory_floor}",
+          file=sys.stderr)
+    plain_runs = channel_runs(index, encoder, questions, fusion)
+    without = evaluate(index, plain_runs, questions, fusion, ("dense", "bm25"))
+    index.memory = Memory.from_pairs(pairs, vectors, model=index.model_identity)
+    try:
+        runs = channel_runs(index, encoder, questions, fusion)
+        remembered = evaluate(index, runs, questions, fusion, ("dense", "bm25", "memory"))
+    finally:
+        index.memory = None
+    return {"shipped, no memory (same run)": without,
+            "shipped + memory (train learned)": remembered}
 
 
 def latency(index: Index, encoder: Any, questions: list[dict[str, Any]], learned: Any) -> None:

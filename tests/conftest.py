@@ -177,3 +177,24 @@ def real_index(real_index_dir: Path, real_encoder: Encoder) -> Index:
     from rag.search import open_index
 
     return open_index(real_index_dir, encoder=real_encoder)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL server for the session (tests/postgres.py); fails, saying
+    what to install, when Debian's postgresql package is missing."""
+    from tests.postgres import postgres_server
+
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def feedback_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty feedback database: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'feedback.sqlite3'}"
+    from tests.postgres import fresh_database
+
+    server = request.getfixturevalue("postgres_url")
+    return fresh_database(server, f"fb_{abs(hash(request.node.nodeid)) % 10**9}")

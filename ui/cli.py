@@ -8,15 +8,19 @@ it is ready. Until a first index exists the chat says so and the API answers 503
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from rag.api.auth import TOKEN_FILE_ENV, TokenFileError, token_from
+from rag.api.auth import TOKEN_FILE_ENV, AdminToken, TokenFileError, token_from
 from rag.api.live import LiveIndex
 from rag.cli.errors import EXIT_OK, UsageError
+from rag.cli.feedback import add_feedback_db_option
 from rag.cli.options import add_index_option, add_query_model_option, index_location, positive
 from rag.core.locations import is_remote
 from rag.encoders import DEFAULT_MODEL, Encoder, load_encoder
+from rag.feedback.desk import FeedbackDesk
+from rag.feedback.store import DB_ENV
 from rag.index import Sources, StoreError, built_with, remembered_sources
 from rag.paths import shipped_corpus
 from rag.search import open_index
@@ -83,7 +87,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     memos = MemoStore(data_home() / "memos")
     library = None if shared else Library(data_home() / "library")
-    service = Service(live=live, library=library, admin=admin, concurrency=args.concurrency)
+    desk = None
+    if not shared or getattr(args, "feedback_db", None) or os.environ.get(DB_ENV, "").strip():
+        desk = feedback_desk(args, encoder)
+    else:  # replicas of a shared index share one store, never a local file each
+        print("rag serve: no feedback on this replica: a server index is shared, so its "
+              "replicas need one shared store (--feedback-db postgresql://…)", file=sys.stderr)
+    service = Service(live=live, library=library, admin=admin, concurrency=args.concurrency,
+                      feedback=desk)
+    if service.feedback is not None:
+        service.feedback.follow(lambda: live.index if live.ready else None, live.listeners)
     demo = build_app(service=service, memos=memos, concurrency=args.concurrency)
     app = make_app(demo, memos=memos, service=service)
     size = (f"{len(live.index.documents)} documents, {len(live.index.clauses)} clauses"
@@ -93,6 +106,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
           f"(API: /api/v1, docs: /docs; Ctrl+C to stop)", file=sys.stderr)
     serve_app(app, host=args.host, port=args.port)
     return EXIT_OK
+
+
+def feedback_desk(args: argparse.Namespace, encoder: Encoder) -> FeedbackDesk:
+    """The feedback store ``--feedback-db`` names (default: SQLite under $RAG_HOME), with
+    the trusted token ``--feedback-trusted-token-file`` holds, if any."""
+    from rag.feedback import FeedbackStore, FeedbackStoreError
+
+    trusted = None
+    if getattr(args, "feedback_trusted_token_file", None) is not None:
+        try:
+            trusted = AdminToken.from_file(args.feedback_trusted_token_file)
+        except TokenFileError as error:
+            raise UsageError(f"--feedback-trusted-token-file: {error}") from None
+    try:
+        store = FeedbackStore(getattr(args, "feedback_db", None))
+    except FeedbackStoreError as error:
+        raise UsageError(f"--feedback-db: {error}") from None
+    return FeedbackDesk(store, encoder=encoder, trusted=trusted.check if trusted else None)
 
 
 def serving_index(location: Path | str, *, encoder: Encoder, sources: Sources,
@@ -134,6 +165,11 @@ def add_serve(commands: argparse._SubParsersAction) -> None:
                        help="enable library writes (add and remove files, re-index) for "
                        "requests carrying the token in FILE; without it (or "
                        f"${TOKEN_FILE_ENV}) the server is read-only")
+    serve.add_argument("--feedback-trusted-token-file", type=Path, default=None,
+                       metavar="FILE", help="feedback sent with the token in FILE (Bearer) "
+                       "is accepted at once (a team's labelling tool); other feedback waits "
+                       "for review")
+    add_feedback_db_option(serve)
     add_index_option(serve)
     add_query_model_option(serve)
     serve.set_defaults(run=cmd_serve)

@@ -41,6 +41,10 @@ def make_app(demo: gr.Blocks, *, memos: MemoStore, service: Service | None = Non
 
         install_api(app, service)
         mount_mcp(app, service)  # MCP over streamable HTTP at /mcp, the same live index
+        if service.feedback is not None:  # hit testing and the feedback review queue
+            from ui.review import install_pages
+
+            install_pages(app, service)
 
     @app.get("/memo/{memo_id}/{name}", include_in_schema=False)
     def download(memo_id: str, name: str, request: Request) -> FileResponse:

@@ -344,8 +344,8 @@ def _answer(
     named, span_of, hits, folded, weights = (found.named, found.span_of, found.hits,
                                              found.folded, found.weights)
     confidence = calibration.confidence(*found.signals) if hits else 0.0
-    if named:
-        confidence = 1.0
+    if named or any(hit.via == "memory" for hit in hits):
+        confidence = 1.0  # named outright, or confirmed by a reader for this very question
     answered = confidence >= calibration.threshold
     low = not answered
 

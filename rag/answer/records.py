@@ -125,7 +125,7 @@ class CitationRecord(Record):
     issuer: str | None = Field(description="who issued a policy or news item")
     path: list[str] = Field(description="章/节 or section headings above the clause")
     low_confidence: bool
-    via: Literal["search", "lookup", "cross_reference", "version"]
+    via: Literal["search", "lookup", "memory", "cross_reference", "version"]
     highlights: list[HighlightRecord] = Field(description="offsets into text")
     pages: list[int] | None = Field(description="[first, last] page of a paged source")
     ocr: bool

@@ -37,6 +37,10 @@ def api_router(service: Service) -> APIRouter:
     router.include_router(read_routes(service), tags=["questions and documents"])
     if service.writes:
         router.include_router(write_routes(service), tags=["library (admin)"])
+    if service.feedback is not None:
+        from rag.api.feedback import feedback_routes
+
+        router.include_router(feedback_routes(service), tags=["feedback"])
 
     @router.api_route("/{rest:path}", methods=METHODS, include_in_schema=False)
     def no_such_endpoint(rest: str) -> None:

@@ -17,6 +17,7 @@ from rag.api.library import Library, Refused, Stored
 from rag.api.live import BuildStatus, LiveIndex
 from rag.core.documents import Document
 from rag.encoders import Encoder
+from rag.feedback.desk import FeedbackDesk
 from rag.search import Index
 
 MAX_JSON_BYTES = 4 * 2**20  # a batch of 1,000 long questions fits
@@ -38,6 +39,7 @@ class Service:
     library: Library | None = None
     admin: AdminToken | None = None
     concurrency: int = 4  # answers computed at once through the API
+    feedback: FeedbackDesk | None = None  # readers' verdicts and question memory
     slots: threading.BoundedSemaphore = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

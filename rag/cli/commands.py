@@ -81,15 +81,18 @@ def model_for(location: Path | str, model: str | None) -> Encoder:
 
 
 def open_for_questions(args: argparse.Namespace) -> tuple[Index, Filters]:
-    """The index (it loads the model that built it; ``--model`` must be that model) and
-    the filters the options name, checked against the index (bad filters are a usage
-    error)."""
+    """The index (it loads the model that built it; ``--model`` must be that model), with
+    the question memory of the feedback store, and the filters the options name, checked
+    against the index (bad filters are a usage error)."""
     try:
         filters = filters_from(args)
     except ValueError as error:
         raise UsageError(str(error)) from None
     index = open_index(index_location(args),
                        encoder=load_encoder(args.model) if args.model else None)
+    from rag.feedback.recall import attach_memory
+
+    attach_memory(index, url=getattr(args, "feedback_db", None))
     try:
         index.check(filters)
     except ValueError as error:

@@ -15,6 +15,8 @@ from rag.cli.batch import cmd_batch
 from rag.cli.changes import add_changes
 from rag.cli.commands import cmd_ask, cmd_chunk, cmd_index
 from rag.cli.diff import add_diff
+from rag.cli.evaluate import add_evaluate
+from rag.cli.feedback import add_feedback, add_feedback_db_option
 from rag.cli.mcp import add_mcp
 from rag.cli.options import (
     DEFAULT_MODEL,
@@ -87,6 +89,7 @@ def _add_ask(commands: argparse._SubParsersAction) -> None:
     add_answer_options(ask)
     add_index_option(ask)
     add_query_model_option(ask)
+    add_feedback_db_option(ask)
     ask.set_defaults(run=cmd_ask)
 
 
@@ -108,6 +111,7 @@ def _add_batch(commands: argparse._SubParsersAction) -> None:
     add_answer_options(batch)
     add_index_option(batch)
     add_query_model_option(batch)
+    add_feedback_db_option(batch)
     batch.set_defaults(run=cmd_batch)
 
 
@@ -119,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_chunk, _add_index, _add_ask, _add_batch, add_diff, add_changes,
-                add_mcp):
+                add_mcp, add_feedback, add_evaluate):
         add(commands)
     for entry in sorted(entry_points(group=COMMAND_GROUP), key=lambda e: e.name):
         entry.load()(commands)

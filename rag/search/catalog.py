@@ -27,6 +27,7 @@ from rag.index.manifest import check_learned, model_name, model_section
 from rag.index.tokenize import Tokenizer, get_tokenizer
 from rag.learned import Learned, learned_for
 from rag.search.crossrefs import CrossReferences
+from rag.search.memory import Memory
 from rag.search.named import by_label
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ class Index:
     tokenizer: Tokenizer
     learned: Learned | None = None  # the trained adapter and reranker of the index's model
     _encoder: Encoder | None = field(default=None, repr=False)  # checked against the manifest
+    memory: Memory | None = None  # confirmed questions (rag.feedback), attached after opening
     row_of: dict[str, int] = field(init=False, repr=False)
     _loading: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _versions: dict[str, VersionInfo] | None = field(default=None, init=False, repr=False)

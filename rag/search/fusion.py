@@ -55,12 +55,21 @@ class Fusion:
     # law's own penalty (证券法第一百九十一条 falls to 6th for 利用内幕消息炒股会被罚多少钱).
     use_adapter: bool = True  # map the question vector before the dense search
     use_reranker: bool = False  # re-order the fused candidates with the learned model
+    # question memory (rag.search.memory): confirmed questions at least memory_floor
+    # similar to the question vote for their clauses with this weight. Chosen by 5-fold
+    # CV on STARD train.jsonl (benchmarks/memory_eval.py; figures in the README); 0 turns
+    # memory off.
+    memory_weight: float = 0.5
+    memory_floor: float = 0.90
+    memory_depth: int = 50  # nearest confirmed questions consulted
 
     def __post_init__(self) -> None:
         if self.method not in FUSION_METHODS:
             raise ValueError(f"fusion method must be one of {FUSION_METHODS}, not {self.method!r}")
         if self.depth < 1:
             raise ValueError(f"fusion depth must be at least 1, not {self.depth}")
+        if not 0.0 <= self.memory_floor < 1.0:
+            raise ValueError(f"memory_floor must be in [0, 1), not {self.memory_floor}")
         if self.cross_lingual_bm25_factor <= 0:
             raise ValueError("cross_lingual_bm25_factor must be positive, not "
                              f"{self.cross_lingual_bm25_factor}")
@@ -74,18 +83,18 @@ class Fusion:
     def weight(self, channel: str) -> float:
         return {"dense": self.dense_weight, "bm25": self.bm25_weight,
                 "definition": self.definition_weight,
-                "reference": self.reference_weight}[channel]
+                "reference": self.reference_weight, "memory": self.memory_weight}[channel]
 
 
 def scaled(channel: str, scores: np.ndarray) -> np.ndarray:
     """A channel's scores on a 0–1 scale: min-max over its candidates for the searched
     channels (cosines and BM25 live on unrelated scales), share of the best for the
     derived ones: definition flags as they are, reference votes (already shares of the
-    best hit's score) capped at 1."""
+    best hit's score) and memory votes (rescaled similarities) capped at 1."""
     if scores.size == 0:
         return scores.astype(np.float64)
     values = scores.astype(np.float64)
-    if channel in ("definition", "reference"):
+    if channel in ("definition", "reference", "memory"):
         return np.clip(values, 0.0, 1.0)
     top = float(values.max())
     low = float(values.min())

@@ -14,6 +14,7 @@ from rag.core.versions import VersionInfo
 from rag.encoders import Encoder
 from rag.search.catalog import Index
 from rag.search.fusion import Fused, Fusion, Ranked, fuse
+from rag.search.memory import memory_channel
 from rag.search.query import MAX_QUESTION_CHARS, Hit, Query, prepare
 from rag.search.rerank import rerank
 from rag.search.signals import definitions, referenced
@@ -21,7 +22,7 @@ from rag.search.signals import definitions, referenced
 __all__ = ["CHANNELS", "MAX_QUESTION_CHARS", "Hit", "Query", "channel_results", "collapse",
            "prepare", "rank", "retrieve"]
 
-CHANNELS = ("dense", "bm25")
+CHANNELS = ("dense", "bm25", "memory")  # memory: only when the index has one attached
 
 
 def channel_results(
@@ -33,7 +34,11 @@ def channel_results(
     channels: Sequence[str] = CHANNELS,
     fusion: Fusion | None = None,
 ) -> dict[str, Ranked]:
-    """Each channel's top ``depth`` (scores, rows), best first."""
+    """Each channel's top ``depth`` (scores, rows), best first.
+
+    The memory channel is searched when the index has a memory (confirmed questions)
+    with a weight in ``fusion``; it embeds the question as asked, without the adapter.
+    """
     fusion = fusion or Fusion()
     if query.cross_lingual:
         fusion = fusion.cross_lingual()  # (the trained adapter is for Chinese questions)
@@ -42,10 +47,15 @@ def channel_results(
         raise ValueError(f"unknown channel {', '.join(unknown)}; choose from {CHANNELS}")
     ranked: dict[str, Ranked] = {}
     filters = query.filters
-    if "dense" in channels:
-        vector = query.vector
-        if vector is None:
-            vector = index.query_encoder(encoder).encode_queries([query.text])[0]
+    memory = index.memory if fusion.memory_weight > 0 else None
+    vector = query.vector
+    if vector is None and ("dense" in channels or (memory and "memory" in channels)):
+        vector = index.query_encoder(encoder).encode_queries([query.text])[0]
+    if memory and "memory" in channels and vector is not None:
+        ranked["memory"] = memory_channel(
+            memory, vector, query.question, row_of=index.row_of, floor=fusion.memory_floor,
+            depth=fusion.memory_depth, admits=lambda row: query.admits(index.clauses[row]))
+    if "dense" in channels and vector is not None:
         if index.learned is not None and fusion.use_adapter:
             vector = index.learned.adapt(vector)  # the question as the trained map sees it
         found = index.backend.search_dense(vector, depth, filters=filters)
@@ -109,12 +119,24 @@ def rank(
     if hybrid and fusion.reference_weight:
         references = {"reference": referenced(index, fused[0], fusion, query.allowed)}
         fused = fuse(references, fusion, onto=fused)
+    pinned = confirmed_units(query, ranked, index)
     learned = index.learned
     if hybrid and fusion.use_reranker and learned is not None and learned.reranker is not None:
         pool = collapse(index, fused, k=max(k, learned.pool), fusion=fusion,
-                        versions=query.versions)
-        return rerank(query, pool, index=index, learned=learned, k=k)
-    return collapse(index, fused, k=k, fusion=fusion, versions=query.versions)
+                        versions=query.versions, pinned=pinned)
+        hits = rerank(query, pool, index=index, learned=learned, k=k)
+        return sorted(hits, key=lambda hit: hit.via != "memory")  # (a stable sort)
+    return collapse(index, fused, k=k, fusion=fusion, versions=query.versions, pinned=pinned)
+
+
+def confirmed_units(query: Query, ranked: Mapping[str, Ranked], index: Index) -> frozenset[str]:
+    """Units a reader confirmed for this very question, when the memory channel ran."""
+    if index.memory is None or "memory" not in ranked:
+        return frozenset()
+    rows = set(ranked["memory"][1].tolist())
+    return frozenset(index.clauses[index.row_of[c]].unit_id
+                     for c in index.memory.exact(query.question)
+                     if c in index.row_of and index.row_of[c] in rows)
 
 
 def collapse(
@@ -124,6 +146,7 @@ def collapse(
     k: int,
     fusion: Fusion,
     versions: Mapping[str, VersionInfo],
+    pinned: frozenset[str] = frozenset(),
 ) -> list[Hit]:
     """Merge parts of one unit, fold other versions of the same article, keep the top k.
 
@@ -131,7 +154,8 @@ def collapse(
     few that make the list (a query has a few hundred candidates and keeps ten). A
     superseded version's article is folded into the article it became when that one is
     a candidate too (it is shown beside it, in the citation's comparison), so an old
-    version never outranks the one in force.
+    version never outranks the one in force. ``pinned`` units (confirmed for this very
+    question) come first, ``via="memory"``.
     """
     scores, per_row = fused
     penalties = dict(fusion.kind_penalty)
@@ -153,13 +177,14 @@ def collapse(
     # with (by text, so a renumbered article still finds it), when that one is here too
     for unit in list(unit_score):
         twin = preferred_twin(index, index.clauses[unit_best[unit]], versions)
-        if twin is not None and twin != unit and twin in unit_score:
+        if twin is not None and twin != unit and twin in unit_score and unit not in pinned:
             unit_score[twin] = max(unit_score[twin], unit_score.pop(unit))
-    ranked_units = sorted((-score, index.clauses[unit_best[unit]].id, unit_best[unit], unit)
-                          for unit, score in unit_score.items())
+    ranked_units = sorted((unit not in pinned, -score, index.clauses[unit_best[unit]].id,
+                           unit_best[unit], unit) for unit, score in unit_score.items())
     return [_unit_hit(index, rows_of[unit], best, -negative, per_row,
-                      versions.get(index.clauses[best].doc_id))
-            for negative, _, best, unit in ranked_units[:k]]
+                      versions.get(index.clauses[best].doc_id),
+                      via="search" if later else "memory")
+            for later, negative, _, best, unit in ranked_units[:k]]
 
 
 def preferred_twin(
@@ -185,6 +210,8 @@ def _unit_hit(
     score: float,
     per_row: dict[int, tuple[dict[str, float], dict[str, int]]],
     version: VersionInfo | None,
+    *,
+    via: str = "search",
 ) -> Hit:
     """One unit's hit: its best chunk, all its retrieved chunks, each channel's best."""
     scores: dict[str, float] = {}
@@ -197,4 +224,4 @@ def _unit_hit(
             ranks[channel] = min(position, ranks.get(channel, position))
     scores["fused"] = score
     parts = tuple(index.clauses[r] for r in rows)
-    return Hit(index.clauses[best], score, scores, ranks, parts, version)
+    return Hit(index.clauses[best], score, scores, ranks, parts, version, via=via)

@@ -1,0 +1,224 @@
+"""Question memory measured on what is affordable here: the shipped corpus, real model.
+
+    python benchmarks/memory_eval.py            # paraphrases + STARD (shipped corpus), CV
+    python benchmarks/memory_eval.py --quick    # paraphrases only
+
+1. Paraphrases (benchmarks/data/paraphrases.jsonl, written for this): each confirmed
+   question's clause is learned; its colleague's paraphrase is then asked, with and
+   without the memory, same run; and the confirmed question itself again.
+2. STARD restricted to the questions whose every gold article is in the shipped corpus
+   (the full-corpus index is not built here): the memory's weight and floor are chosen
+   by 5-fold cross-validation on train.jsonl only (each fold asked against a memory of
+   the other four); then dev is asked against a memory of all of train, with and
+   without, same run. Article-level scores (rag.evaluate.metrics).
+
+The index is the real-model index of the shipped corpus the integration tests share
+(``$RAG_TEST_CACHE/shipped-index``; built on first use, ~3 min on 2 cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from stard import DEV, REPO, TRAIN, gold_keys, load_questions
+
+from rag.encoders import load_encoder
+from rag.evaluate.metrics import first_rank, mean, ranked_articles, score, table
+from rag.feedback.labelled import gold_clause
+from rag.feedback.recall import memory_text
+from rag.index import StoreError, index_paths
+from rag.search import Fusion, Index, channel_results, open_index, prepare, rank
+from rag.search.memory import Memory, memory_channel
+
+PARAPHRASES = REPO / "benchmarks" / "data" / "paraphrases.jsonl"
+CACHE = Path(os.environ.get("RAG_TEST_CACHE", "~/.cache/rag-compliance-tests")).expanduser()
+WEIGHTS = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0)
+FLOORS = (0.80, 0.84, 0.87, 0.90, 0.92, 0.94)
+
+
+class Prepared:
+    """Questions prepared once: queries, vectors, the dense and BM25 channels."""
+
+    def __init__(self, index: Index, encoder: Any, questions: list[str], fusion: Fusion):
+        self.index = index
+        self.fusion = fusion
+        self.queries = [prepare(q, index=index) for q in questions]
+        self.vectors = encoder.encode_queries([q.text for q in self.queries])
+        self.queries = [replace(q, vector=v) for q, v in zip(self.queries, self.vectors,
+                                                              strict=True)]
+        self.runs = [channel_results(q, index=index, encoder=encoder, depth=fusion.depth,
+                                     channels=("dense", "bm25"), fusion=fusion)
+                     for q in self.queries]
+
+    def hits(self, i: int, memory: Memory | None, fusion: Fusion, k: int = 100) -> list[Any]:
+        ranked = dict(self.runs[i])
+        self.index.memory = memory
+        if memory is not None and fusion.memory_weight > 0:
+            query = self.queries[i]
+            ranked["memory"] = memory_channel(
+                memory, self.vectors[i], query.question, row_of=self.index.row_of,
+                admits=lambda row: True, floor=fusion.memory_floor, depth=fusion.memory_depth)
+        try:
+            return rank(self.queries[i], ranked, index=self.index, k=k, fusion=fusion)
+        finally:
+            self.index.memory = None
+
+
+def memory_of(pairs: list[tuple[str, str]], vectors: np.ndarray) -> Memory:
+    return Memory.from_pairs(pairs, vectors, model="bench")
+
+
+def paraphrases(index: Index, encoder: Any, fusion: Fusion) -> None:
+    rows = [json.loads(line) for line in PARAPHRASES.read_text("utf-8").splitlines() if line]
+    missing = [r["clause_id"] for r in rows if r["clause_id"] not in index.row_of]
+    if missing:
+        raise SystemExit(f"{PARAPHRASES}: clause ids not in the index: {missing}")
+    confirmed = Prepared(index, encoder, [r["question"] for r in rows], fusion)
+    asked = Prepared(index, encoder, [r["paraphrase"] for r in rows], fusion)
+    memory = memory_of([(r["question"], r["clause_id"]) for r in rows],
+                       encoder.encode_queries([memory_text(r["question"]) for r in rows]))
+    units = [index.clauses[index.row_of[r["clause_id"]]].unit_id for r in rows]
+    out: dict[str, dict[str, float]] = {}
+    for name, prepared in (("paraphrase", asked), ("same question", confirmed)):
+        for label, mem in (("without memory", None), ("with memory", memory)):
+            ranks = []
+            for i in range(len(rows)):
+                hits = prepared.hits(i, mem, fusion, k=100)
+                found = [h.clause.unit_id for h in hits]
+                ranks.append(found.index(units[i]) + 1 if units[i] in found else None)
+            out[f"{name}, {label}"] = {
+                "hit@1": float(np.mean([r == 1 for r in ranks])),
+                "hit@5": float(np.mean([r is not None and r <= 5 for r in ranks])),
+                "hit@10": float(np.mean([r is not None and r <= 10 for r in ranks])),
+                "MRR@10": float(np.mean([1 / r if r and r <= 10 else 0 for r in ranks])),
+                "median rank": float(np.median([r or 101 for r in ranks])),
+            }
+    print(f"\nParaphrases: {len(rows)} pairs over the shipped corpus ({PARAPHRASES.name}), "
+          f"memory weight {fusion.memory_weight}, floor {fusion.memory_floor}")
+    print(f"{'':<32}" + "".join(f"{k:>12}" for k in next(iter(out.values()))))
+    for name, row in out.items():
+        print(f"{name:<32}" + "".join(f"{v:>12.3f}" for v in row.values()))
+
+
+def resolvable(index: Index, questions: list[dict[str, Any]]
+               ) -> tuple[list[dict[str, Any]], list[list[str]]]:
+    """Questions whose every gold article is a clause of ``index``, and those clauses."""
+    kept, clauses = [], []
+    for question in questions:
+        found = [gold_clause(index, g["law"], g["article"]) for g in question["gold"]]
+        if found and all(c is not None for c in found):
+            kept.append(question)
+            clauses.append(list(dict.fromkeys(c.id for c in found if c is not None)))
+    return kept, clauses
+
+
+def evaluate(prepared: Prepared, items: list[int], golds: list[set[Any]],
+             memory: Memory | None, fusion: Fusion) -> dict[str, float]:
+    rows = [score(ranked_articles(prepared.index, prepared.hits(i, memory, fusion)), golds[i])
+            for i in items]
+    return mean(rows)
+
+
+def objective(row: dict[str, float]) -> float:
+    return row["R@10"] + row["MRR@10"] + 0.5 * row["R@100"]
+
+
+def stard(index: Index, encoder: Any, fusion: Fusion, folds: int) -> Fusion:
+    train, train_clauses = resolvable(index, load_questions(TRAIN))
+    dev, _ = resolvable(index, load_questions(DEV))
+    print(f"\nSTARD restricted to the shipped corpus: {len(train)} of train, {len(dev)} of "
+          "dev have every gold article in it", file=sys.stderr)
+    t0 = time.perf_counter()
+    prepared = Prepared(index, encoder, [q["question"] for q in train], fusion)
+    pairs = [(q["question"], c) for q, cs in zip(train, train_clauses, strict=True)
+             for c in cs]
+    owner = [i for i, cs in enumerate(train_clauses) for _ in cs]
+    pair_vectors = np.stack([prepared.vectors[i] for i in owner])
+    golds = [gold_keys(q) for q in train]
+    assignment = [i % folds for i in range(len(train))]
+    fold_memories = []
+    for f in range(folds):
+        keep = [j for j, i in enumerate(owner) if assignment[i] != f]
+        fold_memories.append(memory_of([pairs[j] for j in keep], pair_vectors[keep]))
+    print(f"prepared train in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+
+    def cv(trial: Fusion) -> dict[str, float]:
+        rows: list[dict[str, float]] = []
+        for f in range(folds):
+            items = [i for i in range(len(train)) if assignment[i] == f]
+            part = evaluate(prepared, items, golds, fold_memories[f], trial)
+            rows.extend([part] * len(items))
+        return mean(rows)
+
+    base = cv(replace(fusion, memory_weight=0.0))
+    best, best_row = fusion, cv(fusion)
+    for weight in WEIGHTS:
+        for floor in FLOORS:
+            trial = replace(fusion, memory_weight=weight, memory_floor=floor)
+            row = cv(trial)
+            print(f"  weight {weight:<5} floor {floor:<5} " + " ".join(
+                f"{k} {v:.3f}" for k, v in row.items()), file=sys.stderr)
+            if objective(row) > objective(best_row) + 1e-9:
+                best, best_row = trial, row
+    print(table({"without memory": base, f"memory (w {best.memory_weight}, floor "
+                 f"{best.memory_floor})": best_row},
+                title=f"\nSTARD train, {folds}-fold CV ({len(train)} questions; each fold "
+                "asked against a memory of the other folds)"))
+
+    dev_prepared = Prepared(index, encoder, [q["question"] for q in dev], fusion)
+    memory = memory_of(pairs, pair_vectors)
+    dev_golds = [gold_keys(q) for q in dev]
+    items = list(range(len(dev)))
+    without = evaluate(dev_prepared, items, dev_golds, None, best)
+    with_memory = evaluate(dev_prepared, items, dev_golds, memory, best)
+    shipped = evaluate(dev_prepared, items, dev_golds, memory, fusion)
+    print(table({"without memory": without, "with memory (CV choice)": with_memory,
+                 f"with memory (shipped w {fusion.memory_weight}, f {fusion.memory_floor})":
+                 shipped},
+                title=f"\nSTARD dev restricted to the shipped corpus ({len(dev)} questions), "
+                f"memory of all {len(pairs)} train pairs"))
+    misses = [first_rank(ranked_articles(index, dev_prepared.hits(i, memory, best)),
+                         dev_golds[i]) for i in items]
+    print(f"dev gold first rank with memory: median {np.median([m or 101 for m in misses])}, "
+          f"not in top 100: {sum(m is None for m in misses)}")
+    return best
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--index", type=Path, default=CACHE / "shipped-index")
+    parser.add_argument("--model", default="multilingual-e5-small")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="paraphrases only")
+    args = parser.parse_args()
+    os.environ.setdefault("RAG_MODEL_CACHE", str(CACHE / "models"))
+    encoder = load_encoder(args.model)
+    try:
+        index_paths([REPO / "corpus"], index=args.index, encoder=encoder, progress=False)
+    except StoreError as error:  # another run (a test session) is building it: use it as is
+        print(f"not rebuilt: {error}", file=sys.stderr)
+    index = open_index(args.index, encoder=encoder)
+    fusion = Fusion()
+    paraphrases(index, encoder, fusion)
+    if not args.quick:
+        chosen = stard(index, encoder, fusion, args.folds)
+        if (chosen.memory_weight, chosen.memory_floor) != (fusion.memory_weight,
+                                                           fusion.memory_floor):
+            paraphrases(index, encoder, chosen)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,148 @@
+"""Question memory: confirmed (question, clause) pairs as a retrieval channel.
+
+A new question is compared (cosine, on the encoder's query side) with every confirmed
+question; those above ``Fusion.memory_floor`` vote for their clauses, each clause worth
+its best voter's similarity rescaled between the floor (0) and the nearest confirmed
+question (1): e5's cosines crowd into 0.85–0.97, so an absolute scale gave a paraphrase
+at 0.92 a quarter of a vote (5-fold CV on STARD train tied; the paraphrase set preferred
+the relative scale, 0.875 vs 0.850 hit@5 — benchmarks/memory_eval.py). The
+same question asked again (after trimming, case and end punctuation) pins its clauses
+first: a reader already said they govern it.
+
+Memory names clauses by their stable id, so one memory serves every generation of an
+index; a confirmed clause the index no longer holds simply does not vote (the feedback
+store reports it: :func:`rag.feedback.recall.orphans`). Where the vectors live is behind
+:class:`MemoryVectors`: in process (:class:`MatrixVectors`, loaded from the feedback
+database) for a folder index, a collection beside the clauses for an index on Milvus
+(``rag.index.milvus.memory``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from rag.search.fusion import Ranked
+
+_TRIM = re.compile(r"[\s\u3000?？!！。.,，;；:：、\"'“”‘’《》()（）]+")
+
+
+def normalized(question: str) -> str:
+    """The question as memory matches it exactly: no spaces or punctuation, lower case."""
+    return _TRIM.sub("", question).lower()
+
+
+class MemoryVectors(Protocol):
+    """Nearest confirmed questions: (similarities, entry numbers), best first."""
+
+    def nearest(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@dataclass(frozen=True)
+class MatrixVectors:
+    """Confirmed questions' vectors in one in-process matrix (exact cosine search)."""
+
+    matrix: np.ndarray  # (entries, dimension), rows unit length
+
+    def nearest(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        if not len(self.matrix):
+            return np.zeros(0, np.float32), np.zeros(0, np.int64)
+        query = np.asarray(vector, np.float32).ravel()
+        norm = float(np.linalg.norm(query))
+        sims = self.matrix @ (query / norm if norm else query)
+        k = min(k, len(sims))
+        top = np.argpartition(-sims, k - 1)[:k]
+        top = top[np.lexsort((top, -sims[top]))]
+        return sims[top].astype(np.float32), top.astype(np.int64)
+
+
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """``vectors`` as float32 rows of unit length (zero rows kept as they are)."""
+    matrix = np.asarray(vectors, np.float32)
+    if matrix.ndim != 2:
+        matrix = matrix.reshape(len(matrix), -1)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.where(norms > 0, norms, 1.0)
+
+
+@dataclass(frozen=True)
+class Memory:
+    """Confirmed pairs: ``questions[i]`` is governed by ``clause_ids[i]``."""
+
+    questions: tuple[str, ...]
+    clause_ids: tuple[str, ...]
+    vectors: MemoryVectors
+    model: str = ""  # the encoder identity the vectors come from
+    _exact: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False,
+                                               compare=False)
+
+    def __post_init__(self) -> None:
+        if len(self.questions) != len(self.clause_ids):
+            raise ValueError("memory needs one clause id per question")
+        table: dict[str, list[str]] = {}
+        for question, clause_id in zip(self.questions, self.clause_ids, strict=True):
+            found = table.setdefault(normalized(question), [])
+            if clause_id not in found:
+                found.append(clause_id)
+        self._exact.update({key: tuple(ids) for key, ids in table.items()})
+
+    @classmethod
+    def from_pairs(cls, pairs: Sequence[tuple[str, str]], vectors: np.ndarray, *,
+                   model: str = "") -> Memory:
+        """A memory of ``(question, clause_id)`` pairs, ``vectors[i]`` embedding pair i's
+        question (query side)."""
+        if len(pairs) != len(vectors):
+            raise ValueError(f"{len(pairs)} pairs but {len(vectors)} vectors")
+        return cls(tuple(q for q, _ in pairs), tuple(c for _, c in pairs),
+                   MatrixVectors(unit_rows(vectors) if len(pairs) else
+                                 np.zeros((0, 1), np.float32)), model=model)
+
+    def __len__(self) -> int:
+        return len(self.questions)
+
+    def exact(self, question: str) -> tuple[str, ...]:
+        """Clause ids confirmed for this very question (normalised), in confirmation order."""
+        return self._exact.get(normalized(question), ())
+
+    def votes(self, vector: np.ndarray, *, floor: float, depth: int = 50
+              ) -> list[tuple[str, float, int]]:
+        """(clause id, vote, voting entry) of the clauses the nearest confirmed questions
+        above ``floor`` vote for, best first; a vote is the voter's similarity rescaled
+        from ``floor`` (0) to the nearest voter's (1)."""
+        if not len(self):
+            return []
+        sims, entries = self.vectors.nearest(vector, depth)
+        best: dict[str, tuple[float, int]] = {}
+        top = float(sims[0]) if len(sims) else 0.0
+        for sim, entry in zip(sims.tolist(), entries.tolist(), strict=True):
+            if sim < floor:
+                break
+            value = min(1.0, (sim - floor) / max(1e-9, top - floor)) if top > floor else 1.0
+            clause_id = self.clause_ids[entry]
+            if clause_id not in best or value > best[clause_id][0]:
+                best[clause_id] = (value, entry)
+        ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[0]))
+        return [(clause_id, value, entry) for clause_id, (value, entry) in ranked]
+
+
+def memory_channel(memory: Memory, vector: np.ndarray, question: str, *,
+                   row_of: dict[str, int], admits: Callable[[int], bool], floor: float,
+                   depth: int = 50) -> Ranked:
+    """The memory channel's (scores, rows), best first: clauses confirmed for this very
+    question score 1, the others the rescaled similarity of their best voter. Clauses
+    the index does not hold, or the filters exclude, do not vote."""
+    scores: dict[int, float] = {}
+    for clause_id in memory.exact(question):
+        row = row_of.get(clause_id)
+        if row is not None:
+            scores[row] = 1.0
+    for clause_id, value, _ in memory.votes(vector, floor=floor, depth=depth):
+        row = row_of.get(clause_id)
+        if row is not None and row not in scores:
+            scores[row] = value
+    rows = [r for r in sorted(scores, key=lambda r: (-scores[r], r)) if admits(r)]
+    return (np.asarray([scores[r] for r in rows], np.float32), np.asarray(rows, np.int64))
