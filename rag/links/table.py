@@ -1,0 +1,348 @@
+"""Links between clauses, computed from one index generation's documents and clauses.
+
+* ``referenced_by``: every resolved cross-reference, in reverse.
+* penalty links, from a duty clause to the clauses that enforce it:
+  - *explicit*: a penalty paragraph names the duty's article before its sanction
+    (违反本法第四十条的规定 … 处以…罚款);
+  - *implicit*: a penalty paragraph of the same document without such a reference names
+    the duty's conduct and actor instead (证券公司…未按照规定保存有关文件和资料的 →
+    证券公司应当妥善保存…资料); only for duties no penalty names explicitly;
+  - *civil*: the same, where the paragraph makes someone liable for damages;
+  - *criminal*: the article of a criminal code (刑法) whose conduct is the conduct of an
+    administrative penalty already linked to the duty (欺诈发行, 内幕交易, 操纵).
+Every link carries a confidence (1.0 for an explicit reference; the weighted share of
+the penalty's conduct terms the other side has, otherwise) and its evidence: verbatim
+slices of the documents (the reference, or the shared terms).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rag.core.clauses import Clause
+from rag.core.documents import Document
+from rag.core.numbering import article_pattern
+from rag.core.titles import title_key
+from rag.links.duties import Duty, duties
+from rag.links.penalties import (
+    Conduct,
+    conduct_words,
+    conducts,
+    is_civil_liability,
+    is_penalty,
+    paragraphs,
+    predicate,
+)
+from rag.links.terms import (
+    Weights,
+    alternatives,
+    coverage,
+    distinct,
+    groups,
+    spans_of,
+    terms,
+    verbs,
+)
+from rag.search.crossrefs import CrossReferences
+
+# crimes a regulatory statute's conduct is compared with: those against the economic
+# order (刑法 第二编第三章 破坏社会主义市场经济秩序罪), where securities, company and fund
+# offences are
+ECONOMIC = re.compile(r"经济秩序")
+KINDS = ("explicit", "implicit", "criminal", "civil")
+STATUTE_KINDS = ("law", "regulation")
+
+IMPLICIT_MIN = 0.3  # share of the conduct's term weight the duty must have
+# a crime matches when it has this share of the penalty's conduct terms (by weight) …
+CRIMINAL_PENALTY_MIN = 0.5
+# … and the penalty and duty together name this share of the crime's
+CRIMINAL_CRIME_MIN = 0.2
+CRIMINAL_TERMS = 3  # and they share at least this many terms
+# A penalty that names a role rather than an actor binds every actor holding it.
+ROLES = {
+    "信息披露义务人": ("发行人", "上市公司", "公司", "收购人", "控股股东", "实际控制人",
+                "董事", "监事", "高级管理人员", "基金管理人", "基金托管人"),
+    "证券服务机构": ("会计师事务所", "律师事务所", "证券投资咨询机构"),
+    "从业人员": ("董事", "监事", "高级管理人员"),
+    "公司": ("有限责任公司", "股份有限公司", "上市公司", "清算组"),
+}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A verbatim slice that made a link: ``documents[doc_id].text[start:end] == text``."""
+
+    doc_id: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Link:
+    """``source`` (a duty clause) is enforced by ``target`` (a penalty clause)."""
+
+    source: str  # clause id of the duty
+    target: str  # clause id of the penalty
+    kind: str  # explicit | implicit | criminal | civil
+    confidence: float
+    evidence: tuple[Evidence, ...]
+    paragraph: str = ""  # the 款 of the target that punishes it (第二款), '' for all
+    via: str | None = None  # criminal: the administrative penalty clause it came through
+    # where the target says what it punishes: offsets into the target's document text
+    conduct: tuple[int, int] | None = None
+
+
+def is_criminal_code(doc: Document) -> bool:
+    """A criminal code (刑法 and its amendments): its articles define crimes, not duties."""
+    return title_key(doc.title).endswith(("刑法", "刑法修正案")) or "刑法修正案" in doc.title
+
+
+def _actors_meet(penalty: Sequence[str], duty: Sequence[str]) -> bool:
+    """Whether a penalty on ``penalty`` reaches a duty on ``duty`` (a duty that names no
+    one binds whoever acts; a penalty that names no one punishes whoever acts)."""
+    if not penalty or not duty:
+        return True
+    wanted = set(penalty)
+    for actor in penalty:
+        wanted.update(ROLES.get(actor, ()))
+    return bool(wanted & set(duty))
+
+
+class LinkTable:
+    """All links of one set of documents and clauses (build once per index generation)."""
+
+    def __init__(self, documents: Iterable[Document], clauses: Sequence[Clause], *,
+                 references: CrossReferences | None = None) -> None:
+        self.documents = {d.doc_id: d for d in documents}
+        self.clauses = list(clauses)
+        self.references = references or CrossReferences(self.documents.values(), self.clauses)
+        self.row_of = {c.id: r for r, c in enumerate(self.clauses)}
+        self.unit_rows: dict[str, list[int]] = {}
+        for row, clause in enumerate(self.clauses):
+            self.unit_rows.setdefault(clause.unit_id, []).append(row)
+        self._referenced_by: dict[str, list[str]] = {}
+        self._penalties: dict[str, list[Link]] = {}
+        self._enforces: dict[str, list[Link]] = {}
+        self._duties: dict[str, list[Duty]] = {}
+        self.penalty_ids: set[str] = set()
+        self._build()
+
+    # ------------------------------------------------------------ queries
+
+    def referenced_by(self, clause_id: str) -> list[str]:
+        """Ids of the clauses that cite ``clause_id`` (any part of its article)."""
+        return list(self._referenced_by.get(self._unit(clause_id), ()))
+
+    def penalties(self, clause_id: str) -> list[Link]:
+        """The links from a duty clause to what enforces it: administrative (explicit,
+        then implicit), then criminal, then civil; most confident first within each."""
+        return list(self._penalties.get(self._unit(clause_id), ()))
+
+    def enforces(self, clause_id: str) -> list[Link]:
+        """The links into a penalty clause: the duties it enforces."""
+        return list(self._enforces.get(self._unit(clause_id), ()))
+
+    def duties(self, doc_id: str) -> list[Duty]:
+        """The duty sentences of a document, in text order."""
+        return list(self._duties.get(doc_id, ()))
+
+    def is_penalty(self, clause_id: str) -> bool:
+        return self._unit(clause_id) in self.penalty_ids
+
+    def all_links(self) -> list[Link]:
+        return [link for links in self._penalties.values() for link in links]
+
+    def _unit(self, clause_id: str) -> str:
+        row = self.row_of.get(clause_id)
+        return self.clauses[row].unit_id if row is not None else clause_id
+
+    # ------------------------------------------------------------ building
+
+    def _build(self) -> None:
+        criminal_docs = {d for d, doc in self.documents.items() if is_criminal_code(doc)}
+        duty_docs = {d for d, doc in self.documents.items()
+                     if doc.kind in STATUTE_KINDS and d not in criminal_docs}
+        for clause in self.clauses:
+            for row, _, _ in self.references.mentions(clause):
+                cited = self.clauses[row].unit_id
+                found = self._referenced_by.setdefault(cited, [])
+                if clause.unit_id not in found:
+                    found.append(clause.unit_id)
+        duty_units: dict[str, list[Duty]] = {}
+        penalty_conducts: dict[str, list[tuple[Clause, Conduct]]] = {}
+        crimes: list[Conduct] = []
+        for clause in self.clauses:
+            if clause.doc_id in criminal_docs:
+                if is_penalty(clause) and any(ECONOMIC.search(p) for p in clause.path):
+                    crimes.extend(conducts(clause))
+                continue
+            if clause.doc_id not in duty_docs or clause.kind != "article":
+                continue
+            if is_penalty(clause):
+                self.penalty_ids.add(clause.unit_id)
+                penalty_conducts.setdefault(clause.doc_id, []).extend(
+                    (clause, c) for c in conducts(clause))
+                continue
+            said = duties(clause)
+            self._duties.setdefault(clause.doc_id, []).extend(said)
+            duty_units.setdefault(clause.unit_id, []).extend(said)
+            if is_civil_liability(clause):
+                penalty_conducts.setdefault(clause.doc_id, []).extend(
+                    (clause, c) for c in conducts(clause, civil_only=True))
+        links: list[Link] = []
+        explicit = self._explicit(penalty_conducts, duty_units)
+        links.extend(explicit)
+        named = {link.source for link in explicit}
+        links.extend(self._implicit(penalty_conducts, duty_units, named))
+        links.extend(self._criminal(links, crimes))
+        order = {kind: n for n, kind in enumerate(KINDS)}
+        seen: set[tuple[str, str]] = set()
+        for link in sorted(links, key=lambda k: (order[k.kind], -k.confidence, k.target)):
+            if (link.source, link.target) in seen:
+                continue
+            seen.add((link.source, link.target))
+            self._penalties.setdefault(link.source, []).append(link)
+            self._enforces.setdefault(link.target, []).append(link)
+
+    def _explicit(self, penalty_conducts: dict[str, list[tuple[Clause, Conduct]]],
+                  duty_units: dict[str, list[Duty]]) -> list[Link]:
+        """Penalty paragraphs that name a duty article before their sanction."""
+        links = []
+        for pairs in penalty_conducts.values():
+            for clause, conduct in pairs:
+                lo, hi = conduct.start - clause.start, conduct.end - clause.start
+                for row, start, end in self.references.mentions(clause):
+                    cited = self.clauses[row]
+                    if not (lo <= start and end <= hi) or cited.unit_id not in duty_units:
+                        continue
+                    kind = "civil" if conduct.sanction == "civil" else "explicit"
+                    words = clause.text[start:end]
+                    cut = max(words.rfind("本法"), words.rfind("《"), 0)
+                    evidence = Evidence(clause.doc_id, clause.start + start + cut,
+                                        clause.start + end, words[cut:])
+                    links.append(Link(cited.unit_id, clause.unit_id, kind, 1.0, (evidence,),
+                                      paragraph=conduct.paragraph,
+                                      conduct=(conduct.start, conduct.end)))
+        return links
+
+    def _implicit(self, penalty_conducts: dict[str, list[tuple[Clause, Conduct]]],
+                  duty_units: dict[str, list[Duty]], named: set[str]) -> list[Link]:
+        """Penalty paragraphs without a reference, matched on shared conduct terms and actor."""
+        links = []
+        for doc_id, pairs in penalty_conducts.items():
+            referring_paragraphs = {
+                (c.unit_id, k.paragraph) for c, k in pairs
+                if any(c.start + s >= k.start and c.start + e <= k.end
+                       for _, s, e in self.references.mentions(c))}
+            candidates = [
+                (unit, duty, terms(duty.text)) for unit, found in duty_units.items()
+                for duty in found
+                if duty.doc_id == doc_id and unit not in named
+                and duty.modality in ("obligation", "prohibition")
+            ]
+            context = {unit: terms(" ".join(self.clauses[r].text for r in self.unit_rows[unit]))
+                       for unit in {c[0] for c in candidates}}
+            conduct_terms = []
+            for clause, conduct in pairs:
+                words = _HARM.sub("", _REFERENCE.sub("", predicate(conduct.text)))
+                conditions = [g for g in groups(words) if g[0]]
+                conduct_terms.append((clause, conduct, [
+                    (alt, verbs(alt), [g for g in groups(alt) if not g[0]] + conditions)
+                    for alt in alternatives(words)]))
+            weights = Weights([t for *_, t in candidates]
+                              + [frozenset().union(*(p for _, g in wanted for p in g))
+                                 for *_, alts in conduct_terms for *_, wanted in alts])
+            for clause, conduct, alts in conduct_terms:
+                if (clause.unit_id, conduct.paragraph) in referring_paragraphs:
+                    continue  # a paragraph that cites its article punishes that article
+                for unit, duty, have in candidates:
+                    if unit == clause.unit_id or not _actors_meet(conduct.actors, duty.actors):
+                        continue
+                    score, shared = 0.0, frozenset[str]()
+                    for _, acts, wanted in alts:
+                        found, common = coverage(wanted, have, weights, context=context[unit])
+                        if found > score and common & acts and len(distinct(common)) >= 2:
+                            score, shared = found, common
+                    if score < IMPLICIT_MIN:
+                        continue
+                    kind = "civil" if conduct.sanction == "civil" else "implicit"
+                    evidence = tuple(
+                        Evidence(doc_id, a, b, self.documents[doc_id].text[a:b])
+                        for text, offset in ((conduct.text, conduct.start),
+                                             (duty.text, duty.start))
+                        for a, b in spans_of(sorted(shared), text, offset))
+                    links.append(Link(unit, clause.unit_id, kind, round(score, 3), evidence,
+                                      paragraph=conduct.paragraph,
+                                      conduct=(conduct.start, conduct.end)))
+        return links
+
+    def _criminal(self, links: list[Link], crimes: list[Conduct]) -> list[Link]:
+        """The crime whose words are the words of a duty and the administrative penalty
+        that enforces it (内幕信息 … 买卖 → 刑法第一百八十条)."""
+        if not crimes:
+            return []
+        crime_terms = []
+        for crime in crimes:
+            clause = self.clauses[self.row_of[crime.clause_id]]
+            crime_terms.append((crime, terms(conduct_words(clause, crime.paragraph))))
+        weights = Weights(t for _, t in crime_terms)
+        duty_text: dict[str, list[str]] = {}
+        for found in self._duties.values():
+            for duty in found:
+                unit = self.clauses[self.row_of[duty.clause_id]].unit_id
+                duty_text.setdefault(unit, []).append(duty.text)
+        out = []
+        for link in links:
+            if link.kind not in ("explicit", "implicit"):
+                continue
+            if link.conduct is None:
+                continue
+            target_doc = self.documents[self.clauses[self.unit_rows[link.target][0]].doc_id]
+            penalty = terms(_REFERENCE.sub("", target_doc.text[slice(*link.conduct)]))
+            wanted = penalty | terms(" ".join(duty_text.get(link.source, [])))
+            if len(penalty) < 2:
+                continue
+            total = weights.total(penalty)
+            top: tuple[float, Conduct, frozenset[str]] | None = None
+            for crime, have in crime_terms:
+                shared = wanted & have
+                if len(shared) < CRIMINAL_TERMS or len(shared & penalty) < 2:
+                    continue
+                covered = weights.total(shared & penalty) / total
+                described = weights.total(shared) / weights.total(have)
+                score = math.sqrt(covered * described)
+                if covered < CRIMINAL_PENALTY_MIN or described < CRIMINAL_CRIME_MIN:
+                    continue
+                if top is None or score > top[0]:
+                    top = (score, crime, shared)
+            if top is None:
+                continue
+            score, crime, shared = top
+            target = self.clauses[self.row_of[crime.clause_id]]
+            doc = self.documents[target.doc_id]
+            text = _paragraph_text(target, crime.paragraph)
+            offset = target.start + target.text.find(text)
+            evidence = tuple(Evidence(target.doc_id, a, b, doc.text[a:b])
+                             for a, b in spans_of(sorted(shared), text, offset))
+            out.append(Link(link.source, target.unit_id, "criminal",
+                            round(score * link.confidence, 3), evidence,
+                            paragraph=crime.paragraph, via=link.target))
+        return out
+
+
+# the harm a civil liability clause names, which every duty could cause
+_HARM = re.compile(r"[，,]?(?:给|致使)[^，。；]{0,30}(?:造成|遭受)[^，。；]{0,6}(?:损失|损害)的?")
+_REFERENCE = re.compile(
+    r"(?:违反)?本法" + article_pattern() + r"(?:第[^条，的]{1,4}款)?(?:的?规定)?")
+
+
+def _paragraph_text(clause: Clause, label: str) -> str:
+    """The words of one 款 of ``clause`` ('' names the whole clause)."""
+    for found, start, end in paragraphs(clause):
+        if found == label:
+            return clause.text[start:end]
+    return clause.text
