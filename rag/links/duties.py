@@ -36,6 +36,7 @@ ACTORS = (
     "监事会", "股东会", "董事", "监事", "股东", "从业人员", "传播媒介", "投资者", "公司",
 )
 ACTOR = re.compile("|".join(sorted(ACTORS, key=len, reverse=True)))
+_FIRST_PHRASE = re.compile(r"[^，,：:；;]*")
 _SENTENCE_END = re.compile(r"[。！？!?]|(?<=[.;])\s+(?=[A-Z(])|\n")
 
 
@@ -117,12 +118,16 @@ def duties(clause: Clause) -> list[Duty]:
         modal = modality(text)
         if modal is None:
             continue
+        # who is bound: named before the modal word in the first phrase (证券公司应当…),
+        # else in that phrase (禁止证券公司及其从业人员从事…：)
         cut = text.find(modal[1])
+        phrase = _FIRST_PHRASE.match(text)
+        end = phrase.end() if phrase else len(text)
+        subject = text[:cut] if 0 < cut <= end else text[:end]
         found.append(Duty(
             clause_id=clause.id, doc_id=clause.doc_id, label=clause.label,
             start=clause.start + start, end=clause.start + end, text=text,
             modality=modal[0], modal=modal[1],
-            # named before the modal word, else anywhere (禁止证券公司…从事)
-            actors=actors_in(text[:cut]) or actors_in(text),
+            actors=actors_in(subject) or actors_in(text),
         ))
     return found

@@ -128,6 +128,7 @@ class LinkTable:
         self._penalties: dict[str, list[Link]] = {}
         self._enforces: dict[str, list[Link]] = {}
         self._duties: dict[str, list[Duty]] = {}
+        self._duty_units: dict[str, list[Duty]] = {}
         self.penalty_ids: set[str] = set()
         self._build()
 
@@ -149,6 +150,10 @@ class LinkTable:
     def duties(self, doc_id: str) -> list[Duty]:
         """The duty sentences of a document, in text order."""
         return list(self._duties.get(doc_id, ()))
+
+    def duties_of(self, clause_id: str) -> list[Duty]:
+        """The duty sentences of a clause's article, in text order."""
+        return list(self._duty_units.get(self._unit(clause_id), ()))
 
     def is_penalty(self, clause_id: str) -> bool:
         return self._unit(clause_id) in self.penalty_ids
@@ -193,6 +198,7 @@ class LinkTable:
             if is_civil_liability(clause):
                 penalty_conducts.setdefault(clause.doc_id, []).extend(
                     (clause, c) for c in conducts(clause, civil_only=True))
+        self._duty_units = duty_units
         links: list[Link] = []
         explicit = self._explicit(penalty_conducts, duty_units)
         links.extend(explicit)
