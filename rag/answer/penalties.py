@@ -48,10 +48,12 @@ def _clause(index: Index, unit_id: str) -> Clause:
 
 def linked(index: Index, link: Link) -> LinkedClause:
     """A penalty link as plain data for a citation."""
+    target = _clause(index, link.target)
     return LinkedClause(
-        clause_id=_clause(index, link.target).id, citation=_label(index, link.target),
+        clause_id=target.id, citation=_label(index, link.target),
         kind=link.kind, confidence=link.confidence,
         evidence=tuple(LinkEvidence(e.doc_id, e.start, e.end, e.text) for e in link.evidence),
+        label=target.label, document=index.document_of(target).title,
     )
 
 
@@ -63,9 +65,12 @@ def penalties_of(index: Index, clause: Clause) -> tuple[LinkedClause, ...]:
 
 def referenced_by(index: Index, clause: Clause) -> tuple[LinkedClause, ...]:
     """The clauses that cite ``clause`` (依照本法第五十三条 … in reverse)."""
-    return tuple(LinkedClause(clause_id=_clause(index, unit).id,
-                              citation=_label(index, unit), kind="cites")
-                 for unit in links_for(index).referenced_by(clause.id))
+    out = []
+    for unit in links_for(index).referenced_by(clause.id):
+        citing = _clause(index, unit)
+        out.append(LinkedClause(clause_id=citing.id, citation=_label(index, unit), kind="cites",
+                                label=citing.label, document=index.document_of(citing).title))
+    return tuple(out)
 
 
 def with_penalties(

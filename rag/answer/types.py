@@ -100,6 +100,8 @@ class LinkedClause:
     kind: str
     confidence: float = 1.0
     evidence: tuple[LinkEvidence, ...] = ()
+    label: str = ""  # 第一百八十七条
+    document: str = ""  # the title of its document
 
 
 @dataclass(frozen=True)
