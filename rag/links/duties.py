@@ -122,8 +122,8 @@ def duties(clause: Clause) -> list[Duty]:
         # else in that phrase (禁止证券公司及其从业人员从事…：)
         cut = text.find(modal[1])
         phrase = _FIRST_PHRASE.match(text)
-        end = phrase.end() if phrase else len(text)
-        subject = text[:cut] if 0 < cut <= end else text[:end]
+        first = phrase.end() if phrase else len(text)
+        subject = text[:cut] if 0 < cut <= first else text[:first]
         found.append(Duty(
             clause_id=clause.id, doc_id=clause.doc_id, label=clause.label,
             start=clause.start + start, end=clause.start + end, text=text,
