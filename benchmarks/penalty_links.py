@@ -1,7 +1,8 @@
 """Penalty links against a hand-checked sample, beside explicit references alone, in one run.
 
     python benchmarks/penalty_links.py [--sample benchmarks/data/penalty_links.csv]
-                                       [--questions] [--model NAME] [--show-errors]
+                                       [--questions [--model NAME] [--index PATH]]
+                                       [--show-errors]
 
 The sample lists every duty article of 证券法 第三章 证券交易 and 第五章 信息披露 (``dev``:
 the rules were written while reading these) and of 公司法 (2023) 第十章 and 第十一章
@@ -115,6 +116,9 @@ def main() -> None:
     parser.add_argument("--questions", action="store_true",
                         help="also run the question test over an index of the corpus")
     parser.add_argument("--model", help="encoder for the question test (default: hashing)")
+    parser.add_argument("--index", type=Path,
+                        help="an index of the shipped corpus built with --model (default: "
+                        "build one in a temporary folder)")
     parser.add_argument("--show-errors", action="store_true")
     args = parser.parse_args()
 
@@ -158,11 +162,11 @@ def main() -> None:
             if wrong or missed:
                 print(f"{item.split} {item.doc_id} {item.label}: wrong {wrong} missed {missed}")
     if args.questions:
-        questions(sample, documents, label_of, model=args.model)
+        questions(sample, label_of, model=args.model, location=args.index)
 
 
-def questions(sample: list[Checked], documents: list, label_of: dict[str, tuple[str, str]],
-              *, model: str | None) -> None:
+def questions(sample: list[Checked], label_of: dict[str, tuple[str, str]], *,
+              model: str | None, location: Path | None) -> None:
     """Top-5 hit rate of the penalty article for 违反《X法》第N条的规定会受到什么处罚？"""
     from rag.answer import answer
     from rag.encoders import HashingEncoder, load_encoder
@@ -171,8 +175,10 @@ def questions(sample: list[Checked], documents: list, label_of: dict[str, tuple[
 
     encoder = load_encoder(model) if model else HashingEncoder(dimension=256)
     with tempfile.TemporaryDirectory() as folder:
-        index_paths([CORPUS], index=Path(folder) / "index", encoder=encoder)
-        index = open_index(Path(folder) / "index", encoder=encoder)
+        if location is None:
+            location = Path(folder) / "index"
+            index_paths([CORPUS], index=location, encoder=encoder)
+        index = open_index(location, encoder=encoder)
         asked = hit = crimes = crime_hit = 0
         started = time.perf_counter()
         for item in sample:
@@ -186,6 +192,8 @@ def questions(sample: list[Checked], documents: list, label_of: dict[str, tuple[
             shown = top | {label_of.get(p.clause_id, ("", "")) for c in found.citations[:5]
                            for p in c.penalties}
             hit += bool(admin & top)
+            if not admin & top:
+                print(f"  missed: {question} → top 5 {sorted(top)}")
             if item.gold["criminal"]:
                 crimes += 1
                 crime_hit += bool(item.gold["criminal"] & shown)

@@ -236,6 +236,20 @@ def test_a_clause_with_its_document_versions_and_references(
     assert found.references[0].text.startswith("第五十三条 证券交易内幕信息的知情人")
 
 
+def test_a_clause_with_who_cites_it_and_what_enforces_it(api: httpx.Client,
+                                                        shipped_index: Index) -> None:
+    reply = api.get("/clauses/" + "证券法-2019-12-28#art53".replace("#", "%23"))
+    assert reply.status_code == 200, reply.text
+    found = ClauseDetail.model_validate(reply.json())
+    assert ART191 in [r.clause_id for r in found.referenced_by]
+    kinds = {(p.clause_id, p.kind) for p in found.penalties}
+    assert {(ART191, "explicit"), ("刑法#art180", "criminal")} <= kinds
+    for penalty in found.penalties:
+        for words in penalty.evidence:
+            assert shipped_index.documents[words.doc_id].text[words.start:words.end] == \
+                words.text
+
+
 def test_unknown_clause_is_404_and_a_bad_date_400(api: httpx.Client) -> None:
     found = error_of(api.get("/clauses/证券法-2019-12-28%23art999"), 404)
     assert found.error == "unknown clause" and "%23" in found.detail

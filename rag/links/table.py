@@ -250,7 +250,9 @@ class LinkTable:
                 if duty.doc_id == doc_id and unit not in named
                 and duty.modality in ("obligation", "prohibition")
             ]
-            context = {unit: terms(" ".join(self.clauses[r].text for r in self.unit_rows[unit]))
+            # the article's own words (actors included: 清算组 says 清算), for circumstances
+            context = {unit: terms(" ".join(self.clauses[r].text for r in self.unit_rows[unit]),
+                                   keep_actors=True)
                        for unit in {c[0] for c in candidates}}
             conduct_terms = []
             for clause, conduct in pairs:

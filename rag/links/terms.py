@@ -35,9 +35,11 @@ _AMOUNT = re.compile(
     r"[一二三四五六七八九十百千万亿两]+(?:元|倍|年|日|个月)?|.*[万亿]元|第.*|.*[条款项]")
 
 
-def terms(text: str) -> frozenset[str]:
-    """The content terms of ``text`` (actor names and amounts taken out first)."""
-    text = _ACTOR.sub("，", text)
+def terms(text: str, *, keep_actors: bool = False) -> frozenset[str]:
+    """The content terms of ``text`` (actor names, unless ``keep_actors``, and amounts
+    taken out first)."""
+    if not keep_actors:
+        text = _ACTOR.sub("，", text)
     return frozenset(
         t for t in tokenize(text) if _CJK.fullmatch(t) and t not in GENERIC
         and not _AMOUNT.fullmatch(t)
