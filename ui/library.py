@@ -10,6 +10,8 @@ in with it may also upload files (see :class:`rag.api.auth.AdminToken`).
 from __future__ import annotations
 
 import contextlib
+import re
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from rag.api.service import Service, UnknownDocument
 from rag.api.views import document_detail, list_documents
 from rag.core.documents import KIND_CHOICES
 from rag.core.filters import Filters
+from rag.export.register import register_rows, write_register
 from rag.readers import SUFFIXES
 from ui.library_html import CSS, reader_html, report_html, status_html, table_html
 from ui.server import session_of
@@ -65,15 +68,29 @@ def library_page(demo: gr.Blocks, *, service: Service) -> None:
         return (table_html(found, paths=paths), gr.update(choices=choices),
                 gr.update(choices=mine, value=None))
 
-    def open_document(doc_id: str | None, request: gr.Request) -> str:
+    registers = Path(tempfile.mkdtemp(prefix="rag-registers-"))
+
+    def register_file(doc_id: str) -> Any:
+        """The document's register of duties as an .xlsx download (hidden when it has no
+        duty sentences)."""
+        rows = register_rows(live.index, doc_ids=[doc_id])
+        if not rows:
+            return gr.update(value=None, visible=False)
+        out = registers / (re.sub(r"[^\w.-]", "_", doc_id) + "-duties.xlsx")
+        write_register(rows, out)
+        return gr.update(value=str(out), visible=True)
+
+    def open_document(doc_id: str | None, request: gr.Request) -> tuple[str, Any]:
+        hidden = gr.update(value=None, visible=False)
         if not doc_id or not live.ready:
-            return ""
+            return "", hidden
         index = live.index
         doc = index.documents.get(doc_id)
         if doc is None:
-            return '<p class="empty">This document is no longer in the index.</p>'
-        return reader_html(document_detail(doc, index, owned=service.owned),
-                           path=doc.source_path if signed_in(request) else None)
+            return '<p class="empty">This document is no longer in the index.</p>', hidden
+        return (reader_html(document_detail(doc, index, owned=service.owned),
+                            path=doc.source_path if signed_in(request) else None),
+                register_file(doc_id))
 
     def search(query: str, kinds: list[str] | None, request: gr.Request) -> tuple[Any, ...]:
         found = listing(query, kinds, signed_in(request))
@@ -95,6 +112,8 @@ def library_page(demo: gr.Blocks, *, service: Service) -> None:
         table = gr.HTML("", elem_id="library-table", css_template=CSS)
         opened = gr.Dropdown([], value=None, label="打开 Open a document",
                              elem_id="library-open", filterable=True)
+        register = gr.DownloadButton("义务清单 Register of duties (.xlsx)", value=None,
+                                     visible=False, elem_id="library-register", size="sm")
         reader = gr.HTML("", elem_id="library-reader", css_template=CSS)
         search_outputs: list[Any] = [table, opened]
         if service.writes:
@@ -103,7 +122,7 @@ def library_page(demo: gr.Blocks, *, service: Service) -> None:
                 kinds=kinds, table=table, opened=opened))
         gr.on([query.submit, kinds.change], search, inputs=[query, kinds],
               outputs=search_outputs, api_visibility="private", queue=False)
-        opened.change(open_document, inputs=[opened], outputs=[reader],
+        opened.change(open_document, inputs=[opened], outputs=[reader, register],
                       api_visibility="private")
         demo.load(refresh, inputs=[query, kinds],
                   outputs=[status_box, *search_outputs], api_visibility="private",

@@ -59,15 +59,18 @@ class Conduct:
     sanction: str  # administrative | criminal | civil
 
 
+def in_penalty_chapter(clause: Clause) -> bool:
+    """Whether ``clause`` sits under a 法律责任 / 罚则 heading."""
+    return any(_CHAPTER.search(p) for p in clause.path)
+
+
 def is_penalty(clause: Clause) -> bool:
     """Whether ``clause`` is a penalty (or civil liability) provision."""
     if clause.kind != "article":
         return False
-    in_chapter = any(_CHAPTER.search(p) for p in clause.path)
-    text = clause.text
-    if in_chapter:
-        return bool(SANCTION.search(text))
-    return bool(_STRONG.search(text))
+    if in_penalty_chapter(clause):
+        return bool(SANCTION.search(clause.text))
+    return bool(_STRONG.search(clause.text))
 
 
 def is_civil_liability(clause: Clause) -> bool:

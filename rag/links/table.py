@@ -28,9 +28,11 @@ from rag.core.numbering import article_pattern
 from rag.core.titles import title_key
 from rag.links.duties import Duty, duties
 from rag.links.penalties import (
+    SANCTION,
     Conduct,
     conduct_words,
     conducts,
+    in_penalty_chapter,
     is_civil_liability,
     is_penalty,
     paragraphs,
@@ -53,7 +55,8 @@ from rag.search.crossrefs import CrossReferences
 # offences are
 ECONOMIC = re.compile(r"经济秩序")
 KINDS = ("explicit", "implicit", "criminal", "civil")
-STATUTE_KINDS = ("law", "regulation")
+# documents whose articles do not bind those who comply: courts' interpretations, news
+NOT_DUTIES = ("judicial_interpretation", "news")
 
 IMPLICIT_MIN = 0.3  # share of the conduct's term weight the duty must have
 # a crime matches when it has this share of the penalty's conduct terms (by weight) …
@@ -99,6 +102,17 @@ class Link:
 def is_criminal_code(doc: Document) -> bool:
     """A criminal code (刑法 and its amendments): its articles define crimes, not duties."""
     return title_key(doc.title).endswith(("刑法", "刑法修正案")) or "刑法修正案" in doc.title
+
+
+def _own_article(clause: Clause, said: list[Duty], found: list[Conduct]) -> list[Link]:
+    """A duty and its sanction in one article: the article enforces the duty itself, with
+    the sanctioned conduct as evidence (an explicit link: the law says it in place)."""
+    if not said:
+        return []
+    return [Link(clause.unit_id, clause.unit_id, "civil" if c.sanction == "civil" else
+                 "explicit", 1.0, (Evidence(clause.doc_id, c.start, c.end, c.text),),
+                 paragraph=c.paragraph, conduct=(c.start, c.end))
+            for c in found[:1]]
 
 
 def _actors_meet(penalty: Sequence[str], duty: Sequence[str]) -> bool:
@@ -170,7 +184,7 @@ class LinkTable:
     def _build(self) -> None:
         criminal_docs = {d for d, doc in self.documents.items() if is_criminal_code(doc)}
         duty_docs = {d for d, doc in self.documents.items()
-                     if doc.kind in STATUTE_KINDS and d not in criminal_docs}
+                     if doc.kind not in NOT_DUTIES and d not in criminal_docs}
         for clause in self.clauses:
             for row, _, _ in self.references.mentions(clause):
                 cited = self.clauses[row].unit_id
@@ -178,6 +192,7 @@ class LinkTable:
                 if clause.unit_id not in found:
                     found.append(clause.unit_id)
         duty_units: dict[str, list[Duty]] = {}
+        own: list[Link] = []  # duties punished in their own article
         penalty_conducts: dict[str, list[tuple[Clause, Conduct]]] = {}
         crimes: list[Conduct] = []
         for clause in self.clauses:
@@ -189,8 +204,14 @@ class LinkTable:
                 continue
             if is_penalty(clause):
                 self.penalty_ids.add(clause.unit_id)
+                found = list(conducts(clause))
                 penalty_conducts.setdefault(clause.doc_id, []).extend(
-                    (clause, c) for c in conducts(clause))
+                    (clause, c) for c in found)
+                if not in_penalty_chapter(clause):  # 禁止…。…的，处以…罚款: duty and sanction
+                    said = [d for d in duties(clause) if not SANCTION.search(d.text)]
+                    self._duties.setdefault(clause.doc_id, []).extend(said)
+                    duty_units.setdefault(clause.unit_id, []).extend(said)
+                    own.extend(_own_article(clause, said, found))
                 continue
             said = duties(clause)
             self._duties.setdefault(clause.doc_id, []).extend(said)
@@ -200,7 +221,7 @@ class LinkTable:
                     (clause, c) for c in conducts(clause, civil_only=True))
         self._duty_units = duty_units
         links: list[Link] = []
-        explicit = self._explicit(penalty_conducts, duty_units)
+        explicit = self._explicit(penalty_conducts, duty_units) + own
         links.extend(explicit)
         named = {link.source for link in explicit}
         links.extend(self._implicit(penalty_conducts, duty_units, named))
