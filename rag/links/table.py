@@ -204,14 +204,14 @@ class LinkTable:
                 continue
             if is_penalty(clause):
                 self.penalty_ids.add(clause.unit_id)
-                found = list(conducts(clause))
+                punished = list(conducts(clause))
                 penalty_conducts.setdefault(clause.doc_id, []).extend(
-                    (clause, c) for c in found)
+                    (clause, c) for c in punished)
                 if not in_penalty_chapter(clause):  # 禁止…。…的，处以…罚款: duty and sanction
                     said = [d for d in duties(clause) if not SANCTION.search(d.text)]
                     self._duties.setdefault(clause.doc_id, []).extend(said)
                     duty_units.setdefault(clause.unit_id, []).extend(said)
-                    own.extend(_own_article(clause, said, found))
+                    own.extend(_own_article(clause, said, punished))
                 continue
             said = duties(clause)
             self._duties.setdefault(clause.doc_id, []).extend(said)
