@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -104,6 +105,14 @@ def is_criminal_code(doc: Document) -> bool:
     return title_key(doc.title).endswith(("刑法", "刑法修正案")) or "刑法修正案" in doc.title
 
 
+ORDER = {"explicit": 0, "implicit": 1, "criminal": 2, "civil": 3}
+
+
+def _ordered(links: Iterable[Link]) -> list[Link]:
+    """Administrative (explicit, implicit), then criminal, then civil; surest first."""
+    return sorted(links, key=lambda k: (ORDER[k.kind], -k.confidence, k.target))
+
+
 def _own_article(clause: Clause, said: list[Duty], found: list[Conduct]) -> list[Link]:
     """A duty and its sanction in one article: the article enforces the duty itself, with
     the sanctioned conduct as evidence (an explicit link: the law says it in place)."""
@@ -127,7 +136,13 @@ def _actors_meet(penalty: Sequence[str], duty: Sequence[str]) -> bool:
 
 
 class LinkTable:
-    """All links of one set of documents and clauses (build once per index generation)."""
+    """All links of one set of documents and clauses (one per index generation).
+
+    Cross-references, duties, penalty clauses and explicit links are found when the
+    table is made (regular expressions only: ~0.5 s for the shipped corpus); implicit
+    and criminal links, which compare words, are computed per document the first time a
+    clause of it is asked about, so a large corpus pays only for what is asked.
+    """
 
     def __init__(self, documents: Iterable[Document], clauses: Sequence[Clause], *,
                  references: CrossReferences | None = None) -> None:
@@ -143,6 +158,13 @@ class LinkTable:
         self._enforces: dict[str, list[Link]] = {}
         self._duties: dict[str, list[Duty]] = {}
         self._duty_units: dict[str, list[Duty]] = {}
+        self._conducts: dict[str, list[tuple[Clause, Conduct]]] = {}
+        self._crimes: list[Conduct] = []
+        self._contexts: dict[str, frozenset[str]] = {}
+        self._crime_terms: tuple[list[tuple[Conduct, frozenset[str]]], Weights] | None = None
+        self._named: set[str] = set()  # duties a penalty names by number
+        self._done: set[str] = set()  # documents whose implicit and criminal links are made
+        self._lock = threading.RLock()
         self.penalty_ids: set[str] = set()
         self._build()
 
@@ -155,11 +177,19 @@ class LinkTable:
     def penalties(self, clause_id: str) -> list[Link]:
         """The links from a duty clause to what enforces it: administrative (explicit,
         then implicit), then criminal, then civil; most confident first within each."""
-        return list(self._penalties.get(self._unit(clause_id), ()))
+        unit = self._unit(clause_id)
+        self._ensure(self._doc_of(unit))
+        return _ordered(self._penalties.get(unit, ()))
 
     def enforces(self, clause_id: str) -> list[Link]:
         """The links into a penalty clause: the duties it enforces."""
-        return list(self._enforces.get(self._unit(clause_id), ()))
+        unit = self._unit(clause_id)
+        doc_id = self._doc_of(unit)
+        if doc_id in self.documents and is_criminal_code(self.documents[doc_id]):
+            self._ensure_all()  # a crime is linked from duties of any document
+        else:
+            self._ensure(doc_id)
+        return _ordered(self._enforces.get(unit, ()))
 
     def duties(self, doc_id: str) -> list[Duty]:
         """The duty sentences of a document, in text order."""
@@ -173,67 +203,97 @@ class LinkTable:
         return self._unit(clause_id) in self.penalty_ids
 
     def all_links(self) -> list[Link]:
-        return [link for links in self._penalties.values() for link in links]
+        """Every penalty link, duty by duty (computes every document's links)."""
+        self._ensure_all()
+        return [link for source in sorted(self._penalties)
+                for link in _ordered(self._penalties[source])]
 
     def _unit(self, clause_id: str) -> str:
         row = self.row_of.get(clause_id)
         return self.clauses[row].unit_id if row is not None else clause_id
 
+    def _doc_of(self, unit: str) -> str:
+        rows = self.unit_rows.get(unit)
+        return self.clauses[rows[0]].doc_id if rows else unit.split("#", 1)[0]
+
     # ------------------------------------------------------------ building
 
     def _build(self) -> None:
+        """References, duties, penalty clauses and explicit links (no word comparison)."""
         criminal_docs = {d for d, doc in self.documents.items() if is_criminal_code(doc)}
         duty_docs = {d for d, doc in self.documents.items()
                      if doc.kind not in NOT_DUTIES and d not in criminal_docs}
         for clause in self.clauses:
             for row, _, _ in self.references.mentions(clause):
                 cited = self.clauses[row].unit_id
-                found = self._referenced_by.setdefault(cited, [])
-                if clause.unit_id not in found:
-                    found.append(clause.unit_id)
-        duty_units: dict[str, list[Duty]] = {}
+                citing = self._referenced_by.setdefault(cited, [])
+                if clause.unit_id not in citing:
+                    citing.append(clause.unit_id)
         own: list[Link] = []  # duties punished in their own article
-        penalty_conducts: dict[str, list[tuple[Clause, Conduct]]] = {}
-        crimes: list[Conduct] = []
         for clause in self.clauses:
             if clause.doc_id in criminal_docs:
                 if is_penalty(clause) and any(ECONOMIC.search(p) for p in clause.path):
-                    crimes.extend(conducts(clause))
+                    self._crimes.extend(conducts(clause))
                 continue
             if clause.doc_id not in duty_docs or clause.kind != "article":
                 continue
             if is_penalty(clause):
                 self.penalty_ids.add(clause.unit_id)
                 punished = list(conducts(clause))
-                penalty_conducts.setdefault(clause.doc_id, []).extend(
+                self._conducts.setdefault(clause.doc_id, []).extend(
                     (clause, c) for c in punished)
                 if not in_penalty_chapter(clause):  # 禁止…。…的，处以…罚款: duty and sanction
                     said = [d for d in duties(clause) if not SANCTION.search(d.text)]
-                    self._duties.setdefault(clause.doc_id, []).extend(said)
-                    duty_units.setdefault(clause.unit_id, []).extend(said)
+                    self._add_duties(clause, said)
                     own.extend(_own_article(clause, said, punished))
                 continue
-            said = duties(clause)
-            self._duties.setdefault(clause.doc_id, []).extend(said)
-            duty_units.setdefault(clause.unit_id, []).extend(said)
+            self._add_duties(clause, duties(clause))
             if is_civil_liability(clause):
-                penalty_conducts.setdefault(clause.doc_id, []).extend(
+                self._conducts.setdefault(clause.doc_id, []).extend(
                     (clause, c) for c in conducts(clause, civil_only=True))
-        self._duty_units = duty_units
-        links: list[Link] = []
-        explicit = self._explicit(penalty_conducts, duty_units) + own
-        links.extend(explicit)
-        named = {link.source for link in explicit}
-        links.extend(self._implicit(penalty_conducts, duty_units, named))
-        links.extend(self._criminal(links, crimes))
-        order = {kind: n for n, kind in enumerate(KINDS)}
-        seen: set[tuple[str, str]] = set()
-        for link in sorted(links, key=lambda k: (order[k.kind], -k.confidence, k.target)):
-            if (link.source, link.target) in seen:
-                continue
-            seen.add((link.source, link.target))
-            self._penalties.setdefault(link.source, []).append(link)
+        explicit = self._explicit(self._conducts, self._duty_units) + own
+        self._named = {link.source for link in explicit}
+        self._record(explicit)
+
+    def _add_duties(self, clause: Clause, said: list[Duty]) -> None:
+        self._duties.setdefault(clause.doc_id, []).extend(said)
+        self._duty_units.setdefault(clause.unit_id, []).extend(said)
+
+    def _record(self, links: Iterable[Link]) -> None:
+        for link in links:
+            known = self._penalties.setdefault(link.source, [])
+            same = next((k for k in known if k.target == link.target), None)
+            if same is not None:
+                if (ORDER[link.kind], -link.confidence) >= (ORDER[same.kind], -same.confidence):
+                    continue
+                known.remove(same)
+                self._enforces[same.target].remove(same)
+            known.append(link)
             self._enforces.setdefault(link.target, []).append(link)
+
+    def _ensure(self, doc_id: str) -> None:
+        """Make the implicit and criminal links of one document (once)."""
+        if doc_id in self._done:
+            return
+        with self._lock:
+            if doc_id in self._done:
+                return
+            pairs = {doc_id: self._conducts.get(doc_id, [])}
+            units = {u: d for u, d in self._duty_units.items() if d and d[0].doc_id == doc_id}
+            implicit = self._implicit(pairs, units, self._named)
+            made = [k for k in self._penalties_in(doc_id)
+                    if k.kind == "explicit" and k.source != k.target] + implicit
+            self._record(implicit)
+            self._record(self._criminal(made, self._crimes))
+            self._done.add(doc_id)
+
+    def _ensure_all(self) -> None:
+        for doc_id in sorted(self.documents):
+            self._ensure(doc_id)
+
+    def _penalties_in(self, doc_id: str) -> list[Link]:
+        return [k for source, links in self._penalties.items()
+                if self._doc_of(source) == doc_id for k in links]
 
     def _explicit(self, penalty_conducts: dict[str, list[tuple[Clause, Conduct]]],
                   duty_units: dict[str, list[Duty]]) -> list[Link]:
@@ -271,10 +331,6 @@ class LinkTable:
                 if duty.doc_id == doc_id and unit not in named
                 and duty.modality in ("obligation", "prohibition")
             ]
-            # the article's own words (actors included: 清算组 says 清算), for circumstances
-            context = {unit: terms(" ".join(self.clauses[r].text for r in self.unit_rows[unit]),
-                                   keep_actors=True)
-                       for unit in {c[0] for c in candidates}}
             conduct_terms = []
             for clause, conduct in pairs:
                 words = _HARM.sub("", _REFERENCE.sub("", predicate(conduct.text)))
@@ -293,7 +349,9 @@ class LinkTable:
                         continue
                     score, shared = 0.0, frozenset[str]()
                     for _, acts, wanted in alts:
-                        found, common = coverage(wanted, have, weights, context=context[unit])
+                        around = self._context(unit) if any(g[0] for g in wanted) \
+                            else frozenset()
+                        found, common = coverage(wanted, have, weights, context=around)
                         if found > score and common & acts and len(distinct(common)) >= 2:
                             score, shared = found, common
                     if score < IMPLICIT_MIN:
@@ -309,21 +367,32 @@ class LinkTable:
                                       conduct=(conduct.start, conduct.end)))
         return links
 
+    def _context(self, unit: str) -> frozenset[str]:
+        """An article's own words, actors included (清算组 says 清算): where a circumstance
+        a penalty names (在进行清算时) is looked for."""
+        found = self._contexts.get(unit)
+        if found is None:
+            found = self._contexts[unit] = terms(
+                " ".join(self.clauses[r].text for r in self.unit_rows[unit]), keep_actors=True)
+        return found
+
+    def _crime_table(self, crimes: list[Conduct]
+                     ) -> tuple[list[tuple[Conduct, frozenset[str]]], Weights]:
+        """Each crime's conduct terms and their weights (computed once)."""
+        if self._crime_terms is None:
+            found = []
+            for crime in crimes:
+                clause = self.clauses[self.row_of[crime.clause_id]]
+                found.append((crime, terms(conduct_words(clause, crime.paragraph))))
+            self._crime_terms = (found, Weights(t for _, t in found))
+        return self._crime_terms
+
     def _criminal(self, links: list[Link], crimes: list[Conduct]) -> list[Link]:
         """The crime whose words are the words of a duty and the administrative penalty
         that enforces it (内幕信息 … 买卖 → 刑法第一百八十条)."""
         if not crimes:
             return []
-        crime_terms = []
-        for crime in crimes:
-            clause = self.clauses[self.row_of[crime.clause_id]]
-            crime_terms.append((crime, terms(conduct_words(clause, crime.paragraph))))
-        weights = Weights(t for _, t in crime_terms)
-        duty_text: dict[str, list[str]] = {}
-        for found in self._duties.values():
-            for duty in found:
-                unit = self.clauses[self.row_of[duty.clause_id]].unit_id
-                duty_text.setdefault(unit, []).append(duty.text)
+        crime_terms, weights = self._crime_table(crimes)
         out = []
         for link in links:
             if link.kind not in ("explicit", "implicit"):
@@ -332,7 +401,8 @@ class LinkTable:
                 continue
             target_doc = self.documents[self.clauses[self.unit_rows[link.target][0]].doc_id]
             penalty = terms(_REFERENCE.sub("", target_doc.text[slice(*link.conduct)]))
-            wanted = penalty | terms(" ".join(duty_text.get(link.source, [])))
+            said = self._duty_units.get(link.source, [])
+            wanted = penalty | terms(" ".join(d.text for d in said))
             if len(penalty) < 2:
                 continue
             total = weights.total(penalty)
