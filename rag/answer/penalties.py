@@ -26,7 +26,6 @@ _CONSEQUENCE = re.compile(
     r"\bpenalt|\bsanction|\bfine[sd]?\b|\bliab|\bconsequence|\bpunish|\bbreach|\bviolat",
     re.I,
 )
-ORDER = {"explicit": 0, "implicit": 1, "criminal": 2, "civil": 3}
 
 
 def is_consequence(question: str) -> bool:
@@ -59,8 +58,7 @@ def linked(index: Index, link: Link) -> LinkedClause:
 
 def penalties_of(index: Index, clause: Clause) -> tuple[LinkedClause, ...]:
     """The penalties linked to ``clause``, administrative first, then criminal, then civil."""
-    links = sorted(links_for(index).penalties(clause.id), key=lambda k: ORDER[k.kind])
-    return tuple(linked(index, link) for link in links)
+    return tuple(linked(index, link) for link in links_for(index).penalties(clause.id))
 
 
 def referenced_by(index: Index, clause: Clause) -> tuple[LinkedClause, ...]:

@@ -10,7 +10,8 @@ sentences (应当 / 不得 / 可以; shall / shall not / may) the register of du
 
 from rag.links.cache import links_for
 from rag.links.duties import ACTORS, MODALITIES, Duty, duties, modality
-from rag.links.table import KINDS, Evidence, Link, LinkTable
+from rag.links.model import KINDS, Evidence, Link
+from rag.links.table import LinkTable
 
 __all__ = [
     "ACTORS",

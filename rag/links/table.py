@@ -21,13 +21,20 @@ import math
 import re
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from rag.core.clauses import Clause
 from rag.core.documents import Document
 from rag.core.numbering import article_pattern
-from rag.core.titles import title_key
 from rag.links.duties import Duty, duties
+from rag.links.model import (
+    ORDER,
+    Evidence,
+    Link,
+    actors_meet,
+    is_criminal_code,
+    ordered,
+    own_article,
+)
 from rag.links.penalties import (
     SANCTION,
     Conduct,
@@ -55,7 +62,6 @@ from rag.search.crossrefs import CrossReferences
 # order (刑法 第二编第三章 破坏社会主义市场经济秩序罪), where securities, company and fund
 # offences are
 ECONOMIC = re.compile(r"经济秩序")
-KINDS = ("explicit", "implicit", "criminal", "civil")
 # documents whose articles do not bind those who comply: courts' interpretations, news
 NOT_DUTIES = ("judicial_interpretation", "news")
 
@@ -65,76 +71,6 @@ CRIMINAL_PENALTY_MIN = 0.5
 # … and the penalty and duty together name this share of the crime's
 CRIMINAL_CRIME_MIN = 0.2
 CRIMINAL_TERMS = 3  # and they share at least this many terms
-# A penalty that names a role rather than an actor binds every actor holding it.
-ROLES = {
-    "信息披露义务人": ("发行人", "上市公司", "公司", "收购人", "控股股东", "实际控制人",
-                "董事", "监事", "高级管理人员", "基金管理人", "基金托管人"),
-    "证券服务机构": ("会计师事务所", "律师事务所", "证券投资咨询机构"),
-    "从业人员": ("董事", "监事", "高级管理人员"),
-    "公司": ("有限责任公司", "股份有限公司", "上市公司", "清算组"),
-}
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """A verbatim slice that made a link: ``documents[doc_id].text[start:end] == text``."""
-
-    doc_id: str
-    start: int
-    end: int
-    text: str
-
-
-@dataclass(frozen=True)
-class Link:
-    """``source`` (a duty clause) is enforced by ``target`` (a penalty clause)."""
-
-    source: str  # clause id of the duty
-    target: str  # clause id of the penalty
-    kind: str  # explicit | implicit | criminal | civil
-    confidence: float
-    evidence: tuple[Evidence, ...]
-    paragraph: str = ""  # the 款 of the target that punishes it (第二款), '' for all
-    via: str | None = None  # criminal: the administrative penalty clause it came through
-    # where the target says what it punishes: offsets into the target's document text
-    conduct: tuple[int, int] | None = None
-
-
-def is_criminal_code(doc: Document) -> bool:
-    """A criminal code (刑法 and its amendments): its articles define crimes, not duties."""
-    return title_key(doc.title).endswith(("刑法", "刑法修正案")) or "刑法修正案" in doc.title
-
-
-ORDER = {"explicit": 0, "implicit": 1, "criminal": 2, "civil": 3}
-
-
-def _ordered(links: Iterable[Link]) -> list[Link]:
-    """Administrative (explicit, implicit), then criminal, then civil; surest first."""
-    return sorted(links, key=lambda k: (ORDER[k.kind], -k.confidence, k.target))
-
-
-def _own_article(clause: Clause, said: list[Duty], found: list[Conduct]) -> list[Link]:
-    """A duty and its sanction in one article: the article enforces the duty itself, with
-    the sanctioned conduct as evidence (an explicit link: the law says it in place)."""
-    if not said:
-        return []
-    return [Link(clause.unit_id, clause.unit_id, "civil" if c.sanction == "civil" else
-                 "explicit", 1.0, (Evidence(clause.doc_id, c.start, c.end, c.text),),
-                 paragraph=c.paragraph, conduct=(c.start, c.end))
-            for c in found[:1]]
-
-
-def _actors_meet(penalty: Sequence[str], duty: Sequence[str]) -> bool:
-    """Whether a penalty on ``penalty`` reaches a duty on ``duty`` (a duty that names no
-    one binds whoever acts; a penalty that names no one punishes whoever acts)."""
-    if not penalty or not duty:
-        return True
-    wanted = set(penalty)
-    for actor in penalty:
-        wanted.update(ROLES.get(actor, ()))
-    return bool(wanted & set(duty))
-
-
 class LinkTable:
     """All links of one set of documents and clauses (one per index generation).
 
@@ -179,7 +115,7 @@ class LinkTable:
         then implicit), then criminal, then civil; most confident first within each."""
         unit = self._unit(clause_id)
         self._ensure(self._doc_of(unit))
-        return _ordered(self._penalties.get(unit, ()))
+        return ordered(self._penalties.get(unit, ()))
 
     def enforces(self, clause_id: str) -> list[Link]:
         """The links into a penalty clause: the duties it enforces."""
@@ -189,7 +125,7 @@ class LinkTable:
             self._ensure_all()  # a crime is linked from duties of any document
         else:
             self._ensure(doc_id)
-        return _ordered(self._enforces.get(unit, ()))
+        return ordered(self._enforces.get(unit, ()))
 
     def duties(self, doc_id: str) -> list[Duty]:
         """The duty sentences of a document, in text order."""
@@ -206,7 +142,7 @@ class LinkTable:
         """Every penalty link, duty by duty (computes every document's links)."""
         self._ensure_all()
         return [link for source in sorted(self._penalties)
-                for link in _ordered(self._penalties[source])]
+                for link in ordered(self._penalties[source])]
 
     def _unit(self, clause_id: str) -> str:
         row = self.row_of.get(clause_id)
@@ -245,7 +181,7 @@ class LinkTable:
                 if not in_penalty_chapter(clause):  # 禁止…。…的，处以…罚款: duty and sanction
                     said = [d for d in duties(clause) if not SANCTION.search(d.text)]
                     self._add_duties(clause, said)
-                    own.extend(_own_article(clause, said, punished))
+                    own.extend(own_article(clause, said, punished))
                 continue
             self._add_duties(clause, duties(clause))
             if is_civil_liability(clause):
@@ -345,7 +281,7 @@ class LinkTable:
                 if (clause.unit_id, conduct.paragraph) in referring_paragraphs:
                     continue  # a paragraph that cites its article punishes that article
                 for unit, duty, have in candidates:
-                    if unit == clause.unit_id or not _actors_meet(conduct.actors, duty.actors):
+                    if unit == clause.unit_id or not actors_meet(conduct.actors, duty.actors):
                         continue
                     score, shared = 0.0, frozenset[str]()
                     for _, acts, wanted in alts:
