@@ -127,12 +127,12 @@ def main() -> None:
     started = time.perf_counter()
     table = LinkTable(documents, clauses)
     made = time.perf_counter() - started
-    every = len(table.all_links())  # the per-document (word-comparing) links too
+    count = len(table.all_links())  # the per-document (word-comparing) links too
     took = time.perf_counter() - started
     label_of = {c.unit_id: (c.doc_id, c.label) for c in clauses}
     criminal = next(d.doc_id for d in documents if d.title.endswith("刑法"))
     sample = read_sample(args.sample, criminal)
-    print(f"links: {every} penalty links over {len(documents)} documents, {len(clauses)} "
+    print(f"links: {count} penalty links over {len(documents)} documents, {len(clauses)} "
           f"clauses: references, duties and explicit links in {made:.2f} s, all in {took:.2f} s")
 
     methods: dict[str, dict[str, list[tuple[str, str, str]]]] = {"explicit references only": {},

@@ -13,9 +13,9 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
-from rag.answer.cite import citation_string
 from rag.answer.types import Citation, LinkedClause, LinkEvidence
 from rag.answer.wording import NO_PENALTY
+from rag.core.citations import citation_string
 from rag.core.clauses import Clause
 from rag.links import Link, links_for
 from rag.search import Index
