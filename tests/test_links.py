@@ -22,6 +22,7 @@ from rag.answer.records import AnswerRecord
 from rag.answer.wording import NO_PENALTY
 from rag.chunking import chunk_document
 from rag.cli import main
+from rag.core.filters import Filters
 from rag.encoders import Encoder, HashingEncoder
 from rag.export.register import Row, register_bytes, register_rows, write_register
 from rag.export.text import format_answer
@@ -183,6 +184,16 @@ def test_criminal_penalties_follow_the_administrative_ones(
     ids = [c.clause_id for c in found.citations]
     assert ids[:3] == [f"{SEC}#art53", f"{SEC}#art191", "刑法#art180"]
     assert "刑法第一百八十条" in format_answer(found)
+
+
+def test_penalty_citations_keep_to_the_filters(shipped_index: Index,
+                                               hashing_encoder: HashingEncoder) -> None:
+    found = answer("违反《证券法》第五十三条的规定会受到什么处罚？", index=shipped_index,
+                   encoder=hashing_encoder, filters=Filters(doc_ids=(SEC,)))
+    assert {c.doc_id for c in found.citations} == {SEC}
+    assert [c.clause_id for c in found.citations[:2]] == [f"{SEC}#art53", f"{SEC}#art191"]
+    # the cited duty still says what enforces it elsewhere
+    assert "刑法#art180" in [p.clause_id for p in found.citations[0].penalties]
 
 
 def test_an_article_without_penalty_says_so_and_nothing_is_guessed(

@@ -376,7 +376,8 @@ def _answer(
                                 version=versions.get(clause.doc_id), low_confidence=low,
                                 via="penalty", compare=versions), enforces=duty.clause_id)
 
-        citations = with_penalties(index, citations, k=k, cite_penalty=cite_penalty)
+        citations = with_penalties(index, citations, k=k, cite_penalty=cite_penalty,
+                                   admits=query.admits)
     if changes:
         citations = with_earlier_versions(index, citations, weights=weights, versions=versions)
 

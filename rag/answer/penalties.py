@@ -74,6 +74,7 @@ def referenced_by(index: Index, clause: Clause) -> tuple[LinkedClause, ...]:
 def with_penalties(
     index: Index, citations: list[Citation], *, k: int,
     cite_penalty: Callable[[Clause, int, Citation], Citation],
+    admits: Callable[[Clause], bool] = lambda clause: True,
 ) -> list[Citation]:
     """``citations`` with, after each duty the question named or found first, the
     penalty clauses that enforce it (each once), then the rest, up to ``k`` (the named
@@ -96,7 +97,7 @@ def with_penalties(
             continue
         for penalty in cited.penalties:
             target = index.clauses[index.row_of[penalty.clause_id]]
-            if target.unit_id in shown:
+            if target.unit_id in shown or not admits(target):  # the question's filters
                 continue
             shown.add(target.unit_id)
             out.append(cite_penalty(target, len(out) + 1, cited))
