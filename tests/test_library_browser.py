@@ -40,7 +40,7 @@ def test_upload_answer_remove_in_the_browser(browser, tmp_path: Path) -> None:  
         choose(page, "library-open", "示范证券交易法")
         page.locator("#library-reader .doc-reader").wait_for(timeout=TIMEOUT_MS)
         with page.expect_download(timeout=TIMEOUT_MS) as download:
-            page.locator("#library-register").click()
+            page.locator("#library-register-link").click()
         saved = tmp_path / "register.xlsx"
         download.value.save_as(saved)
         sheet = load_workbook(saved).active
