@@ -3,7 +3,9 @@ clauses, documents, and every error path. The shipped corpus, hashing encoder.""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import threading
 from collections.abc import Iterator, Sequence
@@ -234,6 +236,33 @@ def test_a_clause_with_its_document_versions_and_references(
     assert [r.clause_id for r in found.references] == ["证券法-2019-12-28#art53",
                                                        "证券法-2019-12-28#art54"]
     assert found.references[0].text.startswith("第五十三条 证券交易内幕信息的知情人")
+
+
+def test_a_clause_with_who_cites_it_and_what_enforces_it(api: httpx.Client,
+                                                        shipped_index: Index) -> None:
+    reply = api.get("/clauses/" + "证券法-2019-12-28#art53".replace("#", "%23"))
+    assert reply.status_code == 200, reply.text
+    found = ClauseDetail.model_validate(reply.json())
+    assert ART191 in [r.clause_id for r in found.referenced_by]
+    kinds = {(p.clause_id, p.kind) for p in found.penalties}
+    assert {(ART191, "explicit"), ("刑法#art180", "criminal")} <= kinds
+    for penalty in found.penalties:
+        for words in penalty.evidence:
+            assert shipped_index.documents[words.doc_id].text[words.start:words.end] == \
+                words.text
+
+
+def test_a_documents_register_of_duties(api: httpx.Client, shipped_index: Index) -> None:
+    reply = api.get("/duties/证券法-2019-12-28", params={"format": "csv"})
+    assert reply.status_code == 200, reply.text
+    assert "attachment" in reply.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(reply.content.decode("utf-8-sig"))))
+    text = shipped_index.documents["证券法-2019-12-28"].text
+    assert len(rows) > 250 and all(text[int(r["start"]):int(r["end"])] == r["duty"]
+                                   for r in rows)
+    assert api.get("/duties/证券法-2019-12-28").content.startswith(b"PK")  # xlsx
+    assert api.get("/duties/nope").status_code == 404
+    assert api.get("/duties/证券法-2019-12-28", params={"format": "pdf"}).status_code == 400
 
 
 def test_unknown_clause_is_404_and_a_bad_date_400(api: httpx.Client) -> None:

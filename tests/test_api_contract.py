@@ -52,7 +52,7 @@ OPERATIONS = [
     ("GET", "/api/v1/documents"), ("GET", "/api/v1/documents/{doc_id}"),
     ("GET", "/api/v1/health"), ("GET", "/api/v1/version"), ("GET", "/api/v1/reindex"),
     ("POST", "/api/v1/documents"), ("DELETE", "/api/v1/documents/{doc_id}"),
-    ("POST", "/api/v1/reindex"),
+    ("POST", "/api/v1/reindex"), ("GET", "/api/v1/duties/{doc_id}"),
 ]
 
 
@@ -73,7 +73,8 @@ def test_the_operations_checked_are_all_there_are(contract: schemathesis.schemas
 # schemathesis' type mutations of a query string — doc_id=false — are valid strings once
 # sent; its bad dates and limits are checked by hand in tests/test_api.py)
 REFUSING = [("POST", "/api/v1/ask"), ("POST", "/api/v1/batch"),
-            ("GET", "/api/v1/clauses/{clause_id}"), ("POST", "/api/v1/documents")]
+            ("GET", "/api/v1/clauses/{clause_id}"), ("POST", "/api/v1/documents"),
+            ("GET", "/api/v1/duties/{doc_id}")]
 CASES = [(*op, GenerationMode.POSITIVE) for op in OPERATIONS] + [
     (*op, GenerationMode.NEGATIVE) for op in REFUSING]
 

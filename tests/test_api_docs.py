@@ -76,7 +76,7 @@ def settle(url: str) -> None:
 def test_every_curl_example_runs(server: tuple[str, Path]) -> None:
     url, work = server
     curls = [c for c in commands() if c.startswith("curl")]
-    assert len(curls) == 11
+    assert len(curls) == 12
     endpoints = set()
     for command in curls:
         settle(url)  # a removal needs the upload indexed first
@@ -88,7 +88,7 @@ def test_every_curl_example_runs(server: tuple[str, Path]) -> None:
             command, done.stdout[:300])
         endpoints.add(re.search(r"/api/v1/(\w+)", command).group(1))  # type: ignore[union-attr]
     assert endpoints == {"ask", "batch", "clauses", "documents", "health", "version",
-                         "reindex"}
+                         "reindex", "duties"}
     settle(url)
     listed = httpx.get(url + "/api/v1/documents", params={"library": "true"}).json()
     assert [d["doc_id"] for d in listed["documents"]] == ["报备通知"]  # the other removed

@@ -218,6 +218,11 @@ def test_rag_changes_prints_the_report(edited, capsys) -> None:  # type: ignore[
     code, out, err = run(capsys, "changes", "--index", str(index))
     assert code == 0, err
     assert "[-一倍以上十倍-]{+二倍以上二十倍+}" in out and "== 新版本 new version" in out
+    # 第一百九十二条 (the penalty for manipulation, citing 第五十五条) was deleted
+    links = out[out.index("Penalty links changed"):]
+    assert "- 《中华人民共和国证券法》（2019年修订）第五十五条 ← 《中华人民共和国证券法》" \
+        "（2019年修订）第一百九十二条 (explicit)" in links
+    assert "公司法" not in links  # a new version's links come with it, not one by one
     code, out, _ = run(capsys, "changes", "--index", str(index), "--list")
     assert code == 0 and out.count(" live") == 1 and "generations kept (up to 13" in out
 

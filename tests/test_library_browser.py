@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from .test_api_writes import MARS, MARS_QUESTION, TOKEN, writable
 from .test_ui_browser import ask, browser  # noqa: F401  (the browser fixture)
@@ -34,6 +35,18 @@ def test_upload_answer_remove_in_the_browser(browser, tmp_path: Path) -> None:  
         # signed out: sources relative to the folder indexed, never a server path
         assert f"{server.corpus.name}/" in table.inner_text()
         assert str(server.corpus) not in table.inner_text()
+
+        # a statute's register of duties, as a spreadsheet, from the reader
+        choose(page, "library-open", "示范证券交易法")
+        page.locator("#library-reader .doc-reader").wait_for(timeout=TIMEOUT_MS)
+        with page.expect_download(timeout=TIMEOUT_MS) as download:
+            page.locator("#library-register-link").click()
+        saved = tmp_path / "register.xlsx"
+        download.value.save_as(saved)
+        sheet = load_workbook(saved).active
+        assert sheet is not None
+        duties = {row[6]: row[9] for row in sheet.iter_rows(min_row=2, values_only=True)}
+        assert "第六条" in duties["发行人应当及时披露可能对股票交易价格产生较大影响的重大事件。"]
 
         page.locator("#admin-token input").fill(TOKEN)
         page.locator("#admin-sign-in").click()

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from html import escape
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import gradio as gr
 
@@ -22,6 +24,7 @@ from rag.api.service import Service, UnknownDocument
 from rag.api.views import document_detail, list_documents
 from rag.core.documents import KIND_CHOICES
 from rag.core.filters import Filters
+from rag.links import links_for
 from rag.readers import SUFFIXES
 from ui.library_html import CSS, reader_html, report_html, status_html, table_html
 from ui.server import session_of
@@ -65,15 +68,25 @@ def library_page(demo: gr.Blocks, *, service: Service) -> None:
         return (table_html(found, paths=paths), gr.update(choices=choices),
                 gr.update(choices=mine, value=None))
 
-    def open_document(doc_id: str | None, request: gr.Request) -> str:
-        if not doc_id or not live.ready:
+    def register_link(doc_id: str) -> str:
+        """A link to the document's register of duties (``GET /api/v1/duties/…``), or
+        nothing when it has no duty sentences."""
+        if not links_for(live.index).duties(doc_id):
             return ""
+        href = "/api/v1/duties/" + quote(doc_id, safe="") + "?format=xlsx"
+        return (f'<a class="register" id="library-register-link" href="{escape(href)}" '
+                'download>义务清单 Register of duties (.xlsx)</a>')
+
+    def open_document(doc_id: str | None, request: gr.Request) -> tuple[str, str]:
+        if not doc_id or not live.ready:
+            return "", ""
         index = live.index
         doc = index.documents.get(doc_id)
         if doc is None:
-            return '<p class="empty">This document is no longer in the index.</p>'
-        return reader_html(document_detail(doc, index, owned=service.owned),
-                           path=doc.source_path if signed_in(request) else None)
+            return '<p class="empty">This document is no longer in the index.</p>', ""
+        return (reader_html(document_detail(doc, index, owned=service.owned),
+                            path=doc.source_path if signed_in(request) else None),
+                register_link(doc_id))
 
     def search(query: str, kinds: list[str] | None, request: gr.Request) -> tuple[Any, ...]:
         found = listing(query, kinds, signed_in(request))
@@ -95,6 +108,7 @@ def library_page(demo: gr.Blocks, *, service: Service) -> None:
         table = gr.HTML("", elem_id="library-table", css_template=CSS)
         opened = gr.Dropdown([], value=None, label="打开 Open a document",
                              elem_id="library-open", filterable=True)
+        register = gr.HTML("", elem_id="library-register", css_template=CSS)
         reader = gr.HTML("", elem_id="library-reader", css_template=CSS)
         search_outputs: list[Any] = [table, opened]
         if service.writes:
@@ -103,7 +117,7 @@ def library_page(demo: gr.Blocks, *, service: Service) -> None:
                 kinds=kinds, table=table, opened=opened))
         gr.on([query.submit, kinds.change], search, inputs=[query, kinds],
               outputs=search_outputs, api_visibility="private", queue=False)
-        opened.change(open_document, inputs=[opened], outputs=[reader],
+        opened.change(open_document, inputs=[opened], outputs=[reader, register],
                       api_visibility="private")
         demo.load(refresh, inputs=[query, kinds],
                   outputs=[status_box, *search_outputs], api_visibility="private",

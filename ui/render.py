@@ -16,7 +16,7 @@ from rag.answer import Answer, Citation, Highlight
 from rag.answer.wording import CANDIDATES, INNER, LOW_CONFIDENCE, NOT_FOUND, RELATED
 from rag.core.pages import page_label, page_label_en
 from rag.core.versions import status_label
-from rag.export.common import mark_spans
+from rag.export.common import mark_spans, penalty_line
 from rag.export.text import format_answer
 from ui import compare
 from ui.escape import esc
@@ -93,6 +93,12 @@ def _badges(citation: Citation) -> str:
     return "".join(badges)
 
 
+def _penalty_html(citation: Citation) -> str:
+    """由第一百八十一条处罚 · 刑法第一百六十条: what enforces the quoted clause."""
+    line = penalty_line(citation)
+    return f'<div class="penalty">{esc(line)}</div>' if line else ""
+
+
 def _inner_html(citation: Citation) -> str:
     """前款 → 第一款 for each in-article reference; the named text when it is not quoted."""
     if not citation.inner:
@@ -128,6 +134,7 @@ def citation_card_html(
         f'<header><span class="rank">{esc(rank or citation.rank)}</span>'
         f'<span class="cite">{esc(citation.citation)}</span>{_badges(citation)}</header>'
         f'<div class="meta">{" · ".join(meta)}</div>'
+        f"{_penalty_html(citation)}"
         f'<blockquote class="quote">{quote_html(citation.text, citation.highlights)}'
         "</blockquote>"
         f"{_inner_html(citation)}"
@@ -269,6 +276,7 @@ CSS = """
 .copy:hover { background: #eff6ff; }
 .cid { color: #94a3b8; font-size: 0.7em; word-break: break-all; }
 .inner { margin: 4px 0 0; padding-left: 18px; color: #475569; font-size: 0.85em; }
+.penalty { color: #7f1d1d; font-size: 0.9em; margin: 4px 0; }
 .related summary { cursor: pointer; color: #334155; font-size: 0.9em; margin-bottom: 6px; }
 .related .card { margin-top: 8px; border-left-color: #64748b; }
 .chat:has(.turn) .welcome { display: none; }

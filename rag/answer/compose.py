@@ -17,6 +17,7 @@ from rag.answer.change_questions import prepare_question
 from rag.answer.compare import comparisons
 from rag.answer.fold import fold_duplicates
 from rag.answer.highlight import highlight
+from rag.answer.penalties import is_consequence, penalties_of, referenced_by, with_penalties
 from rag.answer.refusal import Calibration, closest, evidence, load_calibration
 from rag.answer.types import Answer, Citation, InnerReference
 from rag.answer.wording import CHANGES, FOUND, NOT_FOUND
@@ -115,6 +116,8 @@ def cite(
         ocr_confidence=ocr,
         versions=comparisons(index, clause, versions=compare) if compare is not None else (),
         document_sha256=index.text_hash(doc.doc_id),
+        penalties=penalties_of(index, clause),
+        referenced_by=referenced_by(index, clause),
     )
 
 
@@ -366,6 +369,15 @@ def _answer(
             via=hit.via, folded=tuple(folded.get(hit.clause.unit_id, ())), compare=versions,
         ))
     citations = citations[:k]
+    if is_consequence(query.question) and citations:
+        def cite_penalty(clause: Clause, rank: int, duty: Citation) -> Citation:
+            return replace(cite(index, clause, rank=rank, score=duty.score, scores={},
+                                ranks={}, weights=weights,
+                                version=versions.get(clause.doc_id), low_confidence=low,
+                                via="penalty", compare=versions), enforces=duty.clause_id)
+
+        citations = with_penalties(index, citations, k=k, cite_penalty=cite_penalty,
+                                   admits=query.admits)
     if changes:
         citations = with_earlier_versions(index, citations, weights=weights, versions=versions)
 

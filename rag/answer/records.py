@@ -99,6 +99,29 @@ class ComparisonRecord(Record):
     newer: VersionSideRecord
 
 
+class EvidenceRecord(Record):
+    """Words that made a link, verbatim: ``documents[doc_id].text[start:end]``."""
+
+    doc_id: str
+    start: int
+    end: int
+    text: str
+
+
+class LinkedRecord(Record):
+    """A clause linked to a cited one: a penalty that enforces it, or a clause citing it."""
+
+    clause_id: str
+    citation: str
+    label: str
+    document: str = Field(description="the title of its document")
+    kind: Literal["explicit", "implicit", "criminal", "civil", "cites"] = Field(
+        description="explicit (cites the article), implicit (names its conduct and actor), "
+        "criminal (刑法, same conduct), civil (liability for damages), cites")
+    confidence: float = Field(description="0..1; 1.0 for a reference by article number")
+    evidence: list[EvidenceRecord] = Field(description="the words that made the link")
+
+
 class CitationRecord(Record):
     """One quoted clause, with everything needed to cite it and find it again."""
 
@@ -125,7 +148,7 @@ class CitationRecord(Record):
     issuer: str | None = Field(description="who issued a policy or news item")
     path: list[str] = Field(description="章/节 or section headings above the clause")
     low_confidence: bool
-    via: Literal["search", "lookup", "memory", "cross_reference", "version"]
+    via: Literal["search", "lookup", "memory", "cross_reference", "version", "penalty"]
     highlights: list[HighlightRecord] = Field(description="offsets into text")
     pages: list[int] | None = Field(description="[first, last] page of a paged source")
     ocr: bool
@@ -135,6 +158,15 @@ class CitationRecord(Record):
         description="sha256 of the document text the offsets point into (its revision)")
     versions: list[ComparisonRecord] = Field(
         description="the same article in the law's other versions, changes marked")
+    penalties: list[LinkedRecord] = Field(
+        default_factory=list, description="what enforces this clause: administrative "
+        "(explicit, implicit), then criminal, then civil")
+    referenced_by: list[LinkedRecord] = Field(default_factory=list,
+                                              description="the clauses that cite this one")
+    penalty_note: str | None = Field(
+        default=None, description="set when a consequence was asked and no penalty links here")
+    enforces: str | None = Field(default=None,
+                                 description="via penalty: the id of the duty it enforces")
 
 
 class Audit(Record):

@@ -79,6 +79,32 @@ class Comparison:
 
 
 @dataclass(frozen=True)
+class LinkEvidence:
+    """A verbatim slice that made a link: ``documents[doc_id].text[start:end] == text``."""
+
+    doc_id: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class LinkedClause:
+    """A clause linked to a cited one: a penalty that enforces it (``kind`` explicit,
+    implicit, criminal or civil; ``confidence`` 0..1, 1.0 for a reference by number;
+    ``evidence`` the words that made the link), or a clause that cites it
+    (``kind`` cites)."""
+
+    clause_id: str
+    citation: str
+    kind: str
+    confidence: float = 1.0
+    evidence: tuple[LinkEvidence, ...] = ()
+    label: str = ""  # 第一百八十七条
+    document: str = ""  # the title of its document
+
+
+@dataclass(frozen=True)
 class Citation:
     """One quoted clause with everything needed to cite it."""
 
@@ -105,7 +131,7 @@ class Citation:
     url: str | None = None
     source: str = ""  # source file, relative to the indexed source root (never absolute)
     low_confidence: bool = False
-    via: str = "search"  # search | lookup | cross_reference
+    via: str = "search"  # search | lookup | cross_reference | penalty
     related: tuple[str, ...] = ()  # clause ids this clause refers to (依照本法第五十三条)
     folded: tuple[str, ...] = ()  # clause ids of near-duplicates folded under this one
     inner: tuple[InnerReference, ...] = ()  # 前款, 本条第二款 … resolved within the article
@@ -116,6 +142,12 @@ class Citation:
     versions: tuple[Comparison, ...] = ()
     # sha256 of the document's text: the exact revision ``start``/``end`` point into
     document_sha256: str = ""
+    # the penalties that enforce this clause (administrative, then criminal, then civil)
+    penalties: tuple[LinkedClause, ...] = ()
+    referenced_by: tuple[LinkedClause, ...] = ()  # the clauses that cite this one
+    # a consequence was asked and no penalty links to this clause: says so plainly
+    penalty_note: str | None = None
+    enforces: str | None = None  # via penalty: the clause id of the duty it enforces
 
     def quotes(self, ref: InnerReference) -> bool:
         """Whether the 款 or 项 ``ref`` names lies inside this quote."""

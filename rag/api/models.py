@@ -19,6 +19,7 @@ from rag.answer.records import (
     ComparisonRecord,
     FiltersRecord,
     HighlightRecord,
+    LinkedRecord,
     MarkRecord,
     StatusLabel,
     VersionSideRecord,
@@ -171,6 +172,11 @@ class ClauseDetail(_Model):
     versions: list[VersionRecord] = Field(description="every version of the document, "
                                           "oldest first, this one included")
     references: list[ClauseRecord] = Field(description="clauses this one refers to")
+    referenced_by: list[LinkedRecord] = Field(default_factory=list,
+                                              description="clauses that cite this one")
+    penalties: list[LinkedRecord] = Field(
+        default_factory=list, description="what enforces this clause (explicit, implicit, "
+        "criminal, civil), with confidence and evidence")
 
 
 # ---------------------------------------------------------------- service

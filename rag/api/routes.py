@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from rag.answer import Answer, answer, answer_many
 from rag.answer.records import DATE_SCHEMA, ISO_DATE, AnswerRecord, FiltersRecord, Kind
@@ -38,6 +39,7 @@ from rag.api.views import (
     version_info,
 )
 from rag.core.filters import Filters
+from rag.export.register import register_bytes, register_rows
 from rag.index import StoreError
 from rag.search import Index
 
@@ -46,6 +48,14 @@ from rag.search import Index
 BATCH_WINDOW = 32
 Date = Annotated[str | None, Query(pattern=ISO_DATE, description="YYYY-MM-DD",
                                    json_schema_extra=DATE_SCHEMA)]
+
+
+REGISTER_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "jsonl": "application/x-ndjson",
+}
 
 
 class JSONLinesResponse(StreamingResponse):
@@ -156,6 +166,25 @@ def read_routes(service: Service) -> APIRouter:
             raise ApiError(404, "unknown document", f"no document {doc_id!r} in the index; "
                            "GET /api/v1/documents lists them")
         return document_detail(doc, index, owned=service.owned)
+
+    @router.get("/duties/{doc_id:path}", response_class=Response,
+                responses={**responses(400, 404, 503), 200: {
+                    "description": "the register file",
+                    "content": {media: {"schema": {"type": "string", "format": "binary"}}
+                                for media in REGISTER_TYPES.values()}}},
+                summary="A document's register of duties (one row per duty sentence, "
+                "verbatim with offsets, modality, actors and penalty links)")
+    def duties(doc_id: str, format: Annotated[
+            Literal["xlsx", "csv", "docx", "jsonl"],
+            Query(description="the file format")] = "xlsx") -> Response:
+        index = current(service)
+        if doc_id not in index.documents:
+            raise ApiError(404, "unknown document", f"no document {doc_id!r} in the index; "
+                           "GET /api/v1/documents lists them")
+        data = register_bytes(register_rows(index, doc_ids=[doc_id]), f".{format}")
+        name = quote(f"{doc_id}-duties.{format}")
+        return Response(data, media_type=REGISTER_TYPES[format], headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
 
     @router.get("/health", response_model=Health, responses=responses(503),
                 summary="200 when questions can be answered, else 503")

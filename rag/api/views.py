@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict
 
+from rag.answer.penalties import penalties_of, referenced_by
 from rag.api.live import BuildStatus
 from rag.api.models import (
     ClauseDetail,
@@ -20,6 +21,7 @@ from rag.api.models import (
     DocumentRecord,
     HeadingRecord,
     IndexIdentity,
+    LinkedRecord,
     ReindexStatus,
     SpanRecord,
     VersionInfo,
@@ -128,7 +130,9 @@ def clause_detail(clause_id: str, index: Index, *, owned: Owned,
         document=document_record(doc, index, clauses=counts[doc.doc_id], owned=owned,
                                  as_of=as_of),
         versions=versions,
-        references=[clause_record(index.clauses[r], index) for r in index.references.rows(clause)])
+        references=[clause_record(index.clauses[r], index) for r in index.references.rows(clause)],
+        referenced_by=[LinkedRecord.model_validate(r) for r in referenced_by(index, clause)],
+        penalties=[LinkedRecord.model_validate(p) for p in penalties_of(index, clause)])
 
 
 def status_record(status: BuildStatus) -> ReindexStatus:

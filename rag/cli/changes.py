@@ -19,6 +19,7 @@ from rag.cli.options import add_index_option, index_location
 from rag.export.changes import FORMATS, report_text, write_report
 from rag.export.text import printable
 from rag.index import folder as folders
+from rag.links.changes import link_changes_since, link_lines
 
 
 def add_changes(commands: argparse._SubParsersAction) -> None:
@@ -61,11 +62,16 @@ def cmd_changes(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {args.out}: unknown format {args.out.suffix or '(none)'}; "
                          f"use one of {', '.join(FORMATS)}")
     report = changes_since(location, since=args.since)
+    links = link_lines(link_changes_since(location, since=args.since))
     if args.out is None:
         sys.stdout.write(report_text(report))
+        if links:
+            sys.stdout.write(printable("\n" + "\n".join(links) + "\n"))
     else:
         write_report(report, args.out)
         print(printable(f"{report.summary()} → {args.out}"), file=sys.stderr)
+        if links:
+            print(printable("\n".join(links)), file=sys.stderr)
     return EXIT_OK
 
 

@@ -18,6 +18,7 @@ from rag.cli.diff import add_diff
 from rag.cli.evaluate import add_evaluate
 from rag.cli.feedback import add_feedback, add_feedback_db_option
 from rag.cli.mcp import add_mcp
+from rag.cli.obligations import add_obligations
 from rag.cli.options import (
     DEFAULT_MODEL,
     add_answer_options,
@@ -123,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_chunk, _add_index, _add_ask, _add_batch, add_diff, add_changes,
-                add_mcp, add_feedback, add_evaluate):
+                add_mcp, add_feedback, add_evaluate, add_obligations):
         add(commands)
     for entry in sorted(entry_points(group=COMMAND_GROUP), key=lambda e: e.name):
         entry.load()(commands)

@@ -14,7 +14,14 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from rag.answer.types import Answer, Citation, Comparison, Highlight, VersionSide
+from rag.answer.types import (
+    Answer,
+    Citation,
+    Comparison,
+    Highlight,
+    LinkedClause,
+    VersionSide,
+)
 from rag.answer.wording import LOW_CONFIDENCE
 from rag.changes import RELATION_LABELS
 from rag.core.pages import page_label, page_label_en
@@ -42,6 +49,30 @@ def csv_safe(value: object) -> object:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
+
+def _short(linked: LinkedClause, citation: Citation) -> str:
+    """第一百八十七条 in the cited clause's own document, else 刑法第一百六十条."""
+    if linked.clause_id.split("#", 1)[0] == citation.doc_id:
+        return linked.label
+    return linked.document.removeprefix("中华人民共和国") + linked.label
+
+
+def penalty_line(citation: Citation) -> str | None:
+    """``由第一百八十七条处罚 · 刑法第一百八十条 · 民事责任 第八十五条``: what enforces the
+    cited clause; the plain note when a consequence was asked and nothing does."""
+    if citation.penalty_note:
+        return citation.penalty_note
+    if not citation.penalties:
+        return None
+    admin = [_short(p, citation) for p in citation.penalties
+             if p.kind in ("explicit", "implicit")]
+    parts = ["由" + "、".join(admin) + "处罚"] if admin else []
+    parts += [_short(p, citation) for p in citation.penalties if p.kind == "criminal"]
+    civil = [_short(p, citation) for p in citation.penalties if p.kind == "civil"]
+    if civil:
+        parts.append("民事责任 " + "、".join(civil))
+    return " · ".join(parts)
+
 
 def status_note(citation: Citation) -> str:
     """``现行有效 · version 2019-12-28 · law · superseded by …``: what a reader must know

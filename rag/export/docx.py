@@ -19,6 +19,7 @@ from rag.export.common import (
     key_spans,
     now,
     page_note,
+    penalty_line,
     shown_comparisons,
     side_heading,
     side_runs,
@@ -102,6 +103,9 @@ def _docx_citation(doc: Any, citation: Citation, rank: str | None = None) -> Non
         details.append(f"Page: {page_note(citation)}")
     if citation.url:
         details.append(f"URL: {citation.url}")
+    penalties = penalty_line(citation)
+    if penalties:
+        details.append(f"Penalty: {penalties}")
     info = doc.add_paragraph().add_run(xml_safe("\n".join(d for d in details if d)))
     info.font.size = Pt(9)
     info.font.color.rgb = RGBColor(0x44, 0x44, 0x44)

@@ -18,6 +18,7 @@ from rag.export.common import (
     key_spans,
     now,
     page_note,
+    penalty_line,
     shown_comparisons,
     side_heading,
     side_runs,
@@ -129,6 +130,9 @@ def _md_citation(citation: Citation, rank: str | None = None) -> list[str]:
         details.append("Page: " + md_escape(page_note(citation)))
     if citation.url:
         details.append("URL: " + md_escape(citation.url))
+    penalties = penalty_line(citation)
+    if penalties:
+        details.append("Penalty: " + md_escape(penalties))
     inner = [f"- {md_escape(line)}" for line in inner_lines(citation)]
     return [
         f"**{md_escape(heading(citation, rank))}**",

@@ -14,6 +14,7 @@ from rag.export.common import (
     inner_lines,
     key_spans,
     page_note,
+    penalty_line,
     split_runs,
     status_note,
 )
@@ -65,6 +66,11 @@ def format_citation(citation: Citation, *, color: bool, rank: str | None = None)
         lines.append("    url:    " + printable(citation.url))
     score = "" if citation.via == "cross_reference" else f"  (score {citation.score:.4f})"
     lines.append(f"    id:     {citation.clause_id}{score}")
+    penalties = penalty_line(citation)
+    if penalties:
+        lines.append("    penalty: " + printable(penalties))
+    if citation.enforces:
+        lines.append("    enforces: " + printable(citation.enforces))
     notes = [*inner_lines(citation), *(comparison_note(citation, c) for c in citation.versions)]
     return ("\n".join(lines) + "\n\n" + marked_quote(citation, color=color) + "\n"
             + "".join(f"    {printable(line)}\n" for line in notes))

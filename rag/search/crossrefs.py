@@ -77,6 +77,15 @@ class CrossReferences:
     def rows(self, clause: Clause) -> list[int]:
         """Rows of the clauses ``clause`` refers to, in order of mention, once each."""
         found: list[int] = []
+        for row, _, _ in self.mentions(clause):
+            if row not in found:
+                found.append(row)
+        return found
+
+    def mentions(self, clause: Clause) -> list[tuple[int, int, int]]:
+        """Each resolved reference in ``clause``: (row it names, start, end), the offsets
+        of the words (本法第四十条) in ``clause.text``, in order of mention."""
+        found: list[tuple[int, int, int]] = []
         for match in _REF.finditer(clause.text):
             if match.start() == 0:
                 continue  # the clause's own label
@@ -95,8 +104,8 @@ class CrossReferences:
                 continue
             row = next((r for r in (self._by_label.get((d, label)) for d in places)
                         if r is not None), None)
-            if row is not None and row not in found and self.clauses[row].unit_id != clause.unit_id:
-                found.append(row)
+            if row is not None and self.clauses[row].unit_id != clause.unit_id:
+                found.append((row, match.start(), match.end()))
         return found
 
     @staticmethod

@@ -1,0 +1,106 @@
+"""Consequence questions: what enforces a cited duty, quoted verbatim beside it.
+
+"违反《证券法》第四十条的规定会受到什么处罚？", "…要承担什么责任", "罚款多少",
+"What is the penalty for …": after the clauses a question names or finds, the penalty
+clauses linked to them (:mod:`rag.links`) are cited too — administrative first, then
+criminal, then civil — each marked with the duty it enforces. A cited duty with no
+linked penalty says so (:data:`rag.answer.wording.NO_PENALTY`); nothing is guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+
+from rag.answer.types import Citation, LinkedClause, LinkEvidence
+from rag.answer.wording import NO_PENALTY
+from rag.core.citations import citation_string
+from rag.core.clauses import Clause
+from rag.links import Link, links_for
+from rag.search import Index
+
+_CONSEQUENCE = re.compile(
+    r"违反|会怎样|会怎么样|怎么处理|什么责任|何种责任|法律责任|承担.{0,4}责任|罚款|罚金|罚则|"
+    r"处罚|惩罚|被罚|罚多少|判刑|刑事|坐牢|后果|制裁|"
+    r"\bpenalt|\bsanction|\bfine[sd]?\b|\bliab|\bconsequence|\bpunish|\bbreach|\bviolat",
+    re.I,
+)
+
+
+def is_consequence(question: str) -> bool:
+    """Whether ``question`` asks what happens on breach (penalty, liability, fine)."""
+    return bool(_CONSEQUENCE.search(question))
+
+
+def _label(index: Index, clause_id: str) -> str:
+    clause = _clause(index, clause_id)
+    return citation_string(clause, index.document_of(clause))
+
+
+def _clause(index: Index, unit_id: str) -> Clause:
+    row = index.row_of.get(unit_id)
+    if row is None:  # a split article: its first part
+        row = index.row_of[f"{unit_id}.part1"]
+    return index.clauses[row]
+
+
+def linked(index: Index, link: Link) -> LinkedClause:
+    """A penalty link as plain data for a citation."""
+    target = _clause(index, link.target)
+    return LinkedClause(
+        clause_id=target.id, citation=_label(index, link.target),
+        kind=link.kind, confidence=link.confidence,
+        evidence=tuple(LinkEvidence(e.doc_id, e.start, e.end, e.text) for e in link.evidence),
+        label=target.label, document=index.document_of(target).title,
+    )
+
+
+def penalties_of(index: Index, clause: Clause) -> tuple[LinkedClause, ...]:
+    """The penalties linked to ``clause``, administrative first, then criminal, then civil."""
+    return tuple(linked(index, link) for link in links_for(index).penalties(clause.id))
+
+
+def referenced_by(index: Index, clause: Clause) -> tuple[LinkedClause, ...]:
+    """The clauses that cite ``clause`` (依照本法第五十三条 … in reverse)."""
+    out = []
+    for unit in links_for(index).referenced_by(clause.id):
+        citing = _clause(index, unit)
+        out.append(LinkedClause(clause_id=citing.id, citation=_label(index, unit), kind="cites",
+                                label=citing.label, document=index.document_of(citing).title))
+    return tuple(out)
+
+
+def with_penalties(
+    index: Index, citations: list[Citation], *, k: int,
+    cite_penalty: Callable[[Clause, int, Citation], Citation],
+    admits: Callable[[Clause], bool] = lambda clause: True,
+) -> list[Citation]:
+    """``citations`` with, after each duty the question named or found first, the
+    penalty clauses that enforce it (each once), then the rest, up to ``k`` (the named
+    clauses and their penalties are all kept). A duty with no penalty gets the note."""
+    table = links_for(index)
+    out: list[Citation] = []
+    shown: set[str] = set()
+    # the clauses the question names, else the two it found first
+    leading = [c for c in citations if c.via == "lookup"] or citations[:2]
+    for cited in citations:
+        clause = index.clauses[index.row_of[cited.clause_id]]
+        if clause.unit_id in shown:
+            continue
+        shown.add(clause.unit_id)
+        is_duty = bool(table.duties_of(cited.clause_id))
+        note = NO_PENALTY if (cited in leading and is_duty and not cited.penalties
+                              and not table.is_penalty(cited.clause_id)) else None
+        out.append(replace(cited, rank=len(out) + 1, penalty_note=note))
+        if cited not in leading:
+            continue
+        for penalty in cited.penalties:
+            target = index.clauses[index.row_of[penalty.clause_id]]
+            if target.unit_id in shown or not admits(target):  # the question's filters
+                continue
+            shown.add(target.unit_id)
+            out.append(cite_penalty(target, len(out) + 1, cited))
+    named = len([c for c in out if c.via in ("lookup", "penalty")])
+    return out[:max(k, named)]
+

@@ -1,0 +1,133 @@
+"""Duty sentences: where a clause says who shall, shall not or may do what (应当 / 不得 / 可以).
+
+A duty sentence is one sentence of an article (a lead-in ending in ： keeps its listed
+items) whose words carry a modality: *prohibition* (不得, 禁止, 严禁; shall not),
+*obligation* (应当, 必须, 须经; shall, must) or *permission* (可以; may). Its offsets are
+into the document text, so ``document.text[start:end] == text``. A sentence that only
+says who bears liability (应当承担赔偿责任) is not a duty: it is a consequence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from rag.core.clauses import Clause
+
+MODALITIES = ("obligation", "prohibition", "permission")
+
+_PROHIBITION = re.compile(r"不得|禁止|严禁|不准|\bshall not\b|\bmust not\b|\bmay not\b",
+                          re.I)
+_OBLIGATION = re.compile(r"应当|必须|应予|须经|须由|须向|\bshall\b|\bmust\b", re.I)
+_PERMISSION = re.compile(r"可以|\bmay\b", re.I)
+# liability, not duty: 应当（依法）承担（连带）赔偿责任 / 应当承担相应的法律责任
+_LIABILITY = re.compile(
+    r"(?:应当|应|须)(?:依法)?(?:与[^，。；]{1,20})?承担[^，。；]{0,8}责任")
+
+# Who the duty is on: named actors, longest first so 上市公司 wins over 公司.
+ACTORS = (
+    "证券监督管理机构", "信息披露义务人", "证券登记结算机构", "证券投资咨询机构",
+    "证券服务机构", "证券交易场所", "证券交易所", "债券受托管理人", "投资者保护机构",
+    "会计师事务所", "律师事务所", "基金管理人", "基金托管人", "基金服务机构",
+    "私募基金管理人", "期货公司", "期货交易场所", "高级管理人员", "实际控制人", "控股股东",
+    "内幕信息的知情人", "收购人", "保荐人", "承销商", "发行人", "有限责任公司",
+    "股份有限公司", "上市公司", "证券公司", "发起人", "清算组", "清算义务人", "董事会",
+    "监事会", "股东会", "董事", "监事", "股东", "从业人员", "传播媒介", "投资者", "公司",
+)
+ACTOR = re.compile("|".join(sorted(ACTORS, key=len, reverse=True)))
+_FIRST_PHRASE = re.compile(r"[^，,：:；;]*")
+_SENTENCE_END = re.compile(r"[。！？!?]|(?<=[.;])\s+(?=[A-Z(])|\n")
+
+
+@dataclass(frozen=True)
+class Duty:
+    """One duty sentence of a clause: ``document.text[start:end] == text``."""
+
+    clause_id: str
+    doc_id: str
+    label: str  # the article: 第一百三十七条
+    start: int
+    end: int
+    text: str
+    modality: str  # obligation | prohibition | permission
+    actors: tuple[str, ...]  # named before the modal word: 证券公司, 发行人 …
+    modal: str  # the modal words as written: 应当, 不得, shall not
+
+
+def modality(sentence: str) -> tuple[str, str] | None:
+    """(modality, the modal words) of a sentence, strongest first; None without one."""
+    text = _LIABILITY.sub(lambda m: "\0" * len(m.group()), sentence)
+    for name, pattern in (("prohibition", _PROHIBITION), ("obligation", _OBLIGATION),
+                          ("permission", _PERMISSION)):
+        match = pattern.search(text)
+        if match:
+            return name, match.group()
+    return None
+
+
+def actors_in(text: str) -> tuple[str, ...]:
+    """The actors ``text`` names, in order, once each."""
+    found: list[str] = []
+    for match in ACTOR.finditer(text):
+        if match.group() not in found:
+            found.append(match.group())
+    return tuple(found)
+
+
+def body_start(clause: Clause) -> int:
+    """Where the clause's own words start (after 第X条 and its space), in clause.text."""
+    text = clause.text
+    if clause.label and text.startswith(clause.label):
+        at = len(clause.label)
+        while at < len(text) and text[at] in " \u3000\t":
+            at += 1
+        return at
+    return 0
+
+
+def sentences(clause: Clause) -> Iterator[tuple[int, int]]:
+    """(start, end) of each sentence of ``clause`` in clause.text; a lead-in ending in ：
+    runs to the end of the items listed after it."""
+    text, at, n = clause.text, body_start(clause), len(clause.text)
+    while at < n:
+        match = _SENTENCE_END.search(text, at)
+        end = match.end() if match else n
+        if text[at:end].rstrip().endswith(("：", ":")):
+            # the list of items runs while lines start with （一） / (a) / 1.
+            while end < n:
+                line_end = text.find("\n", end + 1)
+                line_end = n if line_end < 0 else line_end
+                line = text[end:line_end].strip()
+                if not re.match(r"（[一二三四五六七八九十]+）|\([a-z0-9]+\)|\d+[.、]", line):
+                    break
+                end = line_end
+        piece = text[at:end]
+        lead = len(piece) - len(piece.lstrip())
+        tail = len(piece.rstrip())
+        if tail > lead:
+            yield at + lead, at + tail
+        at = end
+
+
+def duties(clause: Clause) -> list[Duty]:
+    """The duty sentences of one clause, in order."""
+    found = []
+    for start, end in sentences(clause):
+        text = clause.text[start:end]
+        modal = modality(text)
+        if modal is None:
+            continue
+        # who is bound: named before the modal word in the first phrase (证券公司应当…),
+        # else in that phrase (禁止证券公司及其从业人员从事…：)
+        cut = text.find(modal[1])
+        phrase = _FIRST_PHRASE.match(text)
+        first = phrase.end() if phrase else len(text)
+        subject = text[:cut] if 0 < cut <= first else text[:first]
+        found.append(Duty(
+            clause_id=clause.id, doc_id=clause.doc_id, label=clause.label,
+            start=clause.start + start, end=clause.start + end, text=text,
+            modality=modal[0], modal=modal[1],
+            actors=actors_in(subject) or actors_in(text),
+        ))
+    return found

@@ -1,0 +1,83 @@
+"""Links as plain data (a duty, the clause that enforces it, why) and the rules about who."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rag.core.clauses import Clause
+from rag.core.documents import Document
+from rag.core.titles import title_key
+from rag.links.duties import Duty
+from rag.links.penalties import Conduct
+
+KINDS = ("explicit", "implicit", "criminal", "civil")
+
+# A penalty that names a role rather than an actor binds every actor holding it.
+ROLES = {
+    "信息披露义务人": ("发行人", "上市公司", "公司", "收购人", "控股股东", "实际控制人",
+                "董事", "监事", "高级管理人员", "基金管理人", "基金托管人"),
+    "证券服务机构": ("会计师事务所", "律师事务所", "证券投资咨询机构"),
+    "从业人员": ("董事", "监事", "高级管理人员"),
+    "公司": ("有限责任公司", "股份有限公司", "上市公司", "清算组"),
+}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A verbatim slice that made a link: ``documents[doc_id].text[start:end] == text``."""
+
+    doc_id: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Link:
+    """``source`` (a duty clause) is enforced by ``target`` (a penalty clause)."""
+
+    source: str  # clause id of the duty
+    target: str  # clause id of the penalty
+    kind: str  # explicit | implicit | criminal | civil
+    confidence: float
+    evidence: tuple[Evidence, ...]
+    paragraph: str = ""  # the 款 of the target that punishes it (第二款), '' for all
+    via: str | None = None  # criminal: the administrative penalty clause it came through
+    # where the target says what it punishes: offsets into the target's document text
+    conduct: tuple[int, int] | None = None
+
+
+def is_criminal_code(doc: Document) -> bool:
+    """A criminal code (刑法 and its amendments): its articles define crimes, not duties."""
+    return title_key(doc.title).endswith(("刑法", "刑法修正案")) or "刑法修正案" in doc.title
+
+
+ORDER = {"explicit": 0, "implicit": 1, "criminal": 2, "civil": 3}
+
+
+def ordered(links: Iterable[Link]) -> list[Link]:
+    """Administrative (explicit, implicit), then criminal, then civil; surest first."""
+    return sorted(links, key=lambda k: (ORDER[k.kind], -k.confidence, k.target))
+
+
+def own_article(clause: Clause, said: list[Duty], found: list[Conduct]) -> list[Link]:
+    """A duty and its sanction in one article: the article enforces the duty itself, with
+    the sanctioned conduct as evidence (an explicit link: the law says it in place)."""
+    if not said:
+        return []
+    return [Link(clause.unit_id, clause.unit_id, "civil" if c.sanction == "civil" else
+                 "explicit", 1.0, (Evidence(clause.doc_id, c.start, c.end, c.text),),
+                 paragraph=c.paragraph, conduct=(c.start, c.end))
+            for c in found[:1]]
+
+
+def actors_meet(penalty: Sequence[str], duty: Sequence[str]) -> bool:
+    """Whether a penalty on ``penalty`` reaches a duty on ``duty`` (a duty that names no
+    one binds whoever acts; a penalty that names no one punishes whoever acts)."""
+    if not penalty or not duty:
+        return True
+    wanted = set(penalty)
+    for actor in penalty:
+        wanted.update(ROLES.get(actor, ()))
+    return bool(wanted & set(duty))

@@ -1,0 +1,195 @@
+"""Penalty provisions, recognised by structure: what conduct each paragraph punishes, and how.
+
+A penalty clause is an article of a 法律责任 / 罚则 chapter, or any article whose words
+impose a sanction (处…罚款, 没收违法所得, 依法追究刑事责任, 处…有期徒刑, 罚金). Each of its
+paragraphs (款) is split into *conduct* segments: the words before a sanction
+(…未按照规定保存有关文件和资料的) — what the paragraph punishes. Articles that only make
+someone liable to pay damages (应当承担赔偿责任) are civil liability provisions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from rag.core.clauses import Clause
+from rag.links.duties import ACTOR, actors_in, body_start
+
+_CHAPTER = re.compile(r"法律责任|罚则|处罚")
+# words that impose a sanction; the conduct punished is written before them
+SANCTION = re.compile(
+    r"责令|处以|(?<![应之判])处(?:[一二三四五六七八九十百千万\d]|罚款|违法所得|非法|所|业务|买卖|"
+    r"隐匿|虚报|融资)|没收|给予警告|警告|吊销|撤销[^，。；]{0,8}许可|予以取缔|取缔|"
+    r"暂停[^，。；]{0,8}业务|追究[^，。；]{0,4}责任|有期徒刑|拘役|罚金|给予[^，。；]{0,4}处分|"
+    r"承担[^，。；]{0,8}赔偿责任|依照[^。；]{0,40}处罚|从重处罚|"
+    r"应当[^，。；]{0,20}(?:退还|返还|恢复原状)"
+)
+# a sanction strong enough to make an article outside a 法律责任 chapter a penalty clause
+_STRONG = re.compile(r"处以?[^。；]{0,30}罚款|有期徒刑|拘役|罚金|追究刑事责任|没收违法所得")
+_CRIMINAL = re.compile(r"有期徒刑|拘役|管制|罚金")
+_CIVIL = re.compile(
+    r"承担[^，。；]{0,8}(?:赔偿|民事)责任|应当[^，。；]{0,20}(?:退还|返还|恢复原状)")
+_ADMIN = re.compile(r"罚款|责令|没收|警告|吊销|撤销|取缔|暂停|处分|禁止[^，。；]{0,6}从事")
+# what follows the conduct inside a penalty: who else is fined, amounts, aggravation
+_FOLLOW_ON = re.compile(r"对直接负责|对其直接负责|没有违法所得|没有业务收入|情节严重|情节特别严重|"
+                        r"数额巨大|数额特别巨大|拒不改正|逾期不")
+_ITEM = re.compile(r"\s*（[一二三四五六七八九十]+）")
+_LISTS = re.compile(r"有下列[^，。；]{0,8}之一")
+# who imposes the sanction, written between the conduct and it: ，由公司登记机关
+_AGENT = re.compile(r"[，,]?由[^，。；]*$")
+_PIECE = re.compile(r"[^；。：\n]+[；。：]?")
+
+
+@dataclass(frozen=True)
+class Conduct:
+    """The words before a sanction in one paragraph of a penalty clause.
+
+    ``start``/``end`` are offsets into the document; ``actors`` the actors it names (or,
+    when it names none, those of the paragraph's first conduct: 情节严重的 is still
+    about the same actor).
+    """
+
+    clause_id: str
+    paragraph: str  # 第一款 … ('' for a one-paragraph article)
+    start: int
+    end: int
+    text: str
+    actors: tuple[str, ...]
+    sanction: str  # administrative | criminal | civil
+
+
+def in_penalty_chapter(clause: Clause) -> bool:
+    """Whether ``clause`` sits under a 法律责任 / 罚则 heading."""
+    return any(_CHAPTER.search(p) for p in clause.path)
+
+
+def is_penalty(clause: Clause) -> bool:
+    """Whether ``clause`` is a penalty (or civil liability) provision."""
+    if clause.kind != "article":
+        return False
+    if in_penalty_chapter(clause):
+        return bool(SANCTION.search(clause.text))
+    return bool(_STRONG.search(clause.text))
+
+
+def is_civil_liability(clause: Clause) -> bool:
+    """Whether an article outside a penalty chapter says someone is liable for damages for
+    conduct it describes (…致使投资者遭受损失的，…应当承担赔偿责任)."""
+    return clause.kind == "article" and bool(
+        re.search(r"的，[^。]{0,40}(?:" + _CIVIL.pattern + ")", clause.text))
+
+
+def paragraphs(clause: Clause) -> list[tuple[str, int, int]]:
+    """(label, start, end) of each 款 of ``clause``, offsets into clause.text."""
+    spans = [s for s in clause.spans if s.key.startswith("p") and "." not in s.key]
+    if not spans:
+        return [("", body_start(clause), len(clause.text))]
+    out = []
+    for span in spans:
+        start = max(span.start - clause.start, 0)
+        if start == 0:
+            start = body_start(clause)
+        out.append((span.label, start, span.end - clause.start))
+    return out
+
+
+def sanction_kind(text: str) -> str:
+    """criminal, civil or administrative: what the sanction words of ``text`` impose."""
+    if _CRIMINAL.search(text):
+        return "criminal"
+    if _CIVIL.search(text) and not _ADMIN.search(_CIVIL.sub("", text)):
+        return "civil"
+    return "administrative"
+
+
+def conducts(clause: Clause, *, civil_only: bool = False) -> Iterator[Conduct]:
+    """The conduct segments of a penalty clause, paragraph by paragraph.
+
+    With ``civil_only`` (an article outside a penalty chapter), only the sentences that
+    make someone liable for damages count.
+    """
+    text = clause.text
+    for label, p_start, p_end in paragraphs(clause):
+        # who the paragraph is about, for conducts that do not say (情节严重的; 其制作的文件…)
+        first = _PIECE.search(text, p_start, p_end)
+        first_actors = actors_in(predicate_subject(first.group())) if first else ()
+        listing: str | None = None  # the sanction of a 有下列行为之一的 lead-in
+        for piece in _PIECE.finditer(text, p_start, p_end):
+            words = piece.group()
+            sanction = SANCTION.search(words)
+            if sanction is None:
+                item = _ITEM.match(words)
+                if listing is not None and item:  # （一）在法定的会计账簿以外另立会计账簿；
+                    start = clause.start + piece.start() + item.end()
+                    conduct = words[item.end():].rstrip("；。;.， ")
+                    yield Conduct(clause.id, label, start, start + len(conduct), conduct,
+                                  actors_in(conduct) or first_actors, listing)
+                continue
+            kind = sanction_kind(words[sanction.start():])
+            conduct = _AGENT.sub("", words[:sanction.start()].rstrip("，, "))
+            listing = kind if _LISTS.search(conduct) else None
+            if civil_only and kind != "civil":
+                continue
+            if listing:  # the listed items follow; the lead-in may say what they are
+                conduct = _LISTS.sub("", conduct).lstrip("的，, ")
+            if len(conduct) < 2 or _FOLLOW_ON.match(conduct):
+                continue
+            actors = actors_in(predicate_subject(conduct))
+            start = clause.start + piece.start() + max(words.find(conduct), 0)
+            yield Conduct(
+                clause_id=clause.id, paragraph=label, start=start, end=start + len(conduct),
+                text=conduct, actors=actors or first_actors, sanction=kind,
+            )
+
+
+def conduct_words(clause: Clause, label: str) -> str:
+    """The words of one 款 of ``clause`` ('' for the whole clause) without its sanctions:
+    each sentence up to its first sanction word, listed items kept."""
+    kept = []
+    for found, start, end in paragraphs(clause):
+        if label and found != label:
+            continue
+        for piece in _PIECE.finditer(clause.text, start, end):
+            sanction = SANCTION.search(piece.group())
+            words = piece.group()[:sanction.start()] if sanction else piece.group()
+            if not _FOLLOW_ON.match(words):
+                kept.append(words)
+    return "".join(kept)
+
+
+def _subject_end(conduct: str) -> int:
+    cut = 0
+    for match in ACTOR.finditer(conduct):
+        if match.end() <= len(conduct) * 0.6:
+            cut = match.end()
+    return cut
+
+
+_JOINER = re.compile(r"[、，,\s]|及其|以及|或者|和|及|或|的")
+
+
+def predicate_subject(conduct: str) -> str:
+    """Who does it: the actors a conduct starts with (律师事务所、会计师事务所接受…的委托
+    → 律师事务所、会计师事务所); else the words before :func:`predicate`, else all."""
+    at = 0
+    while True:
+        joined = _JOINER.match(conduct, at)
+        if joined and at:
+            at = joined.end()
+            continue
+        match = ACTOR.match(conduct, at)
+        if not match:
+            break
+        at = match.end()
+    if at:
+        return conduct[:at]
+    cut = _subject_end(conduct)
+    return conduct[:cut] if cut else conduct
+
+
+def predicate(conduct: str) -> str:
+    """A conduct without the description of who does it: 上市公司…的董事、监事、…股东，
+    违反本法第四十四条的规定，买卖该公司股票… → 违反本法…买卖该公司股票…. The cut is
+    after the last actor named in the first three fifths of the words (none: no cut)."""
+    return conduct[_subject_end(conduct):]

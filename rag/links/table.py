@@ -1,0 +1,383 @@
+"""Links between clauses, computed from one index generation's documents and clauses.
+
+* ``referenced_by``: every resolved cross-reference, in reverse.
+* penalty links, from a duty clause to the clauses that enforce it:
+  - *explicit*: a penalty paragraph names the duty's article before its sanction
+    (违反本法第四十条的规定 … 处以…罚款);
+  - *implicit*: a penalty paragraph of the same document without such a reference names
+    the duty's conduct and actor instead (证券公司…未按照规定保存有关文件和资料的 →
+    证券公司应当妥善保存…资料); only for duties no penalty names explicitly;
+  - *civil*: the same, where the paragraph makes someone liable for damages;
+  - *criminal*: the article of a criminal code (刑法) whose conduct is the conduct of an
+    administrative penalty already linked to the duty (欺诈发行, 内幕交易, 操纵).
+Every link carries a confidence (1.0 for an explicit reference; the weighted share of
+the penalty's conduct terms the other side has, otherwise) and its evidence: verbatim
+slices of the documents (the reference, or the shared terms).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections.abc import Iterable, Sequence
+
+from rag.core.clauses import Clause
+from rag.core.documents import Document
+from rag.core.numbering import article_pattern
+from rag.links.duties import Duty, duties
+from rag.links.model import (
+    ORDER,
+    Evidence,
+    Link,
+    actors_meet,
+    is_criminal_code,
+    ordered,
+    own_article,
+)
+from rag.links.penalties import (
+    SANCTION,
+    Conduct,
+    conduct_words,
+    conducts,
+    in_penalty_chapter,
+    is_civil_liability,
+    is_penalty,
+    paragraphs,
+    predicate,
+)
+from rag.links.terms import (
+    Weights,
+    alternatives,
+    coverage,
+    distinct,
+    groups,
+    spans_of,
+    terms,
+    verbs,
+)
+from rag.search.crossrefs import CrossReferences
+
+# crimes a regulatory statute's conduct is compared with: those against the economic
+# order (刑法 第二编第三章 破坏社会主义市场经济秩序罪), where securities, company and fund
+# offences are
+ECONOMIC = re.compile(r"经济秩序")
+# documents whose articles do not bind those who comply: courts' interpretations, news
+NOT_DUTIES = ("judicial_interpretation", "news")
+
+IMPLICIT_MIN = 0.3  # share of the conduct's term weight the duty must have
+# a crime matches when it has this share of the penalty's conduct terms (by weight) …
+CRIMINAL_PENALTY_MIN = 0.5
+# … and the penalty and duty together name this share of the crime's
+CRIMINAL_CRIME_MIN = 0.2
+CRIMINAL_TERMS = 3  # and they share at least this many terms
+class LinkTable:
+    """All links of one set of documents and clauses (one per index generation).
+
+    Cross-references, duties, penalty clauses and explicit links are found when the
+    table is made (regular expressions only: ~0.5 s for the shipped corpus); implicit
+    and criminal links, which compare words, are computed per document the first time a
+    clause of it is asked about, so a large corpus pays only for what is asked.
+    """
+
+    def __init__(self, documents: Iterable[Document], clauses: Sequence[Clause], *,
+                 references: CrossReferences | None = None) -> None:
+        self.documents = {d.doc_id: d for d in documents}
+        self.clauses = list(clauses)
+        self.references = references or CrossReferences(self.documents.values(), self.clauses)
+        self.row_of = {c.id: r for r, c in enumerate(self.clauses)}
+        self.unit_rows: dict[str, list[int]] = {}
+        for row, clause in enumerate(self.clauses):
+            self.unit_rows.setdefault(clause.unit_id, []).append(row)
+        self._referenced_by: dict[str, list[str]] = {}
+        self._penalties: dict[str, list[Link]] = {}
+        self._enforces: dict[str, list[Link]] = {}
+        self._duties: dict[str, list[Duty]] = {}
+        self._duty_units: dict[str, list[Duty]] = {}
+        self._conducts: dict[str, list[tuple[Clause, Conduct]]] = {}
+        self._crimes: list[Conduct] = []
+        self._contexts: dict[str, frozenset[str]] = {}
+        self._crime_terms: tuple[list[tuple[Conduct, frozenset[str]]], Weights] | None = None
+        self._named: set[str] = set()  # duties a penalty names by number
+        self._done: set[str] = set()  # documents whose implicit and criminal links are made
+        self._lock = threading.RLock()
+        self.penalty_ids: set[str] = set()
+        self._build()
+
+    # ------------------------------------------------------------ queries
+
+    def referenced_by(self, clause_id: str) -> list[str]:
+        """Ids of the clauses that cite ``clause_id`` (any part of its article)."""
+        return list(self._referenced_by.get(self._unit(clause_id), ()))
+
+    def penalties(self, clause_id: str) -> list[Link]:
+        """The links from a duty clause to what enforces it: administrative (explicit,
+        then implicit), then criminal, then civil; most confident first within each."""
+        unit = self._unit(clause_id)
+        self._ensure(self._doc_of(unit))
+        return ordered(self._penalties.get(unit, ()))
+
+    def enforces(self, clause_id: str) -> list[Link]:
+        """The links into a penalty clause: the duties it enforces."""
+        unit = self._unit(clause_id)
+        doc_id = self._doc_of(unit)
+        if doc_id in self.documents and is_criminal_code(self.documents[doc_id]):
+            self._ensure_all()  # a crime is linked from duties of any document
+        else:
+            self._ensure(doc_id)
+        return ordered(self._enforces.get(unit, ()))
+
+    def duties(self, doc_id: str) -> list[Duty]:
+        """The duty sentences of a document, in text order."""
+        return list(self._duties.get(doc_id, ()))
+
+    def duties_of(self, clause_id: str) -> list[Duty]:
+        """The duty sentences of a clause's article, in text order."""
+        return list(self._duty_units.get(self._unit(clause_id), ()))
+
+    def is_penalty(self, clause_id: str) -> bool:
+        return self._unit(clause_id) in self.penalty_ids
+
+    def all_links(self) -> list[Link]:
+        """Every penalty link, duty by duty (computes every document's links)."""
+        self._ensure_all()
+        return [link for source in sorted(self._penalties)
+                for link in ordered(self._penalties[source])]
+
+    def _unit(self, clause_id: str) -> str:
+        row = self.row_of.get(clause_id)
+        return self.clauses[row].unit_id if row is not None else clause_id
+
+    def _doc_of(self, unit: str) -> str:
+        rows = self.unit_rows.get(unit)
+        return self.clauses[rows[0]].doc_id if rows else unit.split("#", 1)[0]
+
+    # ------------------------------------------------------------ building
+
+    def _build(self) -> None:
+        """References, duties, penalty clauses and explicit links (no word comparison)."""
+        criminal_docs = {d for d, doc in self.documents.items() if is_criminal_code(doc)}
+        duty_docs = {d for d, doc in self.documents.items()
+                     if doc.kind not in NOT_DUTIES and d not in criminal_docs}
+        for clause in self.clauses:
+            for row, _, _ in self.references.mentions(clause):
+                cited = self.clauses[row].unit_id
+                citing = self._referenced_by.setdefault(cited, [])
+                if clause.unit_id not in citing:
+                    citing.append(clause.unit_id)
+        own: list[Link] = []  # duties punished in their own article
+        for clause in self.clauses:
+            if clause.doc_id in criminal_docs:
+                if is_penalty(clause) and any(ECONOMIC.search(p) for p in clause.path):
+                    self._crimes.extend(conducts(clause))
+                continue
+            if clause.doc_id not in duty_docs or clause.kind != "article":
+                continue
+            if is_penalty(clause):
+                self.penalty_ids.add(clause.unit_id)
+                punished = list(conducts(clause))
+                self._conducts.setdefault(clause.doc_id, []).extend(
+                    (clause, c) for c in punished)
+                if not in_penalty_chapter(clause):  # 禁止…。…的，处以…罚款: duty and sanction
+                    said = [d for d in duties(clause) if not SANCTION.search(d.text)]
+                    self._add_duties(clause, said)
+                    own.extend(own_article(clause, said, punished))
+                continue
+            self._add_duties(clause, duties(clause))
+            if is_civil_liability(clause):
+                self._conducts.setdefault(clause.doc_id, []).extend(
+                    (clause, c) for c in conducts(clause, civil_only=True))
+        explicit = self._explicit(self._conducts, self._duty_units) + own
+        self._named = {link.source for link in explicit}
+        self._record(explicit)
+
+    def _add_duties(self, clause: Clause, said: list[Duty]) -> None:
+        self._duties.setdefault(clause.doc_id, []).extend(said)
+        self._duty_units.setdefault(clause.unit_id, []).extend(said)
+
+    def _record(self, links: Iterable[Link]) -> None:
+        for link in links:
+            known = self._penalties.setdefault(link.source, [])
+            same = next((k for k in known if k.target == link.target), None)
+            if same is not None:
+                if (ORDER[link.kind], -link.confidence) >= (ORDER[same.kind], -same.confidence):
+                    continue
+                known.remove(same)
+                self._enforces[same.target].remove(same)
+            known.append(link)
+            self._enforces.setdefault(link.target, []).append(link)
+
+    def _ensure(self, doc_id: str) -> None:
+        """Make the implicit and criminal links of one document (once)."""
+        if doc_id in self._done:
+            return
+        with self._lock:
+            if doc_id in self._done:
+                return
+            pairs = {doc_id: self._conducts.get(doc_id, [])}
+            units = {u: d for u, d in self._duty_units.items() if d and d[0].doc_id == doc_id}
+            implicit = self._implicit(pairs, units, self._named)
+            made = [k for k in self._penalties_in(doc_id)
+                    if k.kind == "explicit" and k.source != k.target] + implicit
+            self._record(implicit)
+            self._record(self._criminal(made, self._crimes))
+            self._done.add(doc_id)
+
+    def _ensure_all(self) -> None:
+        for doc_id in sorted(self.documents):
+            self._ensure(doc_id)
+
+    def _penalties_in(self, doc_id: str) -> list[Link]:
+        return [k for source, links in self._penalties.items()
+                if self._doc_of(source) == doc_id for k in links]
+
+    def _explicit(self, penalty_conducts: dict[str, list[tuple[Clause, Conduct]]],
+                  duty_units: dict[str, list[Duty]]) -> list[Link]:
+        """Penalty paragraphs that name a duty article before their sanction."""
+        links = []
+        for pairs in penalty_conducts.values():
+            for clause, conduct in pairs:
+                lo, hi = conduct.start - clause.start, conduct.end - clause.start
+                for row, start, end in self.references.mentions(clause):
+                    cited = self.clauses[row]
+                    if not (lo <= start and end <= hi) or cited.unit_id not in duty_units:
+                        continue
+                    kind = "civil" if conduct.sanction == "civil" else "explicit"
+                    words = clause.text[start:end]
+                    cut = max(words.rfind("本法"), words.rfind("《"), 0)
+                    evidence = Evidence(clause.doc_id, clause.start + start + cut,
+                                        clause.start + end, words[cut:])
+                    links.append(Link(cited.unit_id, clause.unit_id, kind, 1.0, (evidence,),
+                                      paragraph=conduct.paragraph,
+                                      conduct=(conduct.start, conduct.end)))
+        return links
+
+    def _implicit(self, penalty_conducts: dict[str, list[tuple[Clause, Conduct]]],
+                  duty_units: dict[str, list[Duty]], named: set[str]) -> list[Link]:
+        """Penalty paragraphs without a reference, matched on shared conduct terms and actor."""
+        links = []
+        for doc_id, pairs in penalty_conducts.items():
+            referring_paragraphs = {
+                (c.unit_id, k.paragraph) for c, k in pairs
+                if any(c.start + s >= k.start and c.start + e <= k.end
+                       for _, s, e in self.references.mentions(c))}
+            candidates = [
+                (unit, duty, terms(duty.text)) for unit, found in duty_units.items()
+                for duty in found
+                if duty.doc_id == doc_id and unit not in named
+                and duty.modality in ("obligation", "prohibition")
+            ]
+            conduct_terms = []
+            for clause, conduct in pairs:
+                words = _HARM.sub("", _REFERENCE.sub("", predicate(conduct.text)))
+                conditions = [g for g in groups(words) if g[0]]
+                conduct_terms.append((clause, conduct, [
+                    (alt, verbs(alt), [g for g in groups(alt) if not g[0]] + conditions)
+                    for alt in alternatives(words)]))
+            weights = Weights([t for *_, t in candidates]
+                              + [frozenset().union(*(p for _, g in wanted for p in g))
+                                 for *_, alts in conduct_terms for *_, wanted in alts])
+            for clause, conduct, alts in conduct_terms:
+                if (clause.unit_id, conduct.paragraph) in referring_paragraphs:
+                    continue  # a paragraph that cites its article punishes that article
+                for unit, duty, have in candidates:
+                    if unit == clause.unit_id or not actors_meet(conduct.actors, duty.actors):
+                        continue
+                    score, shared = 0.0, frozenset[str]()
+                    for _, acts, wanted in alts:
+                        around = self._context(unit) if any(g[0] for g in wanted) \
+                            else frozenset()
+                        found, common = coverage(wanted, have, weights, context=around)
+                        if found > score and common & acts and len(distinct(common)) >= 2:
+                            score, shared = found, common
+                    if score < IMPLICIT_MIN:
+                        continue
+                    kind = "civil" if conduct.sanction == "civil" else "implicit"
+                    evidence = tuple(
+                        Evidence(doc_id, a, b, self.documents[doc_id].text[a:b])
+                        for text, offset in ((conduct.text, conduct.start),
+                                             (duty.text, duty.start))
+                        for a, b in spans_of(sorted(shared), text, offset))
+                    links.append(Link(unit, clause.unit_id, kind, round(score, 3), evidence,
+                                      paragraph=conduct.paragraph,
+                                      conduct=(conduct.start, conduct.end)))
+        return links
+
+    def _context(self, unit: str) -> frozenset[str]:
+        """An article's own words, actors included (清算组 says 清算): where a circumstance
+        a penalty names (在进行清算时) is looked for."""
+        found = self._contexts.get(unit)
+        if found is None:
+            found = self._contexts[unit] = terms(
+                " ".join(self.clauses[r].text for r in self.unit_rows[unit]), keep_actors=True)
+        return found
+
+    def _crime_table(self, crimes: list[Conduct]
+                     ) -> tuple[list[tuple[Conduct, frozenset[str]]], Weights]:
+        """Each crime's conduct terms and their weights (computed once)."""
+        if self._crime_terms is None:
+            found = []
+            for crime in crimes:
+                clause = self.clauses[self.row_of[crime.clause_id]]
+                found.append((crime, terms(conduct_words(clause, crime.paragraph))))
+            self._crime_terms = (found, Weights(t for _, t in found))
+        return self._crime_terms
+
+    def _criminal(self, links: list[Link], crimes: list[Conduct]) -> list[Link]:
+        """The crime whose words are the words of a duty and the administrative penalty
+        that enforces it (内幕信息 … 买卖 → 刑法第一百八十条)."""
+        if not crimes:
+            return []
+        crime_terms, weights = self._crime_table(crimes)
+        out = []
+        for link in links:
+            if link.kind not in ("explicit", "implicit"):
+                continue
+            if link.conduct is None:
+                continue
+            target_doc = self.documents[self.clauses[self.unit_rows[link.target][0]].doc_id]
+            penalty = terms(_REFERENCE.sub("", target_doc.text[slice(*link.conduct)]))
+            said = self._duty_units.get(link.source, [])
+            wanted = penalty | terms(" ".join(d.text for d in said))
+            if len(penalty) < 2:
+                continue
+            total = weights.total(penalty)
+            top: tuple[float, Conduct, frozenset[str]] | None = None
+            for crime, have in crime_terms:
+                shared = wanted & have
+                if len(shared) < CRIMINAL_TERMS or len(shared & penalty) < 2:
+                    continue
+                covered = weights.total(shared & penalty) / total
+                described = weights.total(shared) / weights.total(have)
+                score = math.sqrt(covered * described)
+                if covered < CRIMINAL_PENALTY_MIN or described < CRIMINAL_CRIME_MIN:
+                    continue
+                if top is None or score > top[0]:
+                    top = (score, crime, shared)
+            if top is None:
+                continue
+            score, crime, shared = top
+            target = self.clauses[self.row_of[crime.clause_id]]
+            doc = self.documents[target.doc_id]
+            text = _paragraph_text(target, crime.paragraph)
+            offset = target.start + target.text.find(text)
+            evidence = tuple(Evidence(target.doc_id, a, b, doc.text[a:b])
+                             for a, b in spans_of(sorted(shared), text, offset))
+            out.append(Link(link.source, target.unit_id, "criminal",
+                            round(score * link.confidence, 3), evidence,
+                            paragraph=crime.paragraph, via=link.target))
+        return out
+
+
+# the harm a civil liability clause names, which every duty could cause
+_HARM = re.compile(r"[，,]?(?:给|致使)[^，。；]{0,30}(?:造成|遭受)[^，。；]{0,6}(?:损失|损害)的?")
+_REFERENCE = re.compile(
+    r"(?:违反)?本法" + article_pattern() + r"(?:第[^条，的]{1,4}款)?(?:的?规定)?")
+
+
+def _paragraph_text(clause: Clause, label: str) -> str:
+    """The words of one 款 of ``clause`` ('' names the whole clause)."""
+    for found, start, end in paragraphs(clause):
+        if found == label:
+            return clause.text[start:end]
+    return clause.text

@@ -1,0 +1,299 @@
+"""Links between clauses: cited-by, penalty links, consequence answers, the register of duties.
+
+Unit tier: the shipped corpus indexed with the hashing encoder (links do not depend on
+the encoder; look-ups of named articles do not either). Integration tier: the two
+questions of the issue with the real model, where search has to find the duty.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from rag.answer import answer
+from rag.answer.penalties import is_consequence
+from rag.answer.records import AnswerRecord
+from rag.answer.wording import NO_PENALTY
+from rag.chunking import chunk_document
+from rag.cli import main
+from rag.core.filters import Filters
+from rag.encoders import Encoder, HashingEncoder
+from rag.export.register import Row, register_bytes, register_rows, write_register
+from rag.export.text import format_answer
+from rag.links import Link, LinkTable, duties, links_for, modality
+from rag.readers import read_document
+from rag.search import Index
+
+from .conftest import CORPUS
+
+SEC = "证券法-2019-12-28"
+LAW = CORPUS / "lawrefbook" / "民法商法" / "证券法(2019-12-28).md"
+
+
+def links_to(index: Index, clause_id: str) -> dict[str, Link]:
+    return {link.target: link for link in links_for(index).penalties(clause_id)}
+
+
+def evidence_is_verbatim(index: Index, link: Link) -> bool:
+    return all(index.documents[e.doc_id].text[e.start:e.end] == e.text for e in link.evidence)
+
+
+def test_an_article_a_penalty_cites_is_linked_explicitly_with_the_reference_as_evidence(
+        shipped_index: Index) -> None:
+    found = links_to(shipped_index, f"{SEC}#art40")
+    assert list(found) == [f"{SEC}#art187"]
+    link = found[f"{SEC}#art187"]
+    assert (link.kind, link.confidence) == ("explicit", 1.0)
+    assert [e.text for e in link.evidence] == ["本法第四十条"]
+    assert evidence_is_verbatim(shipped_index, link)
+
+
+def test_a_penalty_that_names_the_conduct_is_linked_implicitly(shipped_index: Index) -> None:
+    # 第二百一十四条 "证券公司…未按照规定保存有关文件和资料的" names no article:
+    # 第一百三十七条 obliges 证券公司 to keep its clients' records
+    found = links_to(shipped_index, f"{SEC}#art137")
+    link = found[f"{SEC}#art214"]
+    assert link.kind == "implicit" and 0.3 <= link.confidence <= 1.0
+    words = {e.text for e in link.evidence}
+    assert {"隐匿", "伪造", "篡改"} <= words
+    assert evidence_is_verbatim(shipped_index, link)
+    # and the record keeping of the registrar (第一百五十三条) by the same penalty
+    assert links_to(shipped_index, f"{SEC}#art153")[f"{SEC}#art214"].kind == "implicit"
+
+
+def test_fraudulent_issuance_reaches_the_crime_through_its_administrative_penalty(
+        shipped_index: Index) -> None:
+    # 第十九条: 发行人报送的证券发行申请文件…必须真实、准确、完整 → 第一百八十一条
+    # (隐瞒重要事实或者编造重大虚假内容) → 刑法第一百六十条 欺诈发行证券罪
+    found = links_to(shipped_index, f"{SEC}#art19")
+    assert found[f"{SEC}#art181"].kind == "implicit"
+    crime = found["刑法#art160"]
+    assert crime.kind == "criminal" and crime.via == f"{SEC}#art181"
+    assert {"隐瞒", "编造", "虚假"} <= {e.text for e in crime.evidence}
+    assert evidence_is_verbatim(shipped_index, crime)
+    # insider dealing and manipulation, each to its own crime
+    assert links_to(shipped_index, f"{SEC}#art53")["刑法#art180"].kind == "criminal"
+    assert links_to(shipped_index, f"{SEC}#art55")["刑法#art182"].kind == "criminal"
+
+
+def test_penalties_come_administrative_then_criminal_then_civil(shipped_index: Index) -> None:
+    kinds = [link.kind for link in links_for(shipped_index).penalties(f"{SEC}#art78")]
+    assert kinds and kinds == sorted(kinds, key=["explicit", "implicit", "criminal",
+                                                 "civil"].index)
+    assert {"implicit", "criminal", "civil"} <= set(kinds)
+
+
+def test_a_duty_without_penalty_and_a_penalty_have_no_links(shipped_index: Index) -> None:
+    table = links_for(shipped_index)
+    assert table.penalties(f"{SEC}#art38") == []  # 应当采用公开的集中交易方式
+    assert table.is_penalty(f"{SEC}#art187") and not table.is_penalty(f"{SEC}#art40")
+    assert table.penalties(f"{SEC}#art187") == []
+    assert [link.source for link in table.enforces(f"{SEC}#art187")] == [f"{SEC}#art40"]
+
+
+def test_references_are_recorded_in_reverse(shipped_index: Index) -> None:
+    table = links_for(shipped_index)
+    assert f"{SEC}#art191" in table.referenced_by(f"{SEC}#art53")
+    assert f"{SEC}#art191" in table.referenced_by(f"{SEC}#art54")
+    for row, clause in enumerate(shipped_index.clauses[:400]):
+        for cited in shipped_index.references.rows(clause):
+            assert clause.unit_id in table.referenced_by(shipped_index.clauses[cited].id), row
+
+
+def test_links_are_computed_from_the_generation_and_follow_its_text() -> None:
+    doc = read_document(LAW)
+    before = LinkTable([doc], chunk_document(doc))
+    assert [k.target for k in before.penalties(f"{SEC}#art40")] == [f"{SEC}#art187"]
+    # a later generation where 第一百八十七条 cites 第四十二条 instead
+    changed = replace(doc, text=doc.text.replace("违反本法第四十条的规定",
+                                                 "违反本法第四十二条的规定"))
+    after = LinkTable([changed], chunk_document(changed))
+    assert after.penalties(f"{SEC}#art40") == []
+    assert f"{SEC}#art187" in [k.target for k in after.penalties(f"{SEC}#art42")]
+    again = LinkTable([doc], chunk_document(doc))  # deterministic
+    assert again.all_links() == before.all_links()
+
+
+@pytest.mark.parametrize(("sentence", "expected"), [
+    ("证券公司应当妥善保存客户开户资料。", ("obligation", "应当")),
+    ("非依法发行的证券，不得买卖。", ("prohibition", "不得")),
+    ("禁止任何人以下列手段操纵证券市场：", ("prohibition", "禁止")),
+    ("投资者可以向投资者保护机构申请调解。", ("permission", "可以")),
+    ("The issuer shall not disclose it.", ("prohibition", "shall not")),
+    ("Members may vote.", ("permission", "may")),
+    ("内幕交易行为给投资者造成损失的，应当依法承担赔偿责任。", None),  # liability, not duty
+    ("前款所称重大事件包括：", None),
+])
+def test_modality(sentence: str, expected: tuple[str, str] | None) -> None:
+    assert modality(sentence) == expected
+
+
+def test_duty_sentences_are_verbatim_slices_with_their_actor() -> None:
+    doc = read_document(LAW)
+    clauses = chunk_document(doc)
+    found = [d for c in clauses for d in duties(c)]
+    assert len(found) > 250
+    assert all(doc.text[d.start:d.end] == d.text for d in found)
+    keep = [d for d in found if d.label == "第一百三十七条"]
+    assert keep[0].actors == ("证券公司",) and keep[0].modality == "obligation"
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("违反《证券法》第四十条的规定会受到什么处罚？", True),
+    ("内幕交易要承担什么责任", True),
+    ("操纵市场罚款多少", True),
+    ("What is the penalty for insider dealing?", True),
+    ("《证券法》第四十条 罚则", True),
+    ("上市公司应当披露哪些信息？", False),
+    ("什么是内幕信息", False),
+])
+def test_consequence_questions(question: str, expected: bool) -> None:
+    assert is_consequence(question) is expected
+
+
+def test_a_consequence_question_quotes_the_penalty_after_the_duty(
+        shipped_index: Index, hashing_encoder: HashingEncoder) -> None:
+    found = answer("违反《证券法》第四十条的规定会受到什么处罚？", index=shipped_index,
+                   encoder=hashing_encoder)
+    first, second = found.citations[:2]
+    assert (first.clause_id, first.via) == (f"{SEC}#art40", "lookup")
+    assert [(p.clause_id, p.kind) for p in first.penalties] == [(f"{SEC}#art187", "explicit")]
+    assert (second.clause_id, second.via, second.enforces) == (f"{SEC}#art187", "penalty",
+                                                               first.clause_id)
+    doc = shipped_index.documents[SEC]
+    assert second.text == doc.text[second.start:second.end]
+    assert second.text.startswith("第一百八十七条 法律、行政法规规定禁止参与股票交易的人员")
+    text = format_answer(found)
+    assert "penalty: 由第一百八十七条处罚" in text and f"enforces: {SEC}#art40" in text
+    record = AnswerRecord.of(found).model_dump(mode="json")
+    assert record["citations"][1]["via"] == "penalty"
+    assert record["citations"][0]["penalties"][0]["evidence"][0]["text"] == "本法第四十条"
+    json.dumps(record, ensure_ascii=False)
+
+
+def test_criminal_penalties_follow_the_administrative_ones(
+        shipped_index: Index, hashing_encoder: HashingEncoder) -> None:
+    found = answer("违反《证券法》第五十三条的规定会受到什么处罚？", index=shipped_index,
+                   encoder=hashing_encoder)
+    ids = [c.clause_id for c in found.citations]
+    assert ids[:3] == [f"{SEC}#art53", f"{SEC}#art191", "刑法#art180"]
+    assert "刑法第一百八十条" in format_answer(found)
+
+
+def test_penalty_citations_keep_to_the_filters(shipped_index: Index,
+                                               hashing_encoder: HashingEncoder) -> None:
+    found = answer("违反《证券法》第五十三条的规定会受到什么处罚？", index=shipped_index,
+                   encoder=hashing_encoder, filters=Filters(doc_ids=(SEC,)))
+    assert {c.doc_id for c in found.citations} == {SEC}
+    assert [c.clause_id for c in found.citations[:2]] == [f"{SEC}#art53", f"{SEC}#art191"]
+    # the cited duty still says what enforces it elsewhere
+    assert "刑法#art180" in [p.clause_id for p in found.citations[0].penalties]
+
+
+def test_an_article_without_penalty_says_so_and_nothing_is_guessed(
+        shipped_index: Index, hashing_encoder: HashingEncoder) -> None:
+    found = answer("违反《证券法》第三十八条的规定会受到什么处罚？", index=shipped_index,
+                   encoder=hashing_encoder)
+    first = found.citations[0]
+    assert (first.clause_id, first.penalty_note) == (f"{SEC}#art38", NO_PENALTY)
+    assert not any(c.via == "penalty" for c in found.citations)
+    assert "No penalty provision links to this clause in the indexed documents" in \
+        format_answer(found)
+    # not a consequence question: no note, no penalty citations
+    plain = answer("《证券法》第三十八条", index=shipped_index, encoder=hashing_encoder)
+    assert plain.citations[0].penalty_note is None
+
+
+def test_cited_clauses_carry_who_cites_them(shipped_index: Index,
+                                            hashing_encoder: HashingEncoder) -> None:
+    found = answer("《证券法》第五十三条", index=shipped_index, encoder=hashing_encoder)
+    first = found.citations[0]
+    assert f"{SEC}#art191" in [r.clause_id for r in first.referenced_by]
+    assert all(r.kind == "cites" for r in first.referenced_by)
+
+
+def test_the_register_rows_are_verbatim_and_filtered(shipped_index: Index) -> None:
+    rows = register_rows(shipped_index, doc_ids=[SEC])
+    assert len(rows) > 250
+    text = shipped_index.documents[SEC].text
+    assert all(text[r.start:r.end] == r.duty for r in rows)
+    keep = next(r for r in rows if r.article == "第一百三十七条" and "妥善保存" in r.duty)
+    assert f"{SEC}#art214" in [p.clause_id for p in keep.penalties]
+    bans = register_rows(shipped_index, doc_ids=[SEC], kinds=["prohibition"])
+    assert bans and {r.modality for r in bans} == {"prohibition"}
+    every = register_rows(shipped_index)
+    assert {r.doc_id for r in every} >= {SEC, "公司法-2023-12-29"} and "刑法" not in {
+        r.doc_id for r in every}
+    with pytest.raises(ValueError, match="unknown document id nope"):
+        register_rows(shipped_index, doc_ids=["nope"])
+    with pytest.raises(ValueError, match="unknown kind duty"):
+        register_rows(shipped_index, kinds=["duty"])
+
+
+def test_the_register_as_xlsx_reads_back_and_csv_cells_cannot_run(
+        shipped_index: Index, tmp_path: Path) -> None:
+    rows = register_rows(shipped_index, doc_ids=[SEC])
+    out = tmp_path / "register.xlsx"
+    assert write_register(rows, out) == len(rows)
+    sheet = load_workbook(out).active
+    assert sheet is not None
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0][:7] == ("document", "doc_id", "article", "clause_id", "modality",
+                             "actors", "duty")
+    assert len(values) == len(rows) + 1
+    assert [(v[6], v[7], v[8]) for v in values[1:]] == [(r.duty, r.start, r.end) for r in rows]
+    # a cell that looks like a formula stays text, in xlsx and in csv
+    evil = replace(rows[0], duty="=HYPERLINK(\"http://x\")", actors=("@SUM(1)",))
+    sheet = load_workbook(io.BytesIO(register_bytes([evil], ".xlsx"))).active
+    assert sheet is not None and sheet["G2"].value == evil.duty and sheet["G2"].data_type == "s"
+    cells = list(csv.reader(io.StringIO(register_bytes([evil], ".csv").decode("utf-8-sig"))))
+    assert cells[1][6] == "'" + evil.duty and cells[1][5] == "'@SUM(1)"
+    lines = register_bytes(rows[:3], ".jsonl").decode().splitlines()
+    assert [json.loads(line)["duty"] for line in lines] == [r.duty for r in rows[:3]]
+    assert register_bytes(rows[:3], ".docx").startswith(b"PK")
+    with pytest.raises(ValueError, match="unknown format"):
+        write_register(rows, tmp_path / "register.pdf")
+
+
+def test_rag_obligations(shipped_index_dir: Path, tmp_path: Path,
+                         capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "duties.csv"
+    assert main(["obligations", "--index", str(shipped_index_dir), "--doc", SEC,
+                 "--kind", "prohibition", "--out", str(out)]) == 0
+    assert "duty sentences" in capsys.readouterr().err
+    rows = list(csv.DictReader(io.StringIO(out.read_text("utf-8-sig"))))
+    assert rows and {r["modality"] for r in rows} == {"prohibition"}
+    assert main(["obligations", "--index", str(shipped_index_dir), "--doc", "nope",
+                 "--out", str(out)]) == 1
+    assert "unknown document id nope" in capsys.readouterr().err
+    assert main(["obligations", "--index", str(shipped_index_dir),
+                 "--out", str(tmp_path / "x.pdf")]) == 2
+    assert "unknown format .pdf" in capsys.readouterr().err
+
+
+def test_a_row_is_plain_data() -> None:
+    row = Row(document="d", doc_id="x", article="第一条", clause_id="x#art1",
+              modality="obligation", actors=(), duty="应当。", start=0, end=3, penalties=())
+    assert register_bytes([row], ".csv").decode("utf-8-sig").splitlines()[1].startswith("d,x,")
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("question", "penalty"), [
+    ("违反《证券法》第四十条的规定会受到什么处罚？", f"{SEC}#art187"),
+    ("证券公司没有妥善保存客户的开户资料和交易记录，会受到什么处罚？", f"{SEC}#art214"),
+])
+def test_the_issues_questions_with_the_real_model(real_index: Index, real_encoder: Encoder,
+                                                  question: str, penalty: str) -> None:
+    found = answer(question, index=real_index, encoder=real_encoder)
+    top = [c.clause_id for c in found.citations[:5]]
+    assert penalty in top, top
+    quoted = found.citations[top.index(penalty)]
+    assert quoted.via == "penalty" and quoted.enforces in top
+    doc = real_index.documents[SEC]
+    assert quoted.text == doc.text[quoted.start:quoted.end]
