@@ -181,3 +181,31 @@ def test_references_inside_the_article_are_listed_and_escaped() -> None:
     assert [visible_text(item) for item in listed] == [
         f"前款 → 本条第一款{SCRIPT}", "第一款 → 本条第一款",
     ]
+
+
+def test_feedback_buttons_carry_each_clause_id_escaped_and_the_question() -> None:
+    evil_id = 'doc#art1"><img src=x onerror=alert(1)>'
+    asked = '内幕交易"><script>alert(2)</script>'
+    result = Answer(question=asked, answered=True, confidence=0.9, message="found",
+                    citations=(make_citation(clause_id=evil_id),
+                               make_citation(clause_id="证券法-2019-12-28#art191", rank=2)))
+    out = render.turn_html(result, number=1, with_feedback=True)
+    assert "<img" not in out and "<script" not in out
+    assert f'data-question="{html.escape(asked)}"' in out
+    for clause in (html.escape(evil_id), "证券法-2019-12-28#art191"):
+        for verdict in ("governs", "not_relevant"):
+            assert f'data-verdict="{verdict}" data-clause="{clause}"' in out
+    assert out.count("👍 governs this") == 2 and out.count("👎 not relevant") == 2
+    # one "the right clause is …" per answer: a text box and a send button without a clause
+    assert out.count('class="right"') == 1
+    assert re.search(r'<input type="text" class="right" maxlength="\d+"', out)
+    assert out.count('<button type="button" data-verdict="governs">send</button>') == 1
+
+
+def test_no_feedback_controls_unless_asked_for() -> None:
+    result = Answer(question="问题", answered=True, confidence=0.9, message="found",
+                    citations=(make_citation(),))
+    out = render.turn_html(result)
+    assert "data-verdict" not in out and "data-question" not in out
+    assert 'class="right"' not in out
+    assert out == render.turn_html(result, with_feedback=False)

@@ -2,7 +2,8 @@
 
 ``build_app`` wires the components; formatting lives in :mod:`ui.render` (escaped HTML),
 exports in :mod:`rag.export`, private memo files in :mod:`ui.memos`, the server in
-:mod:`ui.server`, the library page in :mod:`ui.library`. Every question takes the live
+:mod:`ui.server`, the library page in :mod:`ui.library`, the readers' 👍/👎 on each card
+(when the server keeps feedback) in :mod:`ui.feedback`. Every question takes the live
 index (:class:`rag.api.live.LiveIndex`) once, so one loaded index serves every session
 and a re-index swaps in the next without disturbing an answer; Gradio's queue bounds how
 many questions run at once. The conversation stays on
@@ -29,6 +30,7 @@ from rag.export.markdown import memo_markdown
 from rag.search import Index
 from rag.search.hybrid import MAX_QUESTION_CHARS
 from ui import render
+from ui.feedback import script as feedback_script
 from ui.library import library_page
 from ui.memos import MemoStore
 from ui.server import session_of
@@ -86,6 +88,7 @@ def build_app(
             raise ValueError("build_app needs service=, or index= and encoder=")
         service = Service.fixed(index, encoder)
     live = service.live
+    with_feedback = service.feedback is not None  # 👍/👎 on cards → POST /api/v1/feedback
 
     def footer() -> str:
         if not live.ready:
@@ -124,7 +127,7 @@ def build_app(
         except (ValueError, IndexNotReady) as error:
             raise gr.Error(str(error)) from None
         turns.append(result)
-        turn = render.turn_html(result, number=len(turns))
+        turn = render.turn_html(result, number=len(turns), with_feedback=with_feedback)
         return turn, turns, "", render.answer_text(result)
 
     def export(turns: list[Answer] | None, request: gr.Request) -> str:
@@ -153,7 +156,8 @@ def build_app(
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 gr.HTML(render.transcript_html([]), elem_id="transcript",
-                        css_template=render.CSS, js_on_load=render.COPY_JS)
+                        css_template=render.CSS, js_on_load=render.COPY_JS
+                        + (feedback_script("element") if with_feedback else ""))
                 latest = gr.HTML("", html_template="", elem_id="latest-turn",
                                  js_on_load=render.APPEND_JS, padding=False)
                 with gr.Row():

@@ -157,7 +157,9 @@ def _write_controls(service: Service, *, status: Any, listing: Any, status_box: 
         if not session:
             raise gr.Error("This browser session has no cookie; reload the page.")
         admin.grant(session)
-        return "✓ 已验证 Signed in: this browser may add files now."
+        review = (" [反馈审核 Review the feedback queue →](/review)"
+                  if service.feedback is not None else "")
+        return "✓ 已验证 Signed in: this browser may add files now." + review
 
     def follow(report: str, first: BuildStatus, query_text: str,
                kind_list: list[str] | None) -> Iterator[tuple[Any, ...]]:

@@ -18,7 +18,7 @@ from rag.core.pages import page_label, page_label_en
 from rag.core.versions import status_label
 from rag.export.common import mark_spans, penalty_line
 from rag.export.text import format_answer
-from ui import compare
+from ui import compare, feedback
 from ui.escape import esc
 
 __all__ = ["esc"]  # the pages' one escape, re-exported for ui.library_html
@@ -112,10 +112,12 @@ def _inner_html(citation: Citation) -> str:
 
 
 def citation_card_html(
-    citation: Citation, *, rank: str | None = None, open_compare: bool = False
+    citation: Citation, *, rank: str | None = None, open_compare: bool = False,
+    with_feedback: bool = False,
 ) -> str:
     """One quoted clause as a card: citation, badges, where it sits, quote, copy button,
-    and the same article in the law's other versions (:mod:`ui.compare`)."""
+    the same article in the law's other versions (:mod:`ui.compare`), and with
+    ``with_feedback`` 👍/👎 for it (:mod:`ui.feedback`)."""
     meta = []
     if citation.path:
         meta.append(f'<span class="path">{esc(" › ".join(citation.path))}</span>')
@@ -141,6 +143,7 @@ def citation_card_html(
         f"{compare.compare_html(citation, open_=open_compare)}"
         f'<footer><button type="button" class="copy" data-copy="{esc(copy_text(citation))}"'
         ' title="Copy the citation and the quote">复制引文 Copy citation</button>'
+        f"{feedback.buttons_html(citation.clause_id) if with_feedback else ''}"
         f'<span class="cid">{esc(citation.clause_id)}</span></footer>'
         "</article>"
     )
@@ -156,8 +159,9 @@ def _filters_line(answer: Answer) -> str:
     return f'<div class="filters">筛选 Filters — {esc("; ".join(parts))}</div>'
 
 
-def answer_html(answer: Answer) -> str:
-    """One answer: the verdict, then a card per citation (candidates marked when refused)."""
+def answer_html(answer: Answer, *, with_feedback: bool = False) -> str:
+    """One answer: the verdict, then a card per citation (candidates marked when refused);
+    with ``with_feedback`` each card's 👍/👎 and "the right clause is …" at the end."""
     if answer.answered:
         verdict = (
             f'<div class="verdict ok">✔ {esc(answer.message)}'
@@ -171,26 +175,32 @@ def answer_html(answer: Answer) -> str:
         if answer.citations:
             verdict += f'<div class="candidates">{esc(CANDIDATES)}</div>'
     changes = any(c.via == "version" for c in answer.citations)  # a "what changed" answer
-    cards = "".join(citation_card_html(c, open_compare=changes) for c in answer.citations)
+    cards = "".join(citation_card_html(c, open_compare=changes, with_feedback=with_feedback)
+                    for c in answer.citations)
     related = ""
     if answer.related:
-        inner = "".join(citation_card_html(c, rank="→") for c in answer.related)
+        inner = "".join(citation_card_html(c, rank="→", with_feedback=with_feedback)
+                        for c in answer.related)
         related = (
             f'<details class="related"><summary>{esc(RELATED)} ({len(answer.related)})'
             f"</summary>{inner}</details>"
         )
     state = "answered" if answer.answered else "refused"
+    right = feedback.right_clause_html() if with_feedback else ""
     return (
-        f'<div class="answer {state}">{verdict}{_filters_line(answer)}{cards}{related}</div>'
+        f'<div class="answer {state}">{verdict}{_filters_line(answer)}{cards}{related}'
+        f"{right}</div>"
     )
 
 
-def turn_html(answer: Answer, *, number: int = 0) -> str:
-    """One question and its answer; ``number`` tells repeated questions apart."""
+def turn_html(answer: Answer, *, number: int = 0, with_feedback: bool = False) -> str:
+    """One question and its answer; ``number`` tells repeated questions apart; with
+    ``with_feedback`` the reader's 👍/👎 controls, which send the question they hold."""
+    asked = f" {feedback.question_attr(answer.question)}" if with_feedback else ""
     return (
-        f'<section class="turn" data-turn="{number}">'
+        f'<section class="turn" data-turn="{number}"{asked}>'
         f'<div class="question"><span class="who">问 Q</span>{esc(answer.question)}</div>'
-        f"{answer_html(answer)}</section>"
+        f"{answer_html(answer, with_feedback=with_feedback)}</section>"
     )
 
 
@@ -280,7 +290,7 @@ CSS = """
 .related summary { cursor: pointer; color: #334155; font-size: 0.9em; margin-bottom: 6px; }
 .related .card { margin-top: 8px; border-left-color: #64748b; }
 .chat:has(.turn) .welcome { display: none; }
-""" + compare.CSS
+""" + compare.CSS + feedback.CSS
 
 # Runs once when the (invisible) latest-turn component mounts: each new answer arrives
 # alone and is appended to the transcript, so per-question traffic does not grow with the

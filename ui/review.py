@@ -3,7 +3,8 @@
 
 ``/explain`` is rendered here from :func:`rag.evaluate.explain.explain` (every text
 escaped); each row has 👍 governs / 👎 not relevant, and "the right clause is …" takes a
-citation or a clause id — all sent to the open ``POST /api/v1/feedback``. ``/review``
+citation or a clause id — all sent to the open ``POST /api/v1/feedback`` by the controls
+the chat's cards use too (:mod:`ui.feedback`). ``/review``
 is a static page whose script lists pending feedback with the admin token the reviewer
 types, quotes each clause, and accepts or rejects (one or in bulk) through the admin API;
 it writes data into the page with ``textContent`` only, never as markup.
@@ -21,34 +22,14 @@ from rag.api.service import Service
 from rag.evaluate.explain import CHANNEL_ORDER, Explanation, explain
 from rag.search.query import MAX_QUESTION_CHARS
 from ui.escape import esc
+from ui.feedback import CSS as FEEDBACK_CSS
+from ui.feedback import buttons_html, question_attr, right_clause_html, script
 
 STYLE = ("body{font-family:sans-serif;margin:1.5em;max-width:72em}table{border-collapse:"
          "collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.2em .45em;text-align:"
          "left;vertical-align:top}th{background:#f4f4f4}.why{color:#555;font-size:.9em}"
          "input[type=text],input[type=password]{width:32em}.sent{color:#2f7d32}"
          ".err{color:#c62828}")
-
-# sends feedback from the explain page; data goes in as JSON, results out as textContent
-EXPLAIN_SCRIPT = """
-async function send(button, verdict, clause) {
-  const status = button.parentElement.querySelector('.status');
-  const question = document.getElementById('asked').value;
-  const reply = await fetch('/api/v1/feedback', {method: 'POST',
-    headers: {'Content-Type': 'application/json'},
-    body: JSON.stringify({question: question, clause_id: clause, verdict: verdict})});
-  const body = await reply.json();
-  status.className = reply.ok ? 'status sent' : 'status err';
-  status.textContent = reply.ok ? ' sent (#' + body.id + ', ' + body.status + ')'
-                                : ' ' + body.detail;
-}
-document.addEventListener('click', (event) => {
-  const button = event.target.closest('button[data-verdict]');
-  if (!button) return;
-  const clause = button.dataset.clause ||
-    document.getElementById('right').value;
-  send(button, button.dataset.verdict, clause);
-});
-"""
 
 REVIEW_SCRIPT = """
 const $ = (id) => document.getElementById(id);
@@ -114,18 +95,13 @@ $('bulk-reject').onclick = () => decide(chosen(), 'reject');
 def _page(title: str, body: str, script: str) -> HTMLResponse:
     return HTMLResponse(
         f"<!doctype html><html lang=\"zh\"><head><meta charset=\"utf-8\"><title>{esc(title)}"
-        f"</title><style>{STYLE}</style></head><body>{body}<script>{script}</script>"
-        "</body></html>", headers={"Cache-Control": "no-store"})
-
-
-def _buttons(clause_id: str) -> str:
-    return (f"<button data-verdict=\"governs\" data-clause=\"{esc(clause_id)}\">👍 governs"
-            f"</button> <button data-verdict=\"not_relevant\" data-clause=\""
-            f"{esc(clause_id)}\">👎 not relevant</button><span class=\"status\"></span>")
+        f"</title><style>{STYLE}{FEEDBACK_CSS}</style></head><body>{body}<script>{script}"
+        "</script></body></html>", headers={"Cache-Control": "no-store"})
 
 
 def explanation_html(result: Explanation) -> str:
-    """The explanation as an HTML table (every text escaped)."""
+    """The explanation as an HTML table (every text escaped), with the readers' feedback
+    controls (:mod:`ui.feedback`) for ``result.question``."""
     channels = [c for c in CHANNEL_ORDER if any(c in r.ranks for r in result.rows)]
     head = "".join(f"<th>{esc(c)}<br>rank · score</th>" for c in channels)
     rows = []
@@ -137,7 +113,7 @@ def explanation_html(result: Explanation) -> str:
         rows.append(f"<tr><td>{row.rank}</td><td>{esc(row.document)} {esc(row.label)}<br>"
                     f"<code>{esc(row.clause_id)}</code><div class=\"why\">{esc(row.why)}"
                     f"{folded}</div></td>{cells}<td>{row.score:.3f}</td>"
-                    f"<td>{_buttons(row.clause_id)}</td></tr>")
+                    f"<td>{buttons_html(row.clause_id)}</td></tr>")
     verdict = "answered" if result.answered else "refused"
     voters = "".join(f"<li>{v.similarity:.3f} → <code>{esc(v.clause_id)}</code></li>"
                      for v in result.voters)
@@ -147,12 +123,11 @@ def explanation_html(result: Explanation) -> str:
             f"{result.signals['coverage']:.3f}. Weights: "
             + esc(", ".join(f"{c} {w:g}" for c, w in result.weights.items()))
             + f"</p><table><thead><tr><th>#</th><th>clause</th>{head}<th>fused</th>"
-            f"<th>feedback</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            f"<th>feedback</th></tr></thead><tbody {question_attr(result.question)}>"
+            f"{''.join(rows)}</tbody></table>"
             + (f"<p>Memory: confirmed questions voted (similarity → clause)</p><ul>{voters}"
                "</ul>" if voters else "")
-            + "<p>The right clause is <input type=\"text\" id=\"right\" placeholder=\""
-            "《证券法》第一百九十七条 or a clause id\"> <button data-verdict=\"governs\">"
-            "send</button><span class=\"status\"></span></p>")
+            + f"<p {question_attr(result.question)}>{right_clause_html(input_id='right')}</p>")
 
 
 def install_pages(app: FastAPI, service: Service) -> None:
@@ -174,7 +149,7 @@ def install_pages(app: FastAPI, service: Service) -> None:
                 body += explanation_html(result)
             except (IndexNotReady, ValueError) as error:
                 body += f"<p class=\"err\">{esc(error)}</p>"
-        return _page("Hit testing", body, EXPLAIN_SCRIPT)
+        return _page("Hit testing", body, script("document"))
 
     @app.get("/review", include_in_schema=False)
     def review_page() -> HTMLResponse:
