@@ -268,3 +268,12 @@ def test_library_and_api_answer_without_torch(real_index_dir: Path, engines) -> 
     assert done.returncode == 0, done.stderr[-2000:]
     modules = {m.split(".")[0] for m in done.stdout.split()}
     assert "onnxruntime" in modules and not modules & set(HEAVY)
+
+
+def test_builtin_commands_parse_without_plugins() -> None:
+    from rag.cli.parser import BUILTIN
+
+    parser = build_parser(plugins=False)
+    commands = next(a for a in parser._actions if a.dest == "command")
+    assert set(commands.choices) == set(BUILTIN)  # type: ignore[arg-type]
+    assert "serve" in next(a for a in build_parser()._actions if a.dest == "command").choices  # type: ignore[operator]

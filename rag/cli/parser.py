@@ -11,7 +11,6 @@ import argparse
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from rag.cli.batch import cmd_batch
 from rag.cli.changes import add_changes
 from rag.cli.commands import cmd_ask, cmd_chunk, cmd_index
 from rag.cli.diff import add_diff
@@ -29,6 +28,14 @@ from rag.cli.options import (
 )
 
 COMMAND_GROUP = "rag.commands"
+BUILTIN = ("chunk", "index", "ask", "batch", "diff", "changes")
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    """``rag batch``, imported when run (its writers are not needed to answer one question)."""
+    from rag.cli.batch import cmd_batch as run
+
+    return run(args)
 
 
 def _add_chunk(commands: argparse._SubParsersAction) -> None:
@@ -118,7 +125,9 @@ def _add_batch(commands: argparse._SubParsersAction) -> None:
     batch.set_defaults(run=cmd_batch)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, plugins: bool = True) -> argparse.ArgumentParser:
+    """The ``rag`` parser; ``plugins=False`` leaves out the commands other packages add
+    (reading entry points costs a cold start time that a built-in command does not need)."""
     parser = argparse.ArgumentParser(
         prog="rag",
         description="Compliance Q&A: answers by quoting the governing clauses verbatim.",
@@ -128,6 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     for add in (_add_chunk, _add_index, _add_ask, _add_batch, add_diff, add_changes,
                 add_mcp, add_feedback, add_evaluate, add_obligations):
         add(commands)
+    if not plugins:
+        return parser
     for entry in sorted(entry_points(group=COMMAND_GROUP), key=lambda e: e.name):
         entry.load()(commands)
     return parser
