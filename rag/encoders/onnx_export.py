@@ -127,7 +127,9 @@ def _export_into(st: Any, folder: Path, *, weights_sha256: str, tokenizer_file: 
                         all_tensors_to_one_file=True, location=DATA_FILE,
                         size_threshold=1024)
         del graph
-    except Exception as exc:  # the exporter raises many kinds (unsupported ops, tracing)
+    except (RuntimeError, ValueError, TypeError, KeyError, AttributeError, OSError) as exc:
+        # what tracing a foreign model raises (unsupported ops or inputs); OnnxExporterError
+        # and onnx's checker errors are RuntimeError/ValueError
         raise OnnxExportError(f"torch.onnx.export failed: {type(exc).__name__}: "
                               f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
                               ) from exc

@@ -61,6 +61,16 @@ def read_record(folder: Path, *, weights_sha256: str | None = None) -> dict[str,
     return record
 
 
+def _ort_errors() -> tuple[type[BaseException], ...]:
+    """What opening a damaged or foreign graph raises (onnxruntime's errors are not OSError
+    or RuntimeError)."""
+    from onnxruntime.capi import onnxruntime_pybind11_state as state
+
+    names = ("Fail", "InvalidArgument", "InvalidGraph", "InvalidProtobuf", "NoSuchFile",
+             "NoModel", "RuntimeException", "NotImplemented")
+    return (OSError, RuntimeError, *(getattr(state, n) for n in names if hasattr(state, n)))
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -92,11 +102,10 @@ class OnnxModel:
             self._checker.start()
         from tokenizers import Tokenizer
 
-        try:
-            self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
-        except Exception as exc:  # tokenizers raises its own Exception subclass
-            raise EncoderLoadError(f"could not read the tokenizer {tokenizer_file}: "
-                                   f"{type(exc).__name__}: {exc}") from exc
+        if not Path(tokenizer_file).is_file():
+            raise EncoderLoadError(f"{tokenizer_file} is missing: the model folder is "
+                                   "incomplete; restore or rebuild it")
+        self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(max_length=self.max_seq_length)
 
@@ -153,7 +162,7 @@ class OnnxModel:
                 try:
                     session = ort.InferenceSession(str(self.folder / GRAPH_FILE), options,
                                                    providers=["CPUExecutionProvider"])
-                except Exception as exc:  # onnxruntime's own error types
+                except _ort_errors() as exc:
                     raise EncoderLoadError(
                         f"onnxruntime could not open {self.folder / GRAPH_FILE}: "
                         f"{type(exc).__name__}: {exc}; delete {self.folder} to export the "
