@@ -175,15 +175,19 @@ def main() -> int:
                 for q, name in ((0.5, "p50"), (0.95, "p95")):
                     line(f"one question embedded, {threads} thread(s), {name}",
                          pct(times["torch"], q), pct(times["onnx"], q), "ms")
-            for encoder in encoders.values():
-                encoder.use_threads(1 if encoder.engine == "onnx" else available_cores())
-            latency: dict[str, list[float]] = {e: [] for e in ENGINES}
+            # each engine as shipped (torch: all cores, onnx: one thread), and torch on one
+            latency: dict[str, list[float]] = {"torch": [], "torch, 1 thread": [], "onnx": []}
+            runs = (("torch", "torch", available_cores()), ("torch, 1 thread", "torch", 1),
+                    ("onnx", "onnx", 1))
             for question in items[:args.questions]:
-                for engine in ENGINES:
-                    latency[engine].append(timed(partial(answer, question, index=index,
-                                                         encoder=encoders[engine])))
+                for key, engine, threads in runs:
+                    encoders[engine].use_threads(threads)
+                    latency[key].append(timed(partial(answer, question, index=index,
+                                                      encoder=encoders[engine])))
             for q, name in ((0.5, "p50"), (0.95, "p95")):
                 line(f"answer() {name} (shipped corpus)", pct(latency["torch"], q),
+                     pct(latency["onnx"], q), "ms")
+                line(f"answer() {name}, torch on 1 thread too", pct(latency["torch, 1 thread"], q),
                      pct(latency["onnx"], q), "ms")
             count = args.batch if not hog else args.batch // 3
             rates = {}
