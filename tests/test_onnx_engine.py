@@ -249,10 +249,10 @@ def test_rag_ask_imports_no_torch(real_index_dir: Path, engines) -> None:  # typ
 
 
 @pytest.mark.integration
-def test_library_and_api_answer_without_torch(real_index_dir: Path, engines) -> None:  # type: ignore[no-untyped-def]
+def test_library_api_and_chat_answer_without_torch(real_index_dir: Path, engines) -> None:  # type: ignore[no-untyped-def]
     code = (
         "import sys\n"
-        "import rag.api.app, rag.api.service\n"
+        "import rag.api.app, rag.api.service, ui.app, ui.cli, ui.server\n"
         "from rag.answer import answer, answer_many\n"
         "from rag.encoders import load_encoder\n"
         "from rag.search import open_index\n"

@@ -14,12 +14,9 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from scipy import sparse
+from scipy import sparse
 
 _NOT_WORD = re.compile(r"\W+")
 _BLOCK_CELLS = 2_000_000  # similarity cells computed at once (memory stays small)
@@ -35,8 +32,6 @@ def bigrams(text: str) -> Counter[str]:
 
 def _matrix(counts: Sequence[Counter[str]], vocabulary: dict[str, int],
             idf: np.ndarray) -> sparse.csr_matrix:
-    from scipy import sparse  # only when versions are aligned: answering seldom needs it
-
     rows, cols, values = [], [], []
     for row, grams in enumerate(counts):
         for gram, tf in grams.items():
