@@ -246,6 +246,7 @@ def test_rag_ask_imports_no_torch(real_index_dir: Path, engines) -> None:  # typ
                 for line in done.stderr.splitlines() if line.startswith("import time:")}
     assert "onnxruntime" in imported and "tokenizers" in imported
     assert not imported & set(HEAVY), sorted(imported & set(HEAVY))
+    assert "lightgbm" not in imported  # the reranker is opt-in: parsed only when used
 
 
 @pytest.mark.integration
