@@ -63,6 +63,7 @@ def test_engine_is_onnx_unless_told(monkeypatch) -> None:
     ["batch", "q.txt", "--encoder-engine", "torch"],
     ["index", "--encoder-engine", "torch"],
     ["serve", "--encoder-engine", "torch"],
+    ["mcp", "--encoder-engine", "torch"],
 ])
 def test_commands_that_load_a_model_take_the_engine(argv: list[str]) -> None:
     assert build_parser().parse_args(argv).encoder_engine == "torch"
@@ -253,7 +254,8 @@ def test_rag_ask_imports_no_torch(real_index_dir: Path, engines) -> None:  # typ
 def test_library_api_and_chat_answer_without_torch(real_index_dir: Path, engines) -> None:  # type: ignore[no-untyped-def]
     code = (
         "import sys\n"
-        "import rag.api.app, rag.api.service, ui.app, ui.cli, ui.server\n"
+        "import rag.api.app, rag.api.service, rag.mcp.server, rag.mcp.http, ui.app, ui.cli,"
+        " ui.server\n"
         "from rag.answer import answer, answer_many\n"
         "from rag.encoders import load_encoder\n"
         "from rag.search import open_index\n"

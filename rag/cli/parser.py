@@ -28,7 +28,7 @@ from rag.cli.options import (
 )
 
 COMMAND_GROUP = "rag.commands"
-BUILTIN = ("chunk", "index", "ask", "batch", "diff", "changes")
+BUILTIN = ("chunk", "index", "ask", "batch", "diff", "changes", "mcp")
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
