@@ -280,3 +280,23 @@ def test_builtin_commands_parse_without_plugins() -> None:
     commands = next(a for a in parser._actions if a.dest == "command")
     assert set(commands.choices) == set(BUILTIN)  # type: ignore[arg-type]
     assert "serve" in next(a for a in build_parser()._actions if a.dest == "command").choices  # type: ignore[operator]
+
+
+def test_a_model_that_cannot_be_exported_falls_back_to_torch_with_one_warning(
+        tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from rag.encoders.onnx_export import OnnxExportError
+
+    folder = tmp_path / "odd-model"
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(b"weights")
+
+    def refuse(self: SentenceTransformerEncoder) -> OnnxModel:
+        raise OnnxExportError("torch.onnx.export failed: an unsupported operator")
+
+    monkeypatch.setattr(SentenceTransformerEncoder, "_open_onnx", refuse)
+    encoder = SentenceTransformerEncoder(str(folder), engine="onnx")
+    assert encoder.onnx_model() is None and encoder.engine == "torch"
+    assert encoder.onnx_model() is None  # decided once
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("warning: ")
+    assert "unsupported operator; encoding with torch instead" in err
