@@ -28,7 +28,6 @@ from rag.cli.options import (
 )
 
 COMMAND_GROUP = "rag.commands"
-BUILTIN = ("chunk", "index", "ask", "batch", "diff", "changes", "mcp")
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -142,3 +141,9 @@ def build_parser(*, plugins: bool = True) -> argparse.ArgumentParser:
     for entry in sorted(entry_points(group=COMMAND_GROUP), key=lambda e: e.name):
         entry.load()(commands)
     return parser
+
+
+def command_names(parser: argparse.ArgumentParser) -> set[str]:
+    """The sub-commands ``parser`` knows."""
+    return {name for action in parser._actions if action.dest == "command"
+            for name in (action.choices or ())}
