@@ -284,18 +284,19 @@ def test_second_call_reuses_cache(model_dir) -> None:
 
 @pytest.mark.integration
 def test_broken_or_missing_marker_triggers_rebuild(tmp_path, model_dir) -> None:
-    target = ensure_default_model(cache_dir=tmp_path, progress=False)
+    # onnx=False: the marker logic only (the ONNX export is tested in test_onnx_engine.py)
+    target = ensure_default_model(cache_dir=tmp_path, progress=False, onnx=False)
     assert target == default_model_dir(tmp_path) == tmp_path / DEFAULT_MODEL
     assert weights_sha256(target) == weights_sha256(model_dir)
     marker = target / MARKER_FILE
 
     marker.write_text("{not json", encoding="utf-8")
-    ensure_default_model(cache_dir=tmp_path, progress=False)
+    ensure_default_model(cache_dir=tmp_path, progress=False, onnx=False)
     assert json.loads(marker.read_text(encoding="utf-8"))["source_sha256"] == e5_cache.SOURCE_SHA256
 
     marker.unlink()  # e.g. an interrupted copy: files present, marker missing
     (target / "model.safetensors").write_bytes(b"truncated")
-    ensure_default_model(cache_dir=tmp_path, progress=False)
+    ensure_default_model(cache_dir=tmp_path, progress=False, onnx=False)
     assert marker.is_file()
     assert weights_sha256(target) == weights_sha256(model_dir)
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")) == [
@@ -307,7 +308,7 @@ def test_broken_or_missing_marker_triggers_rebuild(tmp_path, model_dir) -> None:
 def test_concurrent_builds_end_with_one_valid_folder(tmp_path, model_dir) -> None:
     code = (
         "import sys; from rag.encoders import ensure_default_model;"
-        "print(ensure_default_model(cache_dir=sys.argv[1], progress=True))"
+        "print(ensure_default_model(cache_dir=sys.argv[1], progress=True, onnx=False))"
     )
     procs = [
         subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], cwd=REPO,

@@ -58,7 +58,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             # an unreadable folder index is rebuilt below
     name = str(name or DEFAULT_MODEL)
     print(f"rag serve: loading model {name} …", file=sys.stderr)
-    encoder = load_encoder(name)
+    encoder = load_encoder(name, engine=args.encoder_engine)
     shared = is_remote(location) and not args.update and not args.corpus
     if shared and admin is not None:
         raise UsageError("--admin-token-file: a server index is shared and served as it is; "

@@ -252,7 +252,7 @@ def answer_many(
         raise ValueError(f"batch_size and window must be at least 1, not {batch_size}, "
                          f"{window}")
     encoder = index.query_encoder(encoder)
-    tuner = ThreadTuner()  # torch's threads, fitted to how busy the machine is
+    tuner = ThreadTuner(encoder=encoder)  # threads fitted to how busy the machine is
     pending = iter(questions)
     while chunk := list(islice(pending, max(window, batch_size))):
         queries: list[tuple[Query, bool] | ValueError] = []

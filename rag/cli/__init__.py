@@ -11,13 +11,16 @@ import sys
 from collections.abc import Sequence
 
 from rag.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError
-from rag.cli.parser import build_parser
+from rag.cli.parser import build_parser, command_names
 
 __all__ = ["build_parser", "main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(plugins=False)  # a built-in command needs no entry points
+    if not (argv and argv[0] in command_names(parser)):
+        parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as stop:  # --help (0) or bad usage (2), already printed by argparse

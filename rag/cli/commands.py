@@ -60,7 +60,8 @@ def cmd_index(args: argparse.Namespace) -> int:
                                     address=args.ray, search=args.search,
                                     follow_links=sources.follow_links)
     else:
-        report = index_paths(sources.paths, index=location, encoder=load_encoder(args.model),
+        encoder = load_encoder(args.model, engine=args.encoder_engine)
+        report = index_paths(sources.paths, index=location, encoder=encoder,
                              search=args.search, follow_links=sources.follow_links,
                              progress=not args.quiet)
     print_skipped(report.skipped_files)
@@ -74,10 +75,11 @@ def cmd_index(args: argparse.Namespace) -> int:
     return EXIT_PARTIAL if report.skipped_files else EXIT_OK
 
 
-def model_for(location: Path | str, model: str | None) -> Encoder:
+def model_for(location: Path | str, model: str | None, *, engine: str | None = None) -> Encoder:
     """``model`` when given, else the model that built the index at ``location`` (the
-    default model when there is no index there yet)."""
-    return load_encoder(str(model or built_with(location) or DEFAULT_MODEL))
+    default model when there is no index there yet), run by ``engine`` (see
+    :func:`rag.encoders.load_encoder`)."""
+    return load_encoder(str(model or built_with(location) or DEFAULT_MODEL), engine=engine)
 
 
 def open_for_questions(args: argparse.Namespace) -> tuple[Index, Filters]:
@@ -88,8 +90,10 @@ def open_for_questions(args: argparse.Namespace) -> tuple[Index, Filters]:
         filters = filters_from(args)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    index = open_index(index_location(args),
-                       encoder=load_encoder(args.model) if args.model else None)
+    location = index_location(args)
+    engine = getattr(args, "encoder_engine", None)
+    encoder = model_for(location, args.model, engine=engine) if args.model or engine else None
+    index = open_index(location, encoder=encoder)  # else it loads the model that built it
     from rag.feedback.recall import attach_memory
 
     attach_memory(index, url=getattr(args, "feedback_db", None))

@@ -109,7 +109,7 @@ def cmd_learn(args: argparse.Namespace) -> int:
     from rag.search import open_index
 
     location = index_location(args)
-    encoder = model_for(location, args.model)
+    encoder = model_for(location, args.model, engine=args.encoder_engine)
     index = open_index(location, encoder=encoder)
     with _store(args) as store:
         report = learn(Path(args.file), index=index, store=store)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from rag.cli.commands import model_for
 from rag.cli.errors import EXIT_OK
 from rag.cli.options import add_index_option, add_query_model_option, index_location
-from rag.encoders import load_encoder
 from rag.search import open_index
 
 
@@ -28,8 +28,10 @@ def cmd_mcp(args: argparse.Namespace) -> int:
     from rag.api.service import Service
     from rag.mcp.server import run_stdio
 
-    index = open_index(index_location(args),
-                       encoder=load_encoder(args.model) if args.model else None)
+    location = index_location(args)
+    engine = args.encoder_engine
+    index = open_index(location, encoder=model_for(location, args.model, engine=engine)
+                       if args.model or engine else None)
     encoder = index.encoder  # the model that built the index, loaded before serving
     run_stdio(Service.fixed(index, encoder))
     return EXIT_OK

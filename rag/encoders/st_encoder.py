@@ -6,7 +6,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,10 +18,13 @@ import numpy as np
 from rag.encoders import hub
 from rag.encoders.e5_cache import ensure_default_model
 from rag.encoders.e5_spec import DEFAULT_MODEL, PASSAGE_PREFIX, QUERY_PREFIX
+from rag.encoders.engine import choose_engine
 from rag.encoders.fingerprint import weights_sha256
 from rag.encoders.hashing import HASHING_NAME, HashingEncoder
+from rag.encoders.onnx_model import EXPORT_DIR, OnnxModel, read_record
 from rag.encoders.protocol import Encoder, EncoderLoadError, check_texts, normalised
 from rag.encoders.st_load import load_folder
+from rag.paths import model_cache_dir
 
 _E5_NAME = re.compile(r"(?<![a-z0-9])e5(?![a-z0-9])")
 _DIRECT_BATCH = 4  # up to this many texts skip SentenceTransformer.encode's batching
@@ -28,7 +33,7 @@ _DIRECT_BATCH = 4  # up to this many texts skip SentenceTransformer.encode's bat
 def load_encoder(name: str, **kw: Any) -> Encoder:
     """``"hashing"`` or ``"hashing:<dim>"`` → :class:`HashingEncoder` (other options ignored);
     anything else → :class:`SentenceTransformerEncoder` (``name`` is the model, ``kw`` its
-    options)."""
+    options, e.g. ``engine="onnx"|"torch"``)."""
     if name == HASHING_NAME or name.startswith(HASHING_NAME + ":"):
         _, _, dim = name.partition(":")
         if not dim:
@@ -48,6 +53,12 @@ class SentenceTransformerEncoder:
     use, which is said on stderr).  Prefixes: explicit ones if given; else ``query: ``/
     ``passage: `` for e5 models (name contains "e5", except instruct variants); else the model's
     configured ``query``/``passage`` (or ``document``) prompts; else none.
+
+    ``engine`` runs the model: ``"onnx"`` (the default, or ``$RAG_ENCODER_ENGINE``) with
+    onnxruntime, from an export made once beside the weights (:mod:`rag.encoders.onnx_export`;
+    made on first use if missing), without torch; ``"torch"`` with sentence-transformers.
+    Both give the same vectors, so the identity does not name the engine. A model that cannot
+    be exported is run with torch, said once on stderr.
     """
 
     def __init__(
@@ -59,8 +70,10 @@ class SentenceTransformerEncoder:
         query_prefix: str | None = None,
         passage_prefix: str | None = None,
         max_seq_length: int | None = None,
+        engine: str | None = None,
     ) -> None:
         self.name = str(model)
+        self.engine = choose_engine(engine)
         if max_seq_length is not None and max_seq_length < 1:
             raise ValueError(f"max_seq_length must be positive, got {max_seq_length}")
         self._device = device
@@ -68,6 +81,7 @@ class SentenceTransformerEncoder:
         self._max_seq_length = max_seq_length
         self._explicit_prefixes = (query_prefix, passage_prefix)
         self._loaded: Any = None
+        self._onnx: OnnxModel | None = None
         self._identity: str | None = None
         self._dimension: int | None = None
         # the default folder is built (offline) on first use; other names are resolved now
@@ -141,6 +155,9 @@ class SentenceTransformerEncoder:
         texts = check_texts(texts)
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        onnx = self.onnx_model()
+        if onnx is not None:
+            return onnx.encode([prefix + t for t in texts], batch_size=batch_size)
         if len(texts) <= _DIRECT_BATCH and not progress:
             return self._encode_direct(texts, prefix)
         vectors = self._st.encode(
@@ -171,13 +188,72 @@ class SentenceTransformerEncoder:
             vectors = model.forward(features)["sentence_embedding"]
         return normalised(vectors.float().cpu().numpy())
 
+    def use_threads(self, threads: int) -> None:
+        """Compute later encodes on ``threads`` CPU threads (onnxruntime's or torch's)."""
+        if self._onnx is not None:
+            self._onnx.use_threads(threads)
+        elif "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(threads)
+
+    def onnx_model(self) -> OnnxModel | None:
+        """The onnxruntime model when the engine is onnx (exported now if needed), else
+        None (torch runs the model)."""
+        if self.engine != "onnx":
+            return None
+        if self._onnx is None:
+            from rag.encoders.onnx_export import OnnxExportError
+
+            try:
+                self._onnx = self._open_onnx()
+            except OnnxExportError as error:
+                print(f"warning: {self.name}: {error}; encoding with torch instead",
+                      file=sys.stderr, flush=True)
+                self.engine = "torch"
+                return None
+        return self._onnx
+
+    def _open_onnx(self) -> OnnxModel:
+        from rag.encoders.onnx_export import OnnxExportError
+
+        folder = self._folder()
+        if folder is None:
+            folder = hub.cached_snapshot(self.name)
+            if folder is None:
+                self._st  # noqa: B018 - downloads the model into the local cache
+                folder = hub.cached_snapshot(self.name)
+        if folder is None or not self.identity.startswith("sha256:"):
+            raise OnnxExportError("the model is not in a local folder to export from")
+        weights = self.identity.removeprefix("sha256:")
+        target = _export_dir(folder, weights)
+        record = read_record(target, weights_sha256=weights)
+        if record is None:
+            from rag.encoders.onnx_export import export_model
+
+            st = self._st
+            record = export_model(st, target, weights_sha256=weights,
+                                  tokenizer_file=folder / "tokenizer.json",
+                                  prefixes=self._prefixes(*self._explicit_prefixes),
+                                  progress=True)
+        return OnnxModel(target, folder / "tokenizer.json", record=record,
+                         max_seq_length=self._max_seq_length)
+
+    def _prompts(self) -> dict[str, str]:
+        """The model's configured prompts (from the export record when onnx runs it)."""
+        if self._onnx is not None:
+            return dict(self._onnx.record.get("prompts") or {})
+        if self.engine == "onnx" and self._loaded is None:
+            onnx = self.onnx_model()
+            if onnx is not None:
+                return dict(onnx.record.get("prompts") or {})
+        return dict(getattr(self._st, "prompts", None) or {})
+
     def _prefixes(self, query: str | None, passage: str | None) -> tuple[str, str]:
         if query is not None and passage is not None:
             return query, passage
         if _is_e5(self.name) or (self._path is not None and _is_e5(str(self._path))):
             default_query, default_passage = QUERY_PREFIX, PASSAGE_PREFIX
         else:
-            prompts = getattr(self._st, "prompts", None) or {}
+            prompts = self._prompts()
             default_query = prompts.get("query") or ""
             default_passage = (
                 prompts.get("passage") or prompts.get("document") or prompts.get("corpus") or ""
@@ -197,7 +273,16 @@ class SentenceTransformerEncoder:
     def __repr__(self) -> str:
         # never loads anything: a hub model's identity is shown once it is known
         identity = "" if self._identity is None else f", identity={self._identity!r}"
-        return f"SentenceTransformerEncoder({self.name!r}{identity})"
+        return f"SentenceTransformerEncoder({self.name!r}{identity}, engine={self.engine!r})"
+
+
+def _export_dir(folder: Path, weights: str) -> Path:
+    """Where the ONNX export of the model in ``folder`` lives: inside it (when it is there
+    or the folder is writable), else in the model cache under the weights' hash."""
+    inside = folder / EXPORT_DIR
+    if inside.is_dir() or os.access(folder, os.W_OK):
+        return inside
+    return model_cache_dir() / "onnx" / weights[:32]
 
 
 def _folder_dimension(path: Path) -> int | None:

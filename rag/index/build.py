@@ -190,9 +190,12 @@ def embed(
 
     Sorting by length keeps padding low (as sentence-transformers does within one call);
     stepping lets the bar (and ``on_progress("embedding", done, total)``) report clauses
-    rather than batches.
+    rather than batches, and lets the encoder's thread count be fitted to how busy the
+    machine is (:class:`rag.encoders.threads.ThreadTuner`).
     """
     from tqdm import tqdm
+
+    from rag.encoders.threads import ThreadTuner
 
     out = np.zeros((len(texts), encoder.dimension), np.float32)
     order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
@@ -200,11 +203,12 @@ def embed(
               smoothing=0.1) as bar:
         if on_progress is not None:
             on_progress("embedding", 0, len(texts))
+        tuner = ThreadTuner(encoder=encoder, recheck=20)
         for start in range(0, len(order), step):
             rows = order[start:start + step]
-            vectors = encoder.encode_passages(
-                [texts[i] for i in rows], batch_size=batch_size, progress=False
-            )
+            vectors = tuner.run(partial(encoder.encode_passages, [texts[i] for i in rows],
+                                        batch_size=batch_size, progress=False),
+                                size=sum(len(texts[i]) for i in rows))
             if vectors.shape != (len(rows), encoder.dimension):
                 raise ValueError(
                     f"encoder {encoder.name} returned vectors of shape {vectors.shape}, "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -36,16 +36,27 @@ class Learned:
     ``adapter`` maps a query vector before the dense search (q' = W q, renormalised);
     ``reranker`` re-scores the fused candidates from :data:`features`; either may be
     absent. ``identity`` is what an index records and an answer's audit line names.
+    The reranker (opt-in when answering) is parsed from ``reranker_model`` on first use, so
+    opening an index does not import lightgbm (and scikit-learn, scipy.stats behind it).
     """
 
     model_identity: str
     adapter: np.ndarray | None = None
     adapter_sha: str | None = None
-    reranker: Any = field(default=None, compare=False)
+    reranker_model: str | None = field(default=None, compare=False, repr=False)
     reranker_sha: str | None = None
     features: tuple[str, ...] = ()
     pool: int = 0  # candidate units the reranker re-scores
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @cached_property
+    def reranker(self) -> Any:
+        """The LightGBM booster (None when there is no reranker)."""
+        if self.reranker_model is None:
+            return None
+        import lightgbm
+
+        return lightgbm.Booster(model_str=self.reranker_model)
 
     @property
     def identity(self) -> dict[str, str | None]:
@@ -95,11 +106,9 @@ def load(where: Path) -> Learned | None:
         adapter_sha = _check(where / data["adapter"]["file"], data["adapter"]["sha256"])
         adapter = np.load(where / data["adapter"]["file"], allow_pickle=False).astype(np.float32)
     if data.get("reranker"):
-        import lightgbm
-
         spec = data["reranker"]
         reranker_sha = _check(where / spec["file"], spec["sha256"])
-        reranker = lightgbm.Booster(model_str=(where / spec["file"]).read_text("utf-8"))
+        reranker = (where / spec["file"]).read_text("utf-8")
         features = tuple(spec["features"])
         pool = int(spec["pool"])
     return Learned(str(data["model_identity"]), adapter, adapter_sha, reranker, reranker_sha,
