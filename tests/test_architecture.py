@@ -16,7 +16,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-RAG = Path(__file__).resolve().parents[1] / "rag"
+REPO = Path(__file__).resolve().parents[1]
+RAG = REPO / "rag"
 
 
 def node_of(module: str) -> str | None:
@@ -146,3 +147,16 @@ def test_lazy_and_type_checking_imports_are_seen(tmp_path: Path) -> None:
     found = imported(source, root=tmp_path / "rag")
     assert {"rag.b", "rag.c.d"} <= found
     assert "rag.a" in found or "rag.a.e" in found
+
+
+def test_every_package_is_in_the_wheel() -> None:
+    """A package missing from pyproject's list installs from a checkout but not from a
+    wheel (rag.links once did: `rag serve` died after `pip install .`)."""
+    import tomllib
+
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+                 ["tool"]["setuptools"]["packages"])
+    found = {".".join(init.parent.relative_to(REPO).parts)
+             for top in ("rag", "ui") for init in (REPO / top).rglob("__init__.py")}
+    missing = sorted(found - listed)
+    assert not missing, f"add to [tool.setuptools] packages: {missing}"
