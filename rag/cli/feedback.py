@@ -7,14 +7,12 @@ import sys
 from pathlib import Path
 
 from rag.cli.errors import EXIT_OK, EXIT_PARTIAL, CommandError
-from rag.cli.options import add_index_option, add_query_model_option, index_location
-
-
-def add_feedback_db_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--feedback-db", default=None, metavar="URL",
-        help="feedback and question memory: sqlite:///PATH or postgresql://USER@HOST/DB "
-        "(default: $RAG_FEEDBACK_DB, else feedback.sqlite3 under $RAG_HOME)")
+from rag.cli.options import (
+    add_feedback_db_option,
+    add_index_option,
+    add_query_model_option,
+    index_location,
+)
 
 
 def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
