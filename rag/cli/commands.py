@@ -82,6 +82,15 @@ def model_for(location: Path | str, model: str | None, *, engine: str | None = N
     return load_encoder(str(model or built_with(location) or DEFAULT_MODEL), engine=engine)
 
 
+def open_with_model(args: argparse.Namespace) -> Index:
+    """The index the options name, with the --model / --encoder-engine they give, else
+    with the model that built it (the index loads it)."""
+    location = index_location(args)
+    engine = getattr(args, "encoder_engine", None)
+    encoder = model_for(location, args.model, engine=engine) if args.model or engine else None
+    return open_index(location, encoder=encoder)
+
+
 def open_for_questions(args: argparse.Namespace) -> tuple[Index, Filters]:
     """The index (it loads the model that built it; ``--model`` must be that model), with
     the question memory of the feedback store, and the filters the options name, checked
@@ -90,10 +99,7 @@ def open_for_questions(args: argparse.Namespace) -> tuple[Index, Filters]:
         filters = filters_from(args)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    location = index_location(args)
-    engine = getattr(args, "encoder_engine", None)
-    encoder = model_for(location, args.model, engine=engine) if args.model or engine else None
-    index = open_index(location, encoder=encoder)  # else it loads the model that built it
+    index = open_with_model(args)
     from rag.feedback.recall import attach_memory
 
     attach_memory(index, url=getattr(args, "feedback_db", None))
