@@ -5,21 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
-from rag.cli.errors import EXIT_OK, EXIT_PARTIAL, UsageError
+from rag.cli.errors import EXIT_OK, EXIT_PARTIAL, UsageError, print_skipped
 from rag.cli.options import filters_from, index_location
 from rag.core.filters import Filters
 from rag.encoders import DEFAULT_MODEL, Encoder, load_encoder
 from rag.export.text import format_answer, use_color
 from rag.index import Sources, StoreError, built_with, remembered_sources
 from rag.search import Index, open_index
-
-
-def print_skipped(errors: Sequence[object]) -> None:
-    for error in errors:
-        print(f"skipped {error}", file=sys.stderr)
 
 
 def cmd_chunk(args: argparse.Namespace) -> int:

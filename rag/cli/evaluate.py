@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from rag.cli.errors import EXIT_OK, EXIT_PARTIAL, UsageError
+from rag.cli.errors import EXIT_OK, EXIT_PARTIAL, UsageError, print_skipped
 from rag.cli.options import add_question_options
 
 
@@ -58,8 +58,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"{len(result.outcomes)} questions: " + ", ".join(
             f"{k} {v:.3f}" for k, v in overall.items()) + f"; report in {out}",
             file=sys.stderr)
-    for problem in labelled.problems:
-        print(f"skipped {problem}", file=sys.stderr)
+    print_skipped(labelled.problems)
     return EXIT_PARTIAL if labelled.problems else EXIT_OK
 
 
