@@ -211,6 +211,13 @@ class Found:
     weights: dict[str, float]
     signals: tuple[float, float, float]
 
+    def confidence(self, calibration: Calibration) -> float:
+        """1.0 when the question names a clause or a reader confirmed one for this very
+        question; else the calibrated confidence of the signals (0.0 without hits)."""
+        if self.named or any(hit.via == "memory" for hit in self.hits):
+            return 1.0
+        return calibration.confidence(*self.signals) if self.hits else 0.0
+
 
 def find(query: Query, *, index: Index, encoder: Encoder | None = None, k: int,
          fusion: Fusion | None) -> Found:
@@ -256,9 +263,7 @@ def _answer(
     found = find(query, index=index, encoder=encoder, k=k, fusion=fusion)
     named, span_of, hits, folded, weights = (found.named, found.span_of, found.hits,
                                              found.folded, found.weights)
-    confidence = calibration.confidence(*found.signals) if hits else 0.0
-    if named or any(hit.via == "memory" for hit in hits):
-        confidence = 1.0  # named outright, or confirmed by a reader for this very question
+    confidence = found.confidence(calibration)
     answered = confidence >= calibration.threshold
     low = not answered
 
