@@ -58,10 +58,28 @@ def small_corpus(folder: Path) -> Path:
     (folder / "laws").mkdir(parents=True)
     for name in ("证券法(2019-12-28).md", "证券投资基金法(2015-04-24).md"):
         shutil.copy(CORPUS / "lawrefbook" / "民法商法" / name, folder / "laws" / name)
+    return seed_corpus(folder)
+
+
+def seed_corpus(folder: Path) -> Path:
+    """``folder`` (made if missing) with the policy document, its sidecar and one news post."""
+    folder.mkdir(parents=True, exist_ok=True)
     for name in ("001_fac9b76a4238144e.txt", "001_fac9b76a4238144e.txt.meta.yaml",
                  "003_09ea28eacbf07f88.txt"):
         shutil.copy(CORPUS / "seeds" / name, folder / name)
     return folder
+
+
+@pytest.fixture()
+def small(tmp_path: Path) -> Path:
+    """A fresh :func:`seed_corpus` of three files."""
+    return seed_corpus(tmp_path / "docs")
+
+
+@pytest.fixture()
+def encoder() -> HashingEncoder:
+    """A small hashing encoder (64 dimensions); a test module may define its own."""
+    return HashingEncoder(dimension=64)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -25,26 +25,10 @@ from rag.index import StoreError, index_paths
 from rag.index.folder import current_generation
 from rag.search import open_index
 
-from .conftest import CORPUS
 from .test_serve import serve, wait_ready
 
 QUESTION = "内幕交易的罚款是多少"
 MODEL = ["--model", "hashing:64"]
-
-
-@pytest.fixture()
-def encoder() -> HashingEncoder:
-    return HashingEncoder(dimension=64)
-
-
-@pytest.fixture()
-def small(tmp_path: Path) -> Path:
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    for name in ("001_fac9b76a4238144e.txt", "001_fac9b76a4238144e.txt.meta.yaml",
-                 "003_09ea28eacbf07f88.txt"):
-        shutil.copy(CORPUS / "seeds" / name, folder / name)
-    return folder
 
 
 def cited(folder: Path, encoder: HashingEncoder) -> list[str]:

@@ -23,21 +23,6 @@ from .conftest import CORPUS
 SEEDS = CORPUS / "seeds"
 
 
-@pytest.fixture()
-def encoder() -> HashingEncoder:
-    return HashingEncoder(dimension=64)
-
-
-@pytest.fixture()
-def small(tmp_path: Path) -> Path:
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    for name in ("001_fac9b76a4238144e.txt", "001_fac9b76a4238144e.txt.meta.yaml",
-                 "003_09ea28eacbf07f88.txt"):
-        shutil.copy(SEEDS / name, folder / name)
-    return folder
-
-
 # ---------------------------------------------------------------- index folders (item 1)
 
 

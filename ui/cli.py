@@ -15,8 +15,13 @@ from pathlib import Path
 from rag.api.auth import TOKEN_FILE_ENV, AdminToken, TokenFileError, token_from
 from rag.api.live import LiveIndex
 from rag.cli.errors import EXIT_OK, UsageError
-from rag.cli.feedback import add_feedback_db_option
-from rag.cli.options import add_index_option, add_query_model_option, index_location, positive
+from rag.cli.options import (
+    add_feedback_db_option,
+    add_index_option,
+    add_query_model_option,
+    index_location,
+    positive,
+)
 from rag.core.locations import is_remote
 from rag.encoders import DEFAULT_MODEL, Encoder, load_encoder
 from rag.feedback.desk import FeedbackDesk

@@ -28,24 +28,20 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.routing import Match
 
+from rag.api.guard import ASGIApp, Message, Receive, Scope, Send
 from rag.search.query import MAX_QUESTION_CHARS
 
 SESSION_COOKIE = "rag_session"
 MAX_EVENT_BYTES = 128 * 1024
 UPLOAD_TTL = 3600.0
 MAX_PENDING_UPLOADS = 64
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _PAGES = re.compile(r"^/(library/?)?$")
 _STATIC = re.compile(r"^/(assets|static)/(?!.*\.\.)[\w./@-]+$"

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
-from rag.answer.types import Citation, LinkedClause, LinkEvidence
+from rag.answer.types import Citation, LinkedClause
 from rag.answer.wording import NO_PENALTY
 from rag.core.citations import citation_string
 from rag.core.clauses import Clause
@@ -51,7 +51,7 @@ def linked(index: Index, link: Link) -> LinkedClause:
     return LinkedClause(
         clause_id=target.id, citation=_label(index, link.target),
         kind=link.kind, confidence=link.confidence,
-        evidence=tuple(LinkEvidence(e.doc_id, e.start, e.end, e.text) for e in link.evidence),
+        evidence=link.evidence,
         label=target.label, document=index.document_of(target).title,
     )
 

@@ -34,6 +34,7 @@ Kind = Literal[KINDS]  # type: ignore[valid-type]
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 DATE_SCHEMA: JsonDict = {"format": "date"}  # checked by rag.core.filters.Filters (400 when invalid)
 Status = Annotated[str, StringConstraints(pattern=r"^[a-z_]+$")]
+STATUS_CODES = "in_force / repealed / superseded / not_yet_in_force"  # status's description
 
 
 def _label_of_status(_: object, info: ValidationInfo) -> str | None:
@@ -78,8 +79,7 @@ class VersionSideRecord(Record):
 
     doc_id: str
     version: str | None
-    status: Status | None = Field(description="in_force / repealed / superseded / "
-                                  "not_yet_in_force")
+    status: Status | None = Field(description=STATUS_CODES)
     status_label: StatusLabel = label_field()
     clause_id: str | None
     label: str | None
@@ -140,8 +140,7 @@ class CitationRecord(Record):
     url: str | None
     date: str | None
     kind: str
-    status: Status | None = Field(description="in_force / repealed / superseded / "
-                                  "not_yet_in_force")
+    status: Status | None = Field(description=STATUS_CODES)
     status_label: StatusLabel = label_field()
     version: str | None
     version_note: str | None

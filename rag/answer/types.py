@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from rag.links.model import Evidence as LinkEvidence  # the verbatim words that made a link
+
 
 @dataclass(frozen=True)
 class Highlight:
@@ -76,16 +78,6 @@ class Comparison:
     older: VersionSide
     newer: VersionSide
     similarity: float  # 0..1; 1.0 for the same words
-
-
-@dataclass(frozen=True)
-class LinkEvidence:
-    """A verbatim slice that made a link: ``documents[doc_id].text[start:end] == text``."""
-
-    doc_id: str
-    start: int
-    end: int
-    text: str
 
 
 @dataclass(frozen=True)

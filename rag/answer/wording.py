@@ -20,8 +20,6 @@ RELATED = "引文中提到的条款 Clauses referred to by the quotes"
 INNER = "本条内的援引 References within this article"
 NO_PENALTY = ("索引文件中没有罚则与本条相连。"
               "No penalty provision links to this clause in the indexed documents.")
-PENALTY_KINDS = {"explicit": "罚则", "implicit": "罚则（按行为）", "criminal": "刑事",
-                 "civil": "民事责任", "cites": "援引"}
 
 
 def verdict(answer: Answer) -> str:

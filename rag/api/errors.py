@@ -34,6 +34,12 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
 
 
+def admin_token_required(detail: str = "send the token given to `rag serve "
+                         "--admin-token-file` as `Authorization: Bearer TOKEN`") -> ApiError:
+    """401 for an admin route called without the admin token (with the Bearer challenge)."""
+    return ApiError(401, "admin token required", detail, headers={"WWW-Authenticate": "Bearer"})
+
+
 def one_line(text: object) -> str:
     return " ".join(str(text).split())
 

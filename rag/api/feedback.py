@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from rag.api.errors import ApiError, responses
+from rag.api.errors import ApiError, admin_token_required, responses
 from rag.api.routes import current
 from rag.api.service import Service
 from rag.feedback import Feedback, FeedbackStoreError, NoSuchFeedback
@@ -86,14 +86,10 @@ def feedback_routes(service: Service) -> APIRouter:
     ) -> None:
         admin = service.admin
         if admin is None:
-            raise ApiError(401, "admin token required", "this server has no admin token; "
-                           "start it with `rag serve --admin-token-file FILE` to review "
-                           "feedback", headers={"WWW-Authenticate": "Bearer"})
+            raise admin_token_required("this server has no admin token; start it with "
+                                       "`rag serve --admin-token-file FILE` to review feedback")
         if credentials is None or not admin.check(credentials.credentials):
-            raise ApiError(401, "admin token required",
-                           "send the token given to `rag serve --admin-token-file` as "
-                           "`Authorization: Bearer TOKEN`",
-                           headers={"WWW-Authenticate": "Bearer"})
+            raise admin_token_required()
 
     admin_only = [Depends(require_admin)]
 

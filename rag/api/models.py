@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from rag.answer import MAX_TOP
 from rag.answer.records import (
+    STATUS_CODES,
     AnswerRecord,
     Audit,
     CitationRecord,
@@ -91,8 +92,7 @@ class DocumentRecord(_Model):
     kind: str
     date: str | None
     version: str | None
-    status: str | None = Field(description="in_force / repealed / superseded / "
-                               "not_yet_in_force (today, or on as_of)")
+    status: str | None = Field(description=f"{STATUS_CODES} (today, or on as_of)")
     status_label: StatusLabel = label_field()
     issuer: str | None
     url: str | None

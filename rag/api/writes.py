@@ -15,7 +15,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from rag.api.errors import ApiError, responses
+from rag.api.errors import ApiError, admin_token_required, responses
 from rag.api.library import NotInLibrary
 from rag.api.models import RefusedFile, ReindexStatus, RemoveResult, StoredFile, UploadResult
 from rag.api.routes import current
@@ -42,10 +42,7 @@ def write_routes(service: Service) -> APIRouter:
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> None:
         if credentials is None or not admin.check(credentials.credentials):
-            raise ApiError(401, "admin token required",
-                           "send the token given to `rag serve --admin-token-file` as "
-                           "`Authorization: Bearer TOKEN`",
-                           headers={"WWW-Authenticate": "Bearer"})
+            raise admin_token_required()
 
     router = APIRouter(dependencies=[Depends(require_admin)])
 

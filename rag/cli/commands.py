@@ -5,21 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
-from rag.cli.errors import EXIT_OK, EXIT_PARTIAL, UsageError
+from rag.cli.errors import EXIT_OK, EXIT_PARTIAL, UsageError, print_skipped
 from rag.cli.options import filters_from, index_location
 from rag.core.filters import Filters
 from rag.encoders import DEFAULT_MODEL, Encoder, load_encoder
 from rag.export.text import format_answer, use_color
 from rag.index import Sources, StoreError, built_with, remembered_sources
 from rag.search import Index, open_index
-
-
-def print_skipped(errors: Sequence[object]) -> None:
-    for error in errors:
-        print(f"skipped {error}", file=sys.stderr)
 
 
 def cmd_chunk(args: argparse.Namespace) -> int:
@@ -82,6 +76,15 @@ def model_for(location: Path | str, model: str | None, *, engine: str | None = N
     return load_encoder(str(model or built_with(location) or DEFAULT_MODEL), engine=engine)
 
 
+def open_with_model(args: argparse.Namespace) -> Index:
+    """The index the options name, with the --model / --encoder-engine they give, else
+    with the model that built it (the index loads it)."""
+    location = index_location(args)
+    engine = getattr(args, "encoder_engine", None)
+    encoder = model_for(location, args.model, engine=engine) if args.model or engine else None
+    return open_index(location, encoder=encoder)
+
+
 def open_for_questions(args: argparse.Namespace) -> tuple[Index, Filters]:
     """The index (it loads the model that built it; ``--model`` must be that model), with
     the question memory of the feedback store, and the filters the options name, checked
@@ -90,10 +93,7 @@ def open_for_questions(args: argparse.Namespace) -> tuple[Index, Filters]:
         filters = filters_from(args)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    location = index_location(args)
-    engine = getattr(args, "encoder_engine", None)
-    encoder = model_for(location, args.model, engine=engine) if args.model or engine else None
-    index = open_index(location, encoder=encoder)  # else it loads the model that built it
+    index = open_with_model(args)
     from rag.feedback.recall import attach_memory
 
     attach_memory(index, url=getattr(args, "feedback_db", None))

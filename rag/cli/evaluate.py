@@ -7,9 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from rag.cli.errors import EXIT_OK, EXIT_PARTIAL, UsageError
-from rag.cli.feedback import add_feedback_db_option
-from rag.cli.options import add_answer_options, add_index_option, add_query_model_option
+from rag.cli.errors import EXIT_OK, EXIT_PARTIAL, UsageError, print_skipped
+from rag.cli.options import add_question_options
 
 
 def _opened(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -59,8 +58,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"{len(result.outcomes)} questions: " + ", ".join(
             f"{k} {v:.3f}" for k, v in overall.items()) + f"; report in {out}",
             file=sys.stderr)
-    for problem in labelled.problems:
-        print(f"skipped {problem}", file=sys.stderr)
+    print_skipped(labelled.problems)
     return EXIT_PARTIAL if labelled.problems else EXIT_OK
 
 
@@ -77,10 +75,7 @@ def add_evaluate(commands: argparse._SubParsersAction) -> None:
     explain.add_argument("--json", action="store_true", help="print one JSON object")
     explain.add_argument("--no-memory", action="store_true",
                          help="without question memory (what search alone gives)")
-    add_answer_options(explain)
-    add_index_option(explain)
-    add_query_model_option(explain)
-    add_feedback_db_option(explain)
+    add_question_options(explain)
     explain.set_defaults(run=cmd_explain)
 
     evaluation = commands.add_parser(
@@ -97,8 +92,5 @@ def add_evaluate(commands: argparse._SubParsersAction) -> None:
                             "(chart embedded); default: Markdown on stdout, no chart")
     evaluation.add_argument("--no-memory", action="store_true",
                             help="without question memory (the search alone)")
-    add_answer_options(evaluation)
-    add_index_option(evaluation)
-    add_query_model_option(evaluation)
-    add_feedback_db_option(evaluation)
+    add_question_options(evaluation)
     evaluation.set_defaults(run=cmd_eval)

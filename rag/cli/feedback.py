@@ -6,15 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from rag.cli.errors import EXIT_OK, EXIT_PARTIAL, CommandError
-from rag.cli.options import add_index_option, add_query_model_option, index_location
-
-
-def add_feedback_db_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--feedback-db", default=None, metavar="URL",
-        help="feedback and question memory: sqlite:///PATH or postgresql://USER@HOST/DB "
-        "(default: $RAG_FEEDBACK_DB, else feedback.sqlite3 under $RAG_HOME)")
+from rag.cli.errors import EXIT_OK, EXIT_PARTIAL, CommandError, print_skipped
+from rag.cli.options import (
+    add_feedback_db_option,
+    add_index_option,
+    add_query_model_option,
+    index_location,
+)
 
 
 def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -49,8 +47,7 @@ def cmd_feedback(args: argparse.Namespace) -> int:
                         report = import_lines(handle, store=store, name=args.file)
                 except UnicodeDecodeError:
                     raise CommandError(f"{args.file}: not UTF-8 JSON lines") from None
-            for problem in report.problems:
-                print(f"skipped {problem}", file=sys.stderr)
+            print_skipped(report.problems)
             print(report.summary(f"imported {args.file}"), file=sys.stderr)
             return EXIT_PARTIAL if report.problems else EXIT_OK
         return _decide(args, store, action)
@@ -95,8 +92,7 @@ def _decide(args: argparse.Namespace, store, action: str) -> int:  # type: ignor
                              by=args.by)
         except NoSuchFeedback as error:
             missing.append(str(error))
-    for line in missing:
-        print(f"skipped {line}", file=sys.stderr)
+    print_skipped(missing)
     done = len(args.ids) - len(missing)
     print(f"{action}: {done} of {len(args.ids)} records", file=sys.stderr)
     return EXIT_PARTIAL if missing else EXIT_OK
@@ -113,8 +109,7 @@ def cmd_learn(args: argparse.Namespace) -> int:
     index = open_index(location, encoder=encoder)
     with _store(args) as store:
         report = learn(Path(args.file), index=index, store=store)
-        for problem in report.problems:
-            print(f"skipped {problem}", file=sys.stderr)
+        print_skipped(report.problems)
         memory = load_memory(store, encoder=encoder, model=index.model_identity)  # embeds now
     print(report.summary(f"learned {args.file}") + f"; the memory holds {len(memory)} "
           "confirmed pairs", file=sys.stderr)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from rag.cli.commands import model_for
+from rag.cli.commands import open_with_model
 from rag.cli.errors import EXIT_OK
-from rag.cli.options import add_index_option, add_query_model_option, index_location
-from rag.search import open_index
+from rag.cli.options import add_index_option, add_query_model_option
 
 
 def add_mcp(commands: argparse._SubParsersAction) -> None:
@@ -28,10 +27,7 @@ def cmd_mcp(args: argparse.Namespace) -> int:
     from rag.api.service import Service
     from rag.mcp.server import run_stdio
 
-    location = index_location(args)
-    engine = args.encoder_engine
-    index = open_index(location, encoder=model_for(location, args.model, engine=engine)
-                       if args.model or engine else None)
+    index = open_with_model(args)
     encoder = index.encoder  # the model that built the index, loaded before serving
     run_stdio(Service.fixed(index, encoder))
     return EXIT_OK

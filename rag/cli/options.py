@@ -60,6 +60,13 @@ def add_answer_options(parser: argparse.ArgumentParser) -> None:
                        help="prefer the versions in force on DATE (YYYY-MM-DD)")
 
 
+def add_feedback_db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--feedback-db", default=None, metavar="URL",
+        help="feedback and question memory: sqlite:///PATH or postgresql://USER@HOST/DB "
+        "(default: $RAG_FEEDBACK_DB, else feedback.sqlite3 under $RAG_HOME)")
+
+
 def add_follow_links_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--follow-links", action="store_true",
                         help="also read files that symbolic links inside a folder point to "
@@ -109,6 +116,15 @@ def add_engine_option(parser: argparse.ArgumentParser) -> None:
         f"model) or torch; both give the same vectors (default: ${ENGINE_ENV}, else "
         f"{DEFAULT_ENGINE})",
     )
+
+
+def add_question_options(parser: argparse.ArgumentParser) -> None:
+    """What every command that answers questions takes: --top and the filters, the index,
+    the model and the feedback database."""
+    add_answer_options(parser)
+    add_index_option(parser)
+    add_query_model_option(parser)
+    add_feedback_db_option(parser)
 
 
 def index_location(args: argparse.Namespace) -> Path | str:

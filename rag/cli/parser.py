@@ -15,16 +15,15 @@ from rag.cli.changes import add_changes
 from rag.cli.commands import cmd_ask, cmd_chunk, cmd_index
 from rag.cli.diff import add_diff
 from rag.cli.evaluate import add_evaluate
-from rag.cli.feedback import add_feedback, add_feedback_db_option
+from rag.cli.feedback import add_feedback
 from rag.cli.mcp import add_mcp
 from rag.cli.obligations import add_obligations
 from rag.cli.options import (
     DEFAULT_MODEL,
-    add_answer_options,
     add_engine_option,
     add_follow_links_option,
     add_index_option,
-    add_query_model_option,
+    add_question_options,
 )
 
 COMMAND_GROUP = "rag.commands"
@@ -95,10 +94,7 @@ def _add_ask(commands: argparse._SubParsersAction) -> None:
     ask.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                      help="bold the key sentence with ANSI codes: auto = only on a terminal "
                      "(default); otherwise every quote is printed exactly as in the source")
-    add_answer_options(ask)
-    add_index_option(ask)
-    add_query_model_option(ask)
-    add_feedback_db_option(ask)
+    add_question_options(ask)
     ask.set_defaults(run=cmd_ask)
 
 
@@ -117,10 +113,7 @@ def _add_batch(commands: argparse._SubParsersAction) -> None:
                        "citation), .md or .docx (memo); default: JSON lines on stdout")
     batch.add_argument("--debug", action="store_true",
                        help="fill each JSON line's debug block (per-channel scores and ranks)")
-    add_answer_options(batch)
-    add_index_option(batch)
-    add_query_model_option(batch)
-    add_feedback_db_option(batch)
+    add_question_options(batch)
     batch.set_defaults(run=cmd_batch)
 
 

@@ -143,10 +143,6 @@ class OnnxModel:
             out[rows] = vectors
         return normalised(out)
 
-    def token_counts(self, texts: Sequence[str]) -> list[int]:
-        """How many tokens each text is encoded as (after truncation, with special tokens)."""
-        return [len(e.ids) for e in self._tokenizer.encode_batch(list(texts))]
-
     def _session(self, threads: int) -> Any:
         with self._lock:
             session = self._sessions.get(threads)

@@ -89,9 +89,7 @@ def explain(question: str, *, index: Index, encoder: Encoder, k: int = 20,
     query = replace(query, vector=vector)
     found = find(query, index=index, encoder=encoder, k=max(1, (k + 2) // 3), fusion=fusion)
     calibration = load_calibration(index.model_identity)
-    confidence = calibration.confidence(*found.signals) if found.hits else 0.0
-    if found.named or any(h.via == "memory" for h in found.hits):
-        confidence = 1.0
+    confidence = found.confidence(calibration)
     answered = confidence >= calibration.threshold
     rows: list[Row] = []
     for clause in found.named:

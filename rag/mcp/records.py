@@ -6,6 +6,7 @@ from pydantic import Field
 
 from rag.answer import Answer
 from rag.answer.records import (
+    STATUS_CODES,
     CitationRecord,
     ComparisonRecord,
     Record,
@@ -34,8 +35,7 @@ class ClauseHit(Record):
     start: int
     end: int
     score: float
-    status: Status | None = Field(description="in_force / repealed / superseded / "
-                                  "not_yet_in_force")
+    status: Status | None = Field(description=STATUS_CODES)
     status_label: StatusLabel = label_field()
     low_confidence: bool = Field(description="true when this is only a near candidate")
 
