@@ -287,7 +287,7 @@ def test_serve_uses_a_server_index_as_it_is_and_writes_nothing(
     monkeypatch.setenv("RAG_HOME", str(home))
     args = argparse.Namespace(index=None, backend=milvus_index.backend.location, model=None,
                               no_update=False, update=False, corpus=None, host="127.0.0.1",
-                              port=1, concurrency=1)
+                              port=1, concurrency=1, encoder_engine=None)
     assert cmd_serve(args) == 0
     service = served["service"]
     assert isinstance(service, Service) and not service.writes and service.library is None
