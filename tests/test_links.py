@@ -297,3 +297,16 @@ def test_the_issues_questions_with_the_real_model(real_index: Index, real_encode
     assert quoted.via == "penalty" and quoted.enforces in top
     doc = real_index.documents[SEC]
     assert quoted.text == doc.text[quoted.start:quoted.end]
+
+
+@pytest.mark.integration
+def test_the_duty_comes_first_then_its_administrative_then_its_criminal_penalty(
+        real_index: Index, real_encoder: Encoder) -> None:
+    """The search ranks 刑法第一百八十条 first for this question; a consequence answer
+    quotes the duty, then its administrative penalty, then the crime, as the issue asks."""
+    found = answer("利用内幕消息炒股会被罚多少钱？", index=real_index, encoder=real_encoder, k=3)
+    top = [c.clause_id for c in found.citations]
+    assert top == [f"{SEC}#art54", f"{SEC}#art191", "刑法#art180"], top
+    assert [c.rank for c in found.citations] == [1, 2, 3]
+    duty = found.citations[0]
+    assert [p.clause_id for p in duty.penalties][:2] == [f"{SEC}#art191", "刑法#art180"]

@@ -101,6 +101,35 @@ def with_penalties(
                 continue
             shown.add(target.unit_id)
             out.append(cite_penalty(target, len(out) + 1, cited))
+    out = _by_duty(index, out, leading)
     named = len([c for c in out if c.via in ("lookup", "penalty")])
     return out[:max(k, named)]
+
+
+def _by_duty(index: Index, out: list[Citation], leading: list[Citation]) -> list[Citation]:
+    """Each leading duty quoted first in its group, then the penalties that enforce it,
+    administrative, criminal, civil — also those the search found before the duty (刑法第一百八十条
+    ahead of 证券法第五十四条 for 利用内幕消息炒股会被罚多少钱): a group stands where its
+    first member stood, and clauses the question names keep their place."""
+    def unit(clause_id: str) -> str:
+        return index.clauses[index.row_of[clause_id]].unit_id
+
+    owner: dict[str, tuple[str, int]] = {}  # a penalty's unit → (its duty's unit, place)
+    for duty in leading:
+        for place, penalty in enumerate(duty.penalties):
+            owner.setdefault(unit(penalty.clause_id), (unit(duty.clause_id), place))
+    cited = {unit(c.clause_id) for c in out}
+
+    def group(citation: Citation) -> tuple[str, int]:
+        own = unit(citation.clause_id)
+        duty = owner.get(own)
+        if citation.via == "lookup" or duty is None or duty[0] == own or duty[0] not in cited:
+            return own, -1
+        return duty
+
+    first: dict[str, int] = {}
+    for position, citation in enumerate(out):
+        first.setdefault(group(citation)[0], position)
+    ordered = sorted(range(len(out)), key=lambda i: (first[group(out[i])[0]], group(out[i])[1], i))
+    return [replace(out[i], rank=rank) for rank, i in enumerate(ordered, start=1)]
 
