@@ -106,11 +106,15 @@ def with_penalties(
     return out[:max(k, named)]
 
 
+PINNED = ("lookup", "memory")  # named by the question, or confirmed for it: never moved
+
+
 def _by_duty(index: Index, out: list[Citation], leading: list[Citation]) -> list[Citation]:
     """Each leading duty quoted first in its group, then the penalties that enforce it,
     administrative, criminal, civil — also those the search found before the duty (刑法第一百八十条
     ahead of 证券法第五十四条 for 利用内幕消息炒股会被罚多少钱): a group stands where its
-    first member stood, and clauses the question names keep their place."""
+    first member stood; clauses the question names, or a reader confirmed for it, keep
+    their place."""
     def unit(clause_id: str) -> str:
         return index.clauses[index.row_of[clause_id]].unit_id
 
@@ -123,7 +127,7 @@ def _by_duty(index: Index, out: list[Citation], leading: list[Citation]) -> list
     def group(citation: Citation) -> tuple[str, int]:
         own = unit(citation.clause_id)
         duty = owner.get(own)
-        if citation.via == "lookup" or duty is None or duty[0] == own or duty[0] not in cited:
+        if citation.via in PINNED or duty is None or duty[0] == own or duty[0] not in cited:
             return own, -1
         return duty
 
