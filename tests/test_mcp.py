@@ -418,3 +418,18 @@ def test_ask_over_stdio_with_the_real_model(real_index_dir: Path, real_index: In
     errlog = tmp_path / "stderr.txt"
     run_stdio(real_index_dir, tmp_path / "home", check, errlog)
     assert "Traceback" not in errlog.read_text()
+
+
+def test_building_the_server_leaves_the_process_logging_alone(
+        shipped_index: Index, hashing_encoder: Encoder, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SDK's server configures root logging; `rag serve` then printed bm25s's DEBUG lines."""
+    import logging
+
+    from rag.api.service import Service
+    from rag.mcp.server import build_server
+
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])  # as in `rag serve` (pytest adds its own)
+    before = (root.handlers[:], root.level)
+    build_server(Service.fixed(shipped_index, hashing_encoder))
+    assert (root.handlers[:], root.level) == before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -45,8 +46,13 @@ DESCRIPTIONS = {
 def build_server(service: Service) -> MCPServer:
     """An MCP server whose tools and resources read ``service``'s live index; none writes."""
     tools = Tools(service)
+    # The SDK configures the whole process's logging (a root handler that then prints every
+    # library's debug lines, e.g. bm25s's, on rag serve's console): put it back as it was.
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
     server: MCPServer = MCPServer(NAME, version=__version__, instructions=INSTRUCTIONS,
                                   log_level="WARNING")
+    root.handlers[:], root.level = handlers, level
     read_only = ToolAnnotations(read_only_hint=True, destructive_hint=False,
                                 idempotent_hint=True, open_world_hint=False)
     for fn in (tools.ask, tools.search_clauses, tools.get_clause, tools.compare_versions,
