@@ -33,6 +33,7 @@ from rag.search import Index
 from .conftest import CORPUS
 
 SEC = "证券法-2019-12-28"
+CO = "公司法-2023-12-29"
 LAW = CORPUS / "lawrefbook" / "民法商法" / "证券法(2019-12-28).md"
 
 
@@ -80,6 +81,17 @@ def test_fraudulent_issuance_reaches_the_crime_through_its_administrative_penalt
     # insider dealing and manipulation, each to its own crime
     assert links_to(shipped_index, f"{SEC}#art53")["刑法#art180"].kind == "criminal"
     assert links_to(shipped_index, f"{SEC}#art55")["刑法#art182"].kind == "criminal"
+
+
+def test_who_pays_is_not_part_of_the_conduct_a_civil_provision_names(
+        shipped_index: Index) -> None:
+    # 公司法第二百二十六条 "违反本法规定减少注册资本的，股东应当退还其收到的资金": the
+    # conduct is the unlawful reduction (by the company); 股东 is who pays back, so the
+    # company's duty in 第二百二十四条 (公司减少注册资本，应当…) is reached
+    link = links_to(shipped_index, f"{CO}#art224")[f"{CO}#art226"]
+    assert link.kind == "civil"
+    assert shipped_index.documents[CO].text[slice(*link.conduct)] == "违反本法规定减少注册资本的"
+    assert evidence_is_verbatim(shipped_index, link)
 
 
 def test_penalties_come_administrative_then_criminal_then_civil(shipped_index: Index) -> None:

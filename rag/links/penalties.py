@@ -38,6 +38,10 @@ _ITEM = re.compile(r"\s*（[一二三四五六七八九十]+）")
 _LISTS = re.compile(r"有下列[^，。；]{0,8}之一")
 # who imposes the sanction, written between the conduct and it: ，由公司登记机关
 _AGENT = re.compile(r"[，,]?由[^，。；]*$")
+# who is liable, written between the conduct and a civil sanction: …的，股东及负有责任的
+# 董事、监事、高级管理人员应当(承担赔偿责任): the one who pays, not the one who acted
+_LIABLE = re.compile(
+    r"(?<=的)[，,](?:" + ACTOR.pattern + r"|及其|以及|及|和|、|负有责任的)+(?:应当|应)?(?:依法)?$")
 _PIECE = re.compile(r"[^；。：\n]+[；。：]?")
 
 
@@ -113,7 +117,8 @@ def conducts(clause: Clause, *, civil_only: bool = False) -> Iterator[Conduct]:
     for label, p_start, p_end in paragraphs(clause):
         # who the paragraph is about, for conducts that do not say (情节严重的; 其制作的文件…)
         first = _PIECE.search(text, p_start, p_end)
-        first_actors = actors_in(predicate_subject(first.group())) if first else ()
+        first_actors = actors_in(predicate_subject(_before_sanction(first.group()))) \
+            if first else ()
         listing: str | None = None  # the sanction of a 有下列行为之一的 lead-in
         for piece in _PIECE.finditer(text, p_start, p_end):
             words = piece.group()
@@ -127,7 +132,7 @@ def conducts(clause: Clause, *, civil_only: bool = False) -> Iterator[Conduct]:
                                   actors_in(conduct) or first_actors, listing)
                 continue
             kind = sanction_kind(words[sanction.start():])
-            conduct = _AGENT.sub("", words[:sanction.start()].rstrip("，, "))
+            conduct = _before_sanction(words)
             listing = kind if _LISTS.search(conduct) else None
             if civil_only and kind != "civil":
                 continue
@@ -141,6 +146,15 @@ def conducts(clause: Clause, *, civil_only: bool = False) -> Iterator[Conduct]:
                 clause_id=clause.id, paragraph=label, start=start, end=start + len(conduct),
                 text=conduct, actors=actors or first_actors, sanction=kind,
             )
+
+
+def _before_sanction(words: str) -> str:
+    """The conduct a piece punishes: its words before the sanction, without who imposes it
+    (，由公司登记机关) or who pays for it (的，股东应当)."""
+    sanction = SANCTION.search(words)
+    if sanction is None:
+        return words
+    return _LIABLE.sub("", _AGENT.sub("", words[:sanction.start()].rstrip("，, ")))
 
 
 def conduct_words(clause: Clause, label: str) -> str:
