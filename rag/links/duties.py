@@ -17,13 +17,21 @@ from rag.core.clauses import Clause
 
 MODALITIES = ("obligation", "prohibition", "permission")
 
-_PROHIBITION = re.compile(r"不得|禁止|严禁|不准|\bshall not\b|\bmust not\b|\bmay not\b",
-                          re.I)
+_PROHIBITION = re.compile(
+    r"不得|禁止|严禁|不准|\bshall not\b|\bmust not\b|\bmay not\b|\bno person shall\b"
+    r"|\b(?:is|are) (?:strictly )?prohibited\b", re.I)
 _OBLIGATION = re.compile(r"应当|必须|应予|须经|须由|须向|\bshall\b|\bmust\b", re.I)
 _PERMISSION = re.compile(r"可以|\bmay\b", re.I)
+# English words that impose a sanction (shall be fined, is liable to, criminal liability
+# shall be pursued): a consequence, not a duty (penalty provisions are found by them too)
+EN_SANCTION = (
+    r"\b(?:shall|must|may|will) (?:also )?be (?:fined|ordered to|punished|subject(?:ed)? to "
+    r"(?:a |an )?(?:fine|penalty|sanction))|\b(?:is|are|shall be) (?:jointly )?liable (?:to|for)\b"
+    r"|\bcriminal liability\b|\bimprisonment\b")
 # liability, not duty: 应当（依法）承担（连带）赔偿责任 / 应当承担相应的法律责任
 _LIABILITY = re.compile(
-    r"(?:应当|应|须)(?:依法)?(?:与[^，。；]{1,20})?承担[^，。；]{0,8}责任")
+    r"(?:应当|应|须)(?:依法)?(?:与[^，。；]{1,20})?承担[^，。；]{0,8}责任"
+    r"|(?:" + EN_SANCTION + r")[^.;]*", re.I)
 
 # Who the duty is on: named actors, longest first so 上市公司 wins over 公司.
 ACTORS = (
@@ -36,6 +44,15 @@ ACTORS = (
     "监事会", "股东会", "董事", "监事", "股东", "从业人员", "传播媒介", "投资者", "公司",
 )
 ACTOR = re.compile("|".join(sorted(ACTORS, key=len, reverse=True)))
+# who an English duty is on, as written in the singular (an 's' is allowed after it)
+EN_ACTORS = (
+    "listed company", "securities company", "financial institution", "stock exchange",
+    "controlling shareholder", "actual controller", "senior officer", "supervisor", "director",
+    "shareholder", "issuer", "insider", "investor", "auditor", "underwriter", "sponsor",
+    "acquirer", "fund manager", "custodian", "commission", "institution", "company",
+)
+_EN_ACTOR = re.compile(
+    r"\b(" + "|".join(sorted(EN_ACTORS, key=len, reverse=True)) + r")(?:s|es)?\b", re.I)
 _FIRST_PHRASE = re.compile(r"[^，,：:；;]*")
 _SENTENCE_END = re.compile(r"[。！？!?]|(?<=[.;])\s+(?=[A-Z(])|\n")
 
@@ -69,9 +86,11 @@ def modality(sentence: str) -> tuple[str, str] | None:
 def actors_in(text: str) -> tuple[str, ...]:
     """The actors ``text`` names, in order, once each."""
     found: list[str] = []
-    for match in ACTOR.finditer(text):
-        if match.group() not in found:
-            found.append(match.group())
+    named = [(m.start(), m.group()) for m in ACTOR.finditer(text)]
+    named += [(m.start(), m.group(1).lower()) for m in _EN_ACTOR.finditer(text)]
+    for _, actor in sorted(named):
+        if actor not in found:
+            found.append(actor)
     return tuple(found)
 
 

@@ -23,6 +23,12 @@ _REF = re.compile(
     r"|(?P<short>[\u4e00-\u9fff]{1,16}?法典?))?"
     + article_pattern()
 )
+# English: Article 40 (of this Law), Section 5(2); "of the Companies Act" names another law,
+# which is not resolved
+_EN_REF = re.compile(
+    r"\b(?P<kind>Article|Section)\s+(?P<num>\d+[A-Za-z]?)(?:\(\d+\))*"
+    r"(?P<of>\s+of\s+(?P<self>this\s+(?:Law|Act|Regulation|Code|Ordinance|Rules|Measures|"
+    r"Decree|Directive))?)?", re.I)
 
 
 class CrossReferences:
@@ -60,6 +66,12 @@ class CrossReferences:
         for row, clause in enumerate(self.clauses):
             table.setdefault((clause.doc_id, clause.label), row)
         return table
+
+    @cached_property
+    def _by_english_label(self) -> dict[tuple[str, str], int]:
+        """(doc_id, 'article 40') → row: English labels compared without case."""
+        return {(doc_id, label.casefold()): row
+                for (doc_id, label), row in self._by_label.items() if label.isascii()}
 
     def _family(self, name: str) -> list[str]:
         """The documents a (possibly preceded-by-other-words) law name refers to."""
@@ -104,6 +116,21 @@ class CrossReferences:
                 continue
             row = next((r for r in (self._by_label.get((d, label)) for d in places)
                         if r is not None), None)
+            if row is not None and self.clauses[row].unit_id != clause.unit_id:
+                found.append((row, match.start(), match.end()))
+        if clause.kind == "article" and clause.label.isascii():
+            found.extend(self._english(clause))
+            found.sort(key=lambda m: m[1])
+        return found
+
+    def _english(self, clause: Clause) -> list[tuple[int, int, int]]:
+        """Article 40 / Article 40 of this Law in an English article: this document's."""
+        found = []
+        for match in _EN_REF.finditer(clause.text):
+            if match.start() == 0 or (match.group("of") and not match.group("self")):
+                continue  # the clause's own label; another law's article
+            label = f"{match.group('kind')} {match.group('num')}".casefold()
+            row = self._by_english_label.get((clause.doc_id, label))
             if row is not None and self.clauses[row].unit_id != clause.unit_id:
                 found.append((row, match.start(), match.end()))
         return found
