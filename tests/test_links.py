@@ -8,8 +8,10 @@ questions of the issue with the real model, where search has to find the duty.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,12 +31,18 @@ from rag.export.text import format_answer
 from rag.links import Link, LinkTable, duties, links_for, modality
 from rag.readers import read_document
 from rag.search import Index
+from ui.render import citation_card_html
 
-from .conftest import CORPUS
+from .conftest import CORPUS, DATA
 
 SEC = "证券法-2019-12-28"
 CO = "公司法-2023-12-29"
 LAW = CORPUS / "lawrefbook" / "民法商法" / "证券法(2019-12-28).md"
+
+
+def visible_text(fragment: str) -> str:
+    """What a browser shows of an HTML fragment."""
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
 
 
 def links_to(index: Index, clause_id: str) -> dict[str, Link]:
@@ -89,7 +97,7 @@ def test_who_pays_is_not_part_of_the_conduct_a_civil_provision_names(
     # conduct is the unlawful reduction (by the company); 股东 is who pays back, so the
     # company's duty in 第二百二十四条 (公司减少注册资本，应当…) is reached
     link = links_to(shipped_index, f"{CO}#art224")[f"{CO}#art226"]
-    assert link.kind == "civil"
+    assert link.kind == "civil" and link.conduct is not None
     assert shipped_index.documents[CO].text[slice(*link.conduct)] == "违反本法规定减少注册资本的"
     assert evidence_is_verbatim(shipped_index, link)
 
@@ -140,6 +148,13 @@ def test_links_are_computed_from_the_generation_and_follow_its_text() -> None:
     ("The issuer shall not disclose it.", ("prohibition", "shall not")),
     ("Members may vote.", ("permission", "may")),
     ("内幕交易行为给投资者造成损失的，应当依法承担赔偿责任。", None),  # liability, not duty
+    ("Market manipulation is prohibited.", ("prohibition", "is prohibited")),
+    ("No person shall trade on inside information.", ("prohibition", "No person shall")),
+    ("A securities company must keep records.", ("obligation", "must")),
+    # sanctions, not duties
+    ("An issuer that fails to disclose shall be fined up to 100,000 yuan.", None),
+    ("The director is liable to compensate the company.", None),
+    ("Where a crime is constituted, criminal liability shall be pursued.", None),
     ("前款所称重大事件包括：", None),
 ])
 def test_modality(sentence: str, expected: tuple[str, str] | None) -> None:
@@ -217,6 +232,14 @@ def test_an_article_without_penalty_says_so_and_nothing_is_guessed(
     assert not any(c.via == "penalty" for c in found.citations)
     assert "No penalty provision links to this clause in the indexed documents" in \
         format_answer(found)
+    # the chat card says it too, in words a reader sees; a duty with a penalty names it
+    card = visible_text(citation_card_html(first))
+    assert NO_PENALTY in card
+    enforced = answer("违反《证券法》第四十条的规定会受到什么处罚？", index=shipped_index,
+                      encoder=hashing_encoder).citations[0]
+    assert enforced.penalty_note is None
+    assert "由第一百八十七条处罚" in visible_text(citation_card_html(enforced))
+    assert NO_PENALTY not in visible_text(citation_card_html(enforced))
     # not a consequence question: no note, no penalty citations
     plain = answer("《证券法》第三十八条", index=shipped_index, encoder=hashing_encoder)
     assert plain.citations[0].penalty_note is None
@@ -322,3 +345,105 @@ def test_the_duty_comes_first_then_its_administrative_then_its_criminal_penalty(
     assert [c.rank for c in found.citations] == [1, 2, 3]
     duty = found.citations[0]
     assert [p.clause_id for p in duty.penalties][:2] == [f"{SEC}#art191", "刑法#art180"]
+
+
+# --------------------------------------------------------------------------- English
+
+EN = "sample_securities_act"
+EN_ACT = DATA / "links" / "sample_securities_act.md"
+
+
+def english_table() -> tuple[LinkTable, str]:
+    doc = read_document(EN_ACT)
+    return LinkTable([doc], chunk_document(doc)), doc.text
+
+
+def test_english_penalties_cite_the_duty_article_and_are_linked_explicitly() -> None:
+    table, text = english_table()
+    found = {f"Article {n}": [(k.target.removeprefix(EN + "#"), k.kind, k.confidence,
+                               [e.text for e in k.evidence])
+                              for k in table.penalties(f"{EN}#art{n}")]
+             for n in (1, 2, 3, 4, 5, 6, 7, 8)}
+    assert found == {
+        "Article 1": [],  # no duty
+        "Article 2": [("art20", "explicit", 1.0, ["Article 2 of this Law"])],  # shall
+        "Article 3": [("art21", "explicit", 1.0, ["Article 3"])],  # shall not
+        "Article 4": [("art23", "explicit", 1.0, ["Article 4"])],  # must
+        "Article 5": [("art22", "explicit", 1.0, ["Article 5 of this Law"])],  # is prohibited
+        "Article 6": [("art24", "civil", 1.0, ["Article 6 of this Law"])],  # may not; damages
+        "Article 7": [],  # may: a permission
+        "Article 8": [],  # a duty nothing enforces
+    }
+    for n in (2, 3, 4, 5, 6):
+        for link in table.penalties(f"{EN}#art{n}"):
+            assert all(text[e.start:e.end] == e.text for e in link.evidence)
+            assert link.conduct is not None
+    # what each penalty punishes is the words before its sanction, verbatim
+    link = table.penalties(f"{EN}#art3")[0]
+    assert link.conduct is not None
+    assert text[slice(*link.conduct)] == \
+        "Any insider who, in violation of Article 3, buys or sells securities"
+    # "Article 2 of the Companies Act" is another law's article: not this Act's Article 2
+    assert [k.source for k in table.enforces(f"{EN}#art25")] == []
+    assert table.referenced_by(f"{EN}#art2") == [f"{EN}#art20"]
+    # penalty articles are not duties, and carry no penalty links of their own
+    for n in range(20, 26):
+        assert table.is_penalty(f"{EN}#art{n}") and table.duties_of(f"{EN}#art{n}") == []
+
+
+@pytest.fixture(scope="module")
+def english_index_dir(tmp_path_factory: pytest.TempPathFactory,
+                      hashing_encoder: HashingEncoder) -> Path:
+    from rag.index import index_paths
+
+    folder = tmp_path_factory.mktemp("english-links") / "index"
+    index_paths([EN_ACT.parent], index=folder, encoder=hashing_encoder)
+    return folder
+
+
+def test_an_english_consequence_question_quotes_the_penalty_or_says_there_is_none(
+        english_index_dir: Path, hashing_encoder: HashingEncoder) -> None:
+    from rag.search import open_index
+
+    index = open_index(english_index_dir, encoder=hashing_encoder)
+    found = answer("What is the penalty for violating Article 2 of the Sample Securities Act?",
+                   index=index, encoder=hashing_encoder)
+    assert [(c.clause_id, c.via, c.enforces) for c in found.citations[:2]] == [
+        (f"{EN}#art2", "lookup", None), (f"{EN}#art20", "penalty", f"{EN}#art2")]
+    none = answer("What is the penalty for violating Article 8 of the Sample Securities Act?",
+                  index=index, encoder=hashing_encoder)
+    first = none.citations[0]
+    assert (first.clause_id, first.penalty_note) == (f"{EN}#art8", NO_PENALTY)
+    assert not any(c.via == "penalty" for c in none.citations)
+    assert NO_PENALTY in format_answer(none)
+    assert NO_PENALTY in visible_text(citation_card_html(first))
+
+
+def test_rag_obligations_lists_the_english_duties_with_their_penalties(
+        english_index_dir: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "duties.csv"
+    assert main(["obligations", "--index", str(english_index_dir), "--out", str(out)]) == 0
+    assert "7 duty sentences (5 with a linked penalty)" in capsys.readouterr().err
+    rows = list(csv.DictReader(io.StringIO(out.read_text("utf-8-sig"))))
+    assert [(r["article"], r["modality"], r["actors"], r["duty"], r["penalty_ids"])
+            for r in rows] == [
+        ("Article 2", "obligation", "issuer", "An issuer shall disclose material information "
+         "within two business days after it becomes aware of it.", f"{EN}#art20"),
+        ("Article 3", "prohibition", "insider", "An insider shall not buy or sell securities of "
+         "the issuer before material information is disclosed.", f"{EN}#art21"),
+        ("Article 4", "obligation", "securities company", "A securities company must keep the "
+         "account records of its clients for twenty years.", f"{EN}#art23"),
+        ("Article 5", "prohibition", "", "Market manipulation is prohibited.", f"{EN}#art22"),
+        ("Article 6", "prohibition", "director", "A director may not serve on the board of a "
+         "competing company.", f"{EN}#art24"),
+        ("Article 7", "permission", "investor",
+         "An investor may apply to the Commission for mediation.", ""),
+        ("Article 8", "obligation", "commission",
+         "The Commission shall publish its decisions on its website.", ""),
+    ]
+    text = EN_ACT.read_text(encoding="utf-8")
+    document = read_document(EN_ACT).text
+    assert all(document[int(r["start"]):int(r["end"])] == r["duty"] for r in rows)
+    assert all(r["duty"] in text for r in rows)
+    assert "(civil, 1.00)" in rows[4]["penalties"] and "(explicit, 1.00)" in rows[0]["penalties"]
