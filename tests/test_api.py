@@ -17,6 +17,7 @@ import pytest
 
 import rag
 from rag.answer import answer
+from rag.answer.wording import NO_PENALTY
 from rag.api.models import (
     AnswerRecord,
     Audit,
@@ -250,6 +251,25 @@ def test_a_clause_with_who_cites_it_and_what_enforces_it(api: httpx.Client,
         for words in penalty.evidence:
             assert shipped_index.documents[words.doc_id].text[words.start:words.end] == \
                 words.text
+
+
+def test_a_duty_nothing_enforces_says_so_on_the_clause_and_in_the_answer(
+        api: httpx.Client) -> None:
+    # 证券法第三十八条 (应当采用公开的集中交易方式) is a duty no penalty names
+    reply = api.get("/clauses/" + "证券法-2019-12-28#art38".replace("#", "%23"))
+    assert reply.status_code == 200, reply.text
+    found = ClauseDetail.model_validate(reply.json())
+    assert (found.penalties, found.penalty_note) == ([], NO_PENALTY)
+    # a duty with its penalty, and a penalty article, carry no note
+    for clause_id in ("证券法-2019-12-28#art53", ART191):
+        reply = api.get("/clauses/" + clause_id.replace("#", "%23"))
+        assert ClauseDetail.model_validate(reply.json()).penalty_note is None
+    asked = api.post("/ask", json={"question": "违反《证券法》第三十八条的规定会受到什么处罚？"})
+    assert asked.status_code == 200, asked.text
+    record = AnswerRecord.model_validate(asked.json())
+    assert (record.citations[0].clause_id, record.citations[0].penalty_note) == (
+        "证券法-2019-12-28#art38", NO_PENALTY)
+    assert not any(c.via == "penalty" for c in record.citations)
 
 
 def test_a_documents_register_of_duties(api: httpx.Client, shipped_index: Index) -> None:

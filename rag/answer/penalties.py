@@ -71,6 +71,15 @@ def referenced_by(index: Index, clause: Clause) -> tuple[LinkedClause, ...]:
     return tuple(out)
 
 
+def penalty_note(index: Index, clause_id: str) -> str | None:
+    """:data:`NO_PENALTY` for a duty clause no penalty links to (and that is not itself a
+    penalty); None otherwise."""
+    table = links_for(index)
+    unenforced = (bool(table.duties_of(clause_id)) and not table.penalties(clause_id)
+                  and not table.is_penalty(clause_id))
+    return NO_PENALTY if unenforced else None
+
+
 def with_penalties(
     index: Index, citations: list[Citation], *, k: int,
     cite_penalty: Callable[[Clause, int, Citation], Citation],
@@ -79,7 +88,6 @@ def with_penalties(
     """``citations`` with, after each duty the question named or found first, the
     penalty clauses that enforce it (each once), then the rest, up to ``k`` (the named
     clauses and their penalties are all kept). A duty with no penalty gets the note."""
-    table = links_for(index)
     out: list[Citation] = []
     shown: set[str] = set()
     # the clauses the question names, else the two it found first
@@ -89,9 +97,7 @@ def with_penalties(
         if clause.unit_id in shown:
             continue
         shown.add(clause.unit_id)
-        is_duty = bool(table.duties_of(cited.clause_id))
-        note = NO_PENALTY if (cited in leading and is_duty and not cited.penalties
-                              and not table.is_penalty(cited.clause_id)) else None
+        note = penalty_note(index, cited.clause_id) if cited in leading else None
         out.append(replace(cited, rank=len(out) + 1, penalty_note=note))
         if cited not in leading:
             continue

@@ -177,6 +177,9 @@ class ClauseDetail(_Model):
     penalties: list[LinkedRecord] = Field(
         default_factory=list, description="what enforces this clause (explicit, implicit, "
         "criminal, civil), with confidence and evidence")
+    penalty_note: str | None = Field(
+        default=None, description="set when the clause is a duty and no penalty provision "
+        "links to it: 'No penalty provision links to this clause in the indexed documents.'")
 
 
 # ---------------------------------------------------------------- service

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict
 
-from rag.answer.penalties import penalties_of, referenced_by
+from rag.answer.penalties import penalties_of, penalty_note, referenced_by
 from rag.api.live import BuildStatus
 from rag.api.models import (
     ClauseDetail,
@@ -132,7 +132,8 @@ def clause_detail(clause_id: str, index: Index, *, owned: Owned,
         versions=versions,
         references=[clause_record(index.clauses[r], index) for r in index.references.rows(clause)],
         referenced_by=[LinkedRecord.model_validate(r) for r in referenced_by(index, clause)],
-        penalties=[LinkedRecord.model_validate(p) for p in penalties_of(index, clause)])
+        penalties=[LinkedRecord.model_validate(p) for p in penalties_of(index, clause)],
+        penalty_note=penalty_note(index, clause.id))
 
 
 def status_record(status: BuildStatus) -> ReindexStatus:
