@@ -410,6 +410,10 @@ def test_an_english_consequence_question_quotes_the_penalty_or_says_there_is_non
                    index=index, encoder=hashing_encoder)
     assert [(c.clause_id, c.via, c.enforces) for c in found.citations[:2]] == [
         (f"{EN}#art2", "lookup", None), (f"{EN}#art20", "penalty", f"{EN}#art2")]
+    assert "penalty: penalised by Article 20\n" in format_answer(found)
+    civil = answer("What is the penalty for violating Article 6 of the Sample Securities Act?",
+                   index=index, encoder=hashing_encoder)
+    assert "penalty: civil liability: Article 24\n" in format_answer(civil)
     none = answer("What is the penalty for violating Article 8 of the Sample Securities Act?",
                   index=index, encoder=hashing_encoder)
     first = none.citations[0]

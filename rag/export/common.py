@@ -54,11 +54,13 @@ def _short(linked: LinkedClause, citation: Citation) -> str:
     """第一百八十七条 in the cited clause's own document, else 刑法第一百六十条."""
     if linked.clause_id.split("#", 1)[0] == citation.doc_id:
         return linked.label
-    return linked.document.removeprefix("中华人民共和国") + linked.label
+    space = " " if linked.label.isascii() else ""
+    return linked.document.removeprefix("中华人民共和国") + space + linked.label
 
 
 def penalty_line(citation: Citation) -> str | None:
-    """``由第一百八十七条处罚 · 刑法第一百八十条 · 民事责任 第八十五条``: what enforces the
+    """``由第一百八十七条处罚 · 刑法第一百八十条 · 民事责任 第八十五条`` (``penalised by
+    Article 20 · civil liability: Article 24`` for an English article): what enforces the
     cited clause; the plain note when a consequence was asked and nothing does."""
     if citation.penalty_note:
         return citation.penalty_note
@@ -66,11 +68,16 @@ def penalty_line(citation: Citation) -> str | None:
         return None
     admin = [_short(p, citation) for p in citation.penalties
              if p.kind in ("explicit", "implicit")]
-    parts = ["由" + "、".join(admin) + "处罚"] if admin else []
-    parts += [_short(p, citation) for p in citation.penalties if p.kind == "criminal"]
     civil = [_short(p, citation) for p in citation.penalties if p.kind == "civil"]
+    english = citation.label.isascii()  # Article 2 of an English statute
+    parts = []
+    if admin:
+        parts.append("penalised by " + ", ".join(admin) if english
+                     else "由" + "、".join(admin) + "处罚")
+    parts += [_short(p, citation) for p in citation.penalties if p.kind == "criminal"]
     if civil:
-        parts.append("民事责任 " + "、".join(civil))
+        parts.append(("civil liability: " + ", ".join(civil)) if english
+                     else "民事责任 " + "、".join(civil))
     return " · ".join(parts)
 
 
