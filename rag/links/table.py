@@ -21,6 +21,7 @@ import math
 import re
 import threading
 from collections.abc import Iterable, Sequence
+from functools import partial
 
 from rag.core.clauses import Clause
 from rag.core.documents import Document
@@ -46,6 +47,15 @@ from rag.links.penalties import (
     paragraphs,
     predicate,
 )
+from rag.links.score import (
+    RULE_MIN,
+    Alternative,
+    Candidate,
+    Model,
+    best_candidates,
+    default_model,
+    pair_features,
+)
 from rag.links.terms import (
     Weights,
     alternatives,
@@ -58,6 +68,10 @@ from rag.links.terms import (
 )
 from rag.search.crossrefs import CrossReferences
 
+# penalty paragraphs citing an article, duties with their terms, conducts, term weights
+Prepared = tuple[set[tuple[str, str]], list[tuple[str, Duty, frozenset[str]]],
+                 list[tuple[Clause, Conduct, list[Alternative]]], Weights]
+
 # crimes a regulatory statute's conduct is compared with: those against the economic
 # order (刑法 第二编第三章 破坏社会主义市场经济秩序罪), where securities, company and fund
 # offences are
@@ -65,7 +79,8 @@ ECONOMIC = re.compile(r"经济秩序")
 # documents whose articles do not bind those who comply: courts' interpretations, news
 NOT_DUTIES = ("judicial_interpretation", "news")
 
-IMPLICIT_MIN = 0.3  # share of the conduct's term weight the duty must have
+IMPLICIT_MIN = RULE_MIN  # share of the conduct's term weight the duty must have (rules)
+SCORERS = ("learned", "rules")
 # a crime matches when it has this share of the penalty's conduct terms (by weight) …
 CRIMINAL_PENALTY_MIN = 0.5
 # … and the penalty and duty together name this share of the crime's
@@ -81,7 +96,12 @@ class LinkTable:
     """
 
     def __init__(self, documents: Iterable[Document], clauses: Sequence[Clause], *,
-                 references: CrossReferences | None = None) -> None:
+                 references: CrossReferences | None = None, scorer: str = "learned",
+                 model: Model | None = None) -> None:
+        if scorer not in SCORERS:
+            raise ValueError(f"scorer {scorer!r}: use one of {', '.join(SCORERS)}")
+        self.scorer = scorer
+        self.model = (model or default_model()) if scorer == "learned" else None
         self.documents = {d.doc_id: d for d in documents}
         self.clauses = list(clauses)
         self.references = references or CrossReferences(self.documents.values(), self.clauses)
@@ -143,6 +163,11 @@ class LinkTable:
         self._ensure_all()
         return [link for source in sorted(self._penalties)
                 for link in ordered(self._penalties[source])]
+
+    def candidates_of(self, doc_id: str) -> list[Candidate]:
+        """The scored (duty article, penalty article) pairs of one document."""
+        units = {u: d for u, d in self._duty_units.items() if d and d[0].doc_id == doc_id}
+        return self.candidates({doc_id: self._conducts.get(doc_id, [])}, units, self._named)
 
     def _unit(self, clause_id: str) -> str:
         row = self.row_of.get(clause_id)
@@ -252,31 +277,90 @@ class LinkTable:
                                       conduct=(conduct.start, conduct.end)))
         return links
 
+    def _prepared(self, doc_id: str, pairs: list[tuple[Clause, Conduct]],
+                  duty_units: dict[str, list[Duty]], named: set[str]) -> Prepared:
+        """What the implicit links of one document compare: the penalty paragraphs that
+        cite an article, the duties no penalty names by number with their terms, each
+        conduct's alternatives, and the terms' weights."""
+        referring_paragraphs = {
+            (c.unit_id, k.paragraph) for c, k in pairs
+            if any(c.start + s >= k.start and c.start + e <= k.end
+                   for _, s, e in self.references.mentions(c))}
+        candidates = [
+            (unit, duty, terms(duty.text)) for unit, found in duty_units.items()
+            for duty in found
+            if duty.doc_id == doc_id and unit not in named
+            and duty.modality in ("obligation", "prohibition")
+        ]
+        conduct_terms = []
+        for clause, conduct in pairs:
+            words = _HARM.sub("", _REFERENCE.sub("", predicate(conduct.text)))
+            conditions = [g for g in groups(words) if g[0]]
+            conduct_terms.append((clause, conduct, [
+                (alt, verbs(alt), [g for g in groups(alt) if not g[0]] + conditions)
+                for alt in alternatives(words)]))
+        weights = Weights([t for *_, t in candidates]
+                          + [frozenset().union(*(p for _, g in wanted for p in g))
+                             for *_, alts in conduct_terms for *_, wanted in alts])
+        return referring_paragraphs, candidates, conduct_terms, weights
+
     def _implicit(self, penalty_conducts: dict[str, list[tuple[Clause, Conduct]]],
                   duty_units: dict[str, list[Duty]], named: set[str]) -> list[Link]:
-        """Penalty paragraphs without a reference, matched on shared conduct terms and actor."""
+        """Penalty paragraphs without a reference, matched to duties: by the fitted model
+        (:mod:`rag.links.score`), or with ``scorer="rules"`` by the hand-written rule."""
+        if self.model is None:
+            return self._implicit_rules(penalty_conducts, duty_units, named)
+        links = []
+        for candidate in self.candidates(penalty_conducts, duty_units, named):
+            chance = self.model.probability(candidate.features)
+            if chance >= self.model.threshold:
+                links.append(self._link(candidate.source, candidate.target, candidate.kind,
+                                        chance, candidate.duty, candidate.conduct,
+                                        candidate.shared))
+        return links
+
+    def candidates(self, penalty_conducts: dict[str, list[tuple[Clause, Conduct]]],
+                   duty_units: dict[str, list[Duty]], named: set[str]) -> list[Candidate]:
+        """Every (duty article, penalty article) pair of a document that shares a term,
+        with its features (what the model scores; the benchmark fits on them)."""
+        found: list[Candidate] = []
+        for doc_id, pairs in penalty_conducts.items():
+            referring, duties_found, conduct_terms, weights = self._prepared(
+                doc_id, pairs, duty_units, named)
+            for clause, conduct, alts in conduct_terms:
+                cites = (clause.unit_id, conduct.paragraph) in referring
+                kind = "civil" if conduct.sanction == "civil" else "implicit"
+                every = frozenset().union(*(p for *_, wanted in alts for _, g in wanted
+                                            for p in g))
+                for unit, duty, have in duties_found:
+                    if unit == clause.unit_id or not every & have:
+                        continue
+                    scored = pair_features(alts, duty, have, conduct, weights,
+                                           context=partial(self._context, unit),
+                                           cites_other=cites)
+                    if scored is not None:
+                        found.append(Candidate(unit, clause.unit_id, kind, scored[0], duty,
+                                               conduct, scored[1]))
+        return best_candidates(found)
+
+    def _link(self, source: str, target: str, kind: str, confidence: float, duty: Duty,
+              conduct: Conduct, shared: frozenset[str]) -> Link:
+        doc_id = duty.doc_id
+        evidence = tuple(
+            Evidence(doc_id, a, b, self.documents[doc_id].text[a:b])
+            for text, offset in ((conduct.text, conduct.start), (duty.text, duty.start))
+            for a, b in spans_of(sorted(shared), text, offset))
+        return Link(source, target, kind, round(confidence, 3), evidence,
+                    paragraph=conduct.paragraph, conduct=(conduct.start, conduct.end))
+
+    def _implicit_rules(self, penalty_conducts: dict[str, list[tuple[Clause, Conduct]]],
+                        duty_units: dict[str, list[Duty]], named: set[str]) -> list[Link]:
+        """The hand-written rule: shared conduct terms (a share of the conduct's weight,
+        a shared verb, two distinct terms) and the actor; no paragraph citing an article."""
         links = []
         for doc_id, pairs in penalty_conducts.items():
-            referring_paragraphs = {
-                (c.unit_id, k.paragraph) for c, k in pairs
-                if any(c.start + s >= k.start and c.start + e <= k.end
-                       for _, s, e in self.references.mentions(c))}
-            candidates = [
-                (unit, duty, terms(duty.text)) for unit, found in duty_units.items()
-                for duty in found
-                if duty.doc_id == doc_id and unit not in named
-                and duty.modality in ("obligation", "prohibition")
-            ]
-            conduct_terms = []
-            for clause, conduct in pairs:
-                words = _HARM.sub("", _REFERENCE.sub("", predicate(conduct.text)))
-                conditions = [g for g in groups(words) if g[0]]
-                conduct_terms.append((clause, conduct, [
-                    (alt, verbs(alt), [g for g in groups(alt) if not g[0]] + conditions)
-                    for alt in alternatives(words)]))
-            weights = Weights([t for *_, t in candidates]
-                              + [frozenset().union(*(p for _, g in wanted for p in g))
-                                 for *_, alts in conduct_terms for *_, wanted in alts])
+            referring_paragraphs, candidates, conduct_terms, weights = self._prepared(
+                doc_id, pairs, duty_units, named)
             for clause, conduct, alts in conduct_terms:
                 if (clause.unit_id, conduct.paragraph) in referring_paragraphs:
                     continue  # a paragraph that cites its article punishes that article
@@ -293,14 +377,8 @@ class LinkTable:
                     if score < IMPLICIT_MIN:
                         continue
                     kind = "civil" if conduct.sanction == "civil" else "implicit"
-                    evidence = tuple(
-                        Evidence(doc_id, a, b, self.documents[doc_id].text[a:b])
-                        for text, offset in ((conduct.text, conduct.start),
-                                             (duty.text, duty.start))
-                        for a, b in spans_of(sorted(shared), text, offset))
-                    links.append(Link(unit, clause.unit_id, kind, round(score, 3), evidence,
-                                      paragraph=conduct.paragraph,
-                                      conduct=(conduct.start, conduct.end)))
+                    links.append(self._link(unit, clause.unit_id, kind, score, duty, conduct,
+                                            shared))
         return links
 
     def _context(self, unit: str) -> frozenset[str]:

@@ -1,0 +1,187 @@
+"""Implicit penalty links decided by a small fitted model over features of a (duty, penalty) pair.
+
+A penalty paragraph that names no article is compared with every duty of its document
+(obligations and prohibitions no penalty cites by number). Each (duty article, penalty
+article) pair gets a few features of its best-matching (duty sentence, penalty conduct)
+pair — how much of the conduct's term weight the duty has, how much of the duty's the
+conduct has, a shared verb, two distinct shared terms, whether the penalty names the
+duty's actor or another one, whether the penalty paragraph cites some other article, and
+whether the hand-written rule of :mod:`rag.links.table` links it — and a logistic
+regression (:data:`MODEL_FILE`, fitted by ``benchmarks/penalty_links.py --fit`` on the
+tuned sample only) gives the probability that a lawyer would name the penalty. A pair is
+linked when it reaches the model's threshold, with that probability as its confidence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+
+from rag.links.duties import Duty
+from rag.links.model import actors_meet
+from rag.links.penalties import Conduct
+from rag.links.terms import Group, Weights, coverage, distinct
+
+MODEL_FILE = "penalty_model.json"
+FEATURES = ("coverage", "duty_share", "shared_verb", "two_terms", "actor_named",
+            "actor_clash", "cites_other", "rule")
+RULE_MIN = 0.3  # the hand-written rule: share of the conduct's term weight the duty must have
+
+# a conduct alternative: its words, its verbs, its phrase groups
+Alternative = tuple[str, frozenset[str], list[Group]]
+
+
+class ModelFileError(ValueError):
+    """A model file that is not what it says (its sha256 or its features differ)."""
+
+
+@dataclass(frozen=True)
+class Model:
+    """Logistic regression over :data:`FEATURES`: P(link) = σ(bias + Σ wᵢ·xᵢ)."""
+
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float  # link at or above this probability
+
+    def probability(self, features: Sequence[float]) -> float:
+        z = self.bias + sum(w * x for w, x in zip(self.weights, features, strict=True))
+        return 1.0 / (1.0 + math.exp(-z))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One (duty article, penalty article, kind) pair and the evidence of its best match."""
+
+    source: str  # the duty's article (unit id)
+    target: str  # the penalty's article (unit id)
+    kind: str  # implicit | civil
+    features: tuple[float, ...]
+    duty: Duty
+    conduct: Conduct
+    shared: frozenset[str]
+
+
+def payload_digest(payload: dict[str, object]) -> str:
+    """sha256 of a model's payload as canonical JSON (sorted keys, no spaces)."""
+    text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def parse_model(text: str, *, source: str = MODEL_FILE) -> Model:
+    """A :class:`Model` from a model file's text, checked against its sha256 and features."""
+    try:
+        data = json.loads(text)
+        payload = data["model"]
+        digest = data["sha256"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise ModelFileError(f"{source}: not a penalty-link model file ({error}); refit it "
+                             "with `python benchmarks/penalty_links.py --fit`") from None
+    if payload_digest(payload) != digest:
+        raise ModelFileError(f"{source}: sha256 of its model does not match ({digest[:12]}…); "
+                             "refit it with `python benchmarks/penalty_links.py --fit`")
+    if payload.get("features") != list(FEATURES):
+        raise ModelFileError(f"{source}: features {payload.get('features')} are not "
+                             f"{list(FEATURES)}; refit it")
+    return Model(tuple(float(w) for w in payload["weights"]), float(payload["bias"]),
+                 float(payload["threshold"]))
+
+
+_MODEL: list[Model] = []
+
+
+def default_model() -> Model:
+    """The model shipped beside this module (read once)."""
+    if not _MODEL:
+        text = resources.files("rag.links").joinpath(MODEL_FILE).read_text(encoding="utf-8")
+        _MODEL.append(parse_model(text))
+    return _MODEL[0]
+
+
+def pair_features(alts: Sequence[Alternative], duty: Duty, have: frozenset[str],
+                  conduct: Conduct, weights: Weights, *, context: Callable[[], frozenset[str]],
+                  cites_other: bool) -> tuple[tuple[float, ...], frozenset[str]] | None:
+    """Features of one (duty sentence, penalty conduct) pair and the terms they share;
+    None when they share no term at all."""
+    best: tuple[float, float, bool, bool, frozenset[str]] | None = None
+    rule = False
+    for _, acts, wanted in alts:
+        around = context() if any(g[0] for g in wanted) else frozenset()
+        found, common = coverage(wanted, have, weights, context=around)
+        if not common:
+            continue
+        share = weights.total(common) / max(weights.total(have), 1e-9)
+        verb = bool(common & acts)
+        two = len(distinct(common)) >= 2
+        rule = rule or (found >= RULE_MIN and verb and two)
+        if best is None or (found + share, verb, two) > (best[0] + best[1], best[2], best[3]):
+            best = (found, share, verb, two, common)
+    if best is None:
+        return None
+    found, share, verb, two, common = best
+    named = bool(conduct.actors and duty.actors)
+    meet = actors_meet(conduct.actors, duty.actors)
+    features = (found, share, float(verb), float(two), float(named and meet),
+                float(named and not meet), float(cites_other), float(rule and not cites_other
+                                                                   and meet))
+    return features, common
+
+
+def best_candidates(found: Iterable[Candidate]) -> list[Candidate]:
+    """One candidate per (duty article, penalty article, kind): the pair whose conduct and
+    duty share most (coverage + duty share), then the first in text order; the rule
+    feature is whether any of the pairs passed the rule."""
+    best: dict[tuple[str, str, str], Candidate] = {}
+    rule: dict[tuple[str, str, str], float] = {}
+    for candidate in found:
+        key = (candidate.source, candidate.target, candidate.kind)
+        rule[key] = max(rule.get(key, 0.0), candidate.features[-1])
+        known = best.get(key)
+        score = candidate.features[0] + candidate.features[1]
+        if known is None or score > known.features[0] + known.features[1]:
+            best[key] = candidate
+    return [Candidate(c.source, c.target, c.kind, (*c.features[:-1], rule[key]), c.duty,
+                      c.conduct, c.shared)
+            for key, c in sorted(best.items())]
+
+
+def fit_logistic(rows: Sequence[Sequence[float]], labels: Sequence[int], *,
+                 l2: float = 1.0, steps: int = 50) -> tuple[tuple[float, ...], float]:
+    """Weights and bias of an L2-regularised logistic regression (Newton's method; the
+    bias is not penalised): deterministic for the same rows in the same order."""
+    import numpy as np
+
+    x = np.hstack([np.asarray(rows, dtype=np.float64).reshape(len(rows), -1),
+                   np.ones((len(rows), 1))])
+    y = np.asarray(labels, dtype=np.float64)
+    penalty = np.full(x.shape[1], l2)
+    penalty[-1] = 0.0
+    theta = np.zeros(x.shape[1])
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(x @ theta)))
+        gradient = x.T @ (p - y) + penalty * theta
+        hessian = (x.T * (p * (1 - p))) @ x + np.diag(penalty) + 1e-9 * np.eye(x.shape[1])
+        step = np.linalg.solve(hessian, gradient)
+        theta -= step
+        if float(np.abs(step).max()) < 1e-10:
+            break
+    return tuple(round(float(w), 6) for w in theta[:-1]), round(float(theta[-1]), 6)
+
+
+def threshold_for(scored: Sequence[tuple[float, bool]], *, precision: float) -> float | None:
+    """The lowest probability whose links (all scored at or above it) are right at least
+    ``precision`` of the time, which links the most; None when no threshold is."""
+    chosen = None
+    right = made = 0
+    ranked = sorted(scored, key=lambda s: -s[0])
+    for at, (chance, correct) in enumerate(ranked):
+        right += correct
+        made += 1
+        if at + 1 < len(ranked) and ranked[at + 1][0] == chance:
+            continue  # a threshold takes every pair of the same probability
+        if right / made >= precision:
+            chosen = chance
+    return chosen
