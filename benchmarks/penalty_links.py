@@ -3,7 +3,7 @@
     python benchmarks/penalty_links.py [--sample CSV ...]
                                        [--questions [--model NAME] [--index PATH]]
                                        [--show-errors]
-    python benchmarks/penalty_links.py --fit | --check-model [--index PATH]
+    python benchmarks/penalty_links.py --fit | --check-model
 
 Two samples, reported apart in one run. ``penalty_links.csv`` (the *tuned* sample) lists
 every duty article of 证券法 第三章 and 第五章 (``dev``: the rules were written reading
@@ -52,8 +52,7 @@ from rag.links.score import (  # noqa: E402
     FEATURES,
     MODEL_FILE,
     Candidate,
-    Model,
-    fit_logistic,
+    fit_candidates,
     payload_digest,
     threshold_for,
 )
@@ -148,12 +147,12 @@ def main() -> None:
     parser.add_argument("--show-errors", action="store_true")
     parser.add_argument("--fit", action="store_true",
                         help="fit the implicit-link model on the tuned sample and write "
-                        f"rag/links/{MODEL_FILE} (with --index: also compare the cosine)")
+                        f"rag/links/{MODEL_FILE}")
     parser.add_argument("--check-model", action="store_true",
                         help="refit on the tuned sample and fail when the shipped file differs")
     args = parser.parse_args()
     if args.fit or args.check_model:
-        fit(check=args.check_model, location=args.index)
+        fit(check=args.check_model)
         return
 
     documents, _ = load_documents([CORPUS])
@@ -231,14 +230,14 @@ def labelled(sample: list[Checked], table: LinkTable, label_of: dict[str, tuple[
     return rows
 
 
-def out_of_fold(rows: list[tuple[str, tuple[float, ...], int]]) -> list[tuple[float, bool]]:
-    """Each row's probability from a model fitted without its chapter."""
+def out_of_fold(rows: list[tuple[str, Candidate, int]]) -> list[tuple[float, bool]]:
+    """Each pair's probability from a model fitted without its chapter."""
     scored = []
     for chapter in sorted({r[0] for r in rows}):
         train = [r for r in rows if r[0] != chapter]
-        weights, bias = fit_logistic([r[1] for r in train], [r[2] for r in train], l2=L2)
-        model = Model(weights, bias, 0.5)
-        scored += [(model.probability(r[1]), bool(r[2])) for r in rows if r[0] == chapter]
+        model = fit_candidates([r[1] for r in train], [r[2] for r in train], l2=L2)
+        scored += [(model.probability(c.best(model).features), bool(label))
+                   for held, c, label in rows if held == chapter]
     return scored
 
 
@@ -254,32 +253,7 @@ def fold_report(name: str, scored: list[tuple[float, bool]], threshold: float | 
           "pairs")
 
 
-def with_cosine(location: Path, rows: list[tuple[str, tuple[float, ...], int]],
-                pairs: list[tuple[str, Candidate, int]]) -> None:
-    """Out-of-fold figures with the cosine of the two articles' mean stored vectors."""
-    import numpy as np
-
-    from rag.index.embedded import EmbeddedBackend
-
-    backend = EmbeddedBackend(location)
-    records = backend.records()
-    matrix = backend.vectors
-    units: dict[str, list[int]] = {}
-    for row, clause in enumerate(records.clauses):
-        units.setdefault(clause.unit_id, []).append(row)
-
-    def vector(unit: str) -> np.ndarray:
-        mean = matrix[units[unit]].mean(axis=0)
-        return mean / max(float(np.linalg.norm(mean)), 1e-9)
-
-    extended = [(chapter, (*features, float(vector(c.source) @ vector(c.target))), label)
-                for (chapter, features, label), (_, c, _) in zip(rows, pairs, strict=True)]
-    scored = out_of_fold(extended)
-    fold_report("the same and the cosine of the articles' vectors", scored,
-           threshold_for(scored, precision=PRECISION))
-
-
-def fit(*, check: bool, location: Path | None) -> None:
+def fit(*, check: bool) -> None:
     """Fit the implicit-link model on the tuned sample only and write (or check) its file.
 
     Every (duty article, penalty article) pair of the tuned sample's duty articles that
@@ -287,9 +261,7 @@ def fit(*, check: bool, location: Path | None) -> None:
     the sample names that penalty for that article. Cross-validation leaves one chapter
     out at a time (six chapters of three laws); the threshold is the lowest out-of-fold
     probability whose links are right >= 95 % of the time. The final model is fitted on
-    every tuned pair; the held-out sample is not read. With ``location`` (an index built
-    with a real model), the out-of-fold figures are also printed with the cosine of the
-    two articles' stored vectors as one more feature (for comparison; not shipped).
+    every tuned pair; the held-out sample is not read.
     """
     documents, _ = load_documents([CORPUS])
     clauses = chunk_documents(documents)
@@ -299,25 +271,24 @@ def fit(*, check: bool, location: Path | None) -> None:
     tuned = read_sample(SAMPLES[0], criminal)  # the held-out sample is never read here
     with SAMPLES[0].open(encoding="utf-8", newline="") as handle:
         chapters = {(r["document"], r["article"]): r["chapter"] for r in csv.DictReader(handle)}
-    pairs = labelled(tuned, table, label_of, chapters)
-    rows = [(chapter, c.features, label) for chapter, c, label in pairs]
+    rows = labelled(tuned, table, label_of, chapters)
     print(f"tuned sample: {len(tuned)} duty articles, {len(rows)} candidate pairs, "
           f"{sum(r[2] for r in rows)} named by the sample; leave-one-chapter-out over "
           f"{len({r[0] for r in rows})} chapters")
     scored = out_of_fold(rows)
     threshold = threshold_for(scored, precision=PRECISION)
     fold_report("features " + ", ".join(FEATURES), scored, threshold)
-    rule = [(r[1][-1], bool(r[2])) for r in rows]
+    rule = [(c.best().features[-1], bool(label)) for _, c, label in rows]
     fold_report("the rule alone (its links)", rule, 1.0)
-    if location:
-        with_cosine(location, rows, pairs)
     if threshold is None:
         raise SystemExit("no threshold reaches the precision wanted; the model is not written")
-    weights, bias = fit_logistic([r[1] for r in rows], [r[2] for r in rows], l2=L2)
+    model = fit_candidates([r[1] for r in rows], [r[2] for r in rows], l2=L2)
+    weights, bias = model.weights, model.bias
     payload = {"features": list(FEATURES), "weights": list(weights), "bias": bias,
                "threshold": round(threshold, 6), "l2": L2, "precision_wanted": PRECISION,
                "fitted_on": SAMPLES[0].name, "pairs": len(rows),
-               "cross_validation": "leave one chapter out"}
+               "cross_validation": "leave one chapter out",
+               "pair_score": "its likeliest match (refitted on them until stable)"}
     text = json.dumps({"model": payload, "sha256": payload_digest(payload)},
                       ensure_ascii=False, indent=1) + "\n"
     print("weights: " + ", ".join(f"{f} {w:+.3f}" for f, w in zip(FEATURES, weights,

@@ -17,10 +17,12 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from importlib import resources
 
+from rag.core.clauses import Clause
 from rag.links.duties import Duty
 from rag.links.model import actors_meet
 from rag.links.penalties import Conduct
@@ -33,6 +35,13 @@ RULE_MIN = 0.3  # the hand-written rule: share of the conduct's term weight the 
 
 # a conduct alternative: its words, its verbs, its phrase groups
 Alternative = tuple[str, frozenset[str], list[Group]]
+# what a document's implicit links compare: the (penalty article, 款) that cite an
+# article, the duties no penalty names by number with their terms, each penalty conduct
+# with its alternatives, and the terms' weights
+Prepared = tuple[set[tuple[str, str]], list[tuple[str, Duty, frozenset[str]]],
+                 list[tuple[Clause, Conduct, list[Alternative]]], Weights]
+# a link the rule makes: duty article, penalty article, kind, score, duty, conduct, terms
+Match = tuple[str, str, str, float, Duty, Conduct, frozenset[str]]
 
 
 class ModelFileError(ValueError):
@@ -53,16 +62,32 @@ class Model:
 
 
 @dataclass(frozen=True)
-class Candidate:
-    """One (duty article, penalty article, kind) pair and the evidence of its best match."""
+class Option:
+    """One (duty sentence, penalty conduct alternative) match of a pair: its features."""
 
-    source: str  # the duty's article (unit id)
-    target: str  # the penalty's article (unit id)
-    kind: str  # implicit | civil
     features: tuple[float, ...]
     duty: Duty
     conduct: Conduct
     shared: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One (duty article, penalty article, kind) pair and every match of their sentences;
+    the pair is as likely as its likeliest match (:meth:`best`)."""
+
+    source: str  # the duty's article (unit id)
+    target: str  # the penalty's article (unit id)
+    kind: str  # implicit | civil
+    options: tuple[Option, ...]
+
+    def best(self, model: Model | None = None) -> Option:
+        """The likeliest match by ``model``; without one, the one the rule links, then the
+        one sharing most (coverage + duty share); the first in text order on ties."""
+        if model is None:
+            return max(self.options, key=lambda o: (o.features[-1], o.features[0]
+                                                    + o.features[1]))
+        return max(self.options, key=lambda o: model.probability(o.features))
 
 
 def payload_digest(payload: dict[str, object]) -> str:
@@ -103,11 +128,12 @@ def default_model() -> Model:
 
 def pair_features(alts: Sequence[Alternative], duty: Duty, have: frozenset[str],
                   conduct: Conduct, weights: Weights, *, context: Callable[[], frozenset[str]],
-                  cites_other: bool) -> tuple[tuple[float, ...], frozenset[str]] | None:
-    """Features of one (duty sentence, penalty conduct) pair and the terms they share;
-    None when they share no term at all."""
-    best: tuple[float, float, bool, bool, frozenset[str]] | None = None
-    rule = False
+                  cites_other: bool) -> list[Option]:
+    """The matches of one duty sentence with each alternative of one penalty conduct that
+    shares a term with it, with their features."""
+    named = bool(conduct.actors and duty.actors)
+    meet = actors_meet(conduct.actors, duty.actors)
+    out = []
     for _, acts, wanted in alts:
         around = context() if any(g[0] for g in wanted) else frozenset()
         found, common = coverage(wanted, have, weights, context=around)
@@ -116,36 +142,55 @@ def pair_features(alts: Sequence[Alternative], duty: Duty, have: frozenset[str],
         share = weights.total(common) / max(weights.total(have), 1e-9)
         verb = bool(common & acts)
         two = len(distinct(common)) >= 2
-        rule = rule or (found >= RULE_MIN and verb and two)
-        if best is None or (found + share, verb, two) > (best[0] + best[1], best[2], best[3]):
-            best = (found, share, verb, two, common)
-    if best is None:
-        return None
-    found, share, verb, two, common = best
-    named = bool(conduct.actors and duty.actors)
-    meet = actors_meet(conduct.actors, duty.actors)
-    features = (found, share, float(verb), float(two), float(named and meet),
-                float(named and not meet), float(cites_other), float(rule and not cites_other
-                                                                   and meet))
-    return features, common
+        rule = found >= RULE_MIN and verb and two and meet and not cites_other
+        out.append(Option((found, share, float(verb), float(two), float(named and meet),
+                           float(named and not meet), float(cites_other), float(rule)),
+                          duty, conduct, common))
+    return out
 
 
-def best_candidates(found: Iterable[Candidate]) -> list[Candidate]:
-    """One candidate per (duty article, penalty article, kind): the pair whose conduct and
-    duty share most (coverage + duty share), then the first in text order; the rule
-    feature is whether any of the pairs passed the rule."""
-    best: dict[tuple[str, str, str], Candidate] = {}
-    rule: dict[tuple[str, str, str], float] = {}
-    for candidate in found:
-        key = (candidate.source, candidate.target, candidate.kind)
-        rule[key] = max(rule.get(key, 0.0), candidate.features[-1])
-        known = best.get(key)
-        score = candidate.features[0] + candidate.features[1]
-        if known is None or score > known.features[0] + known.features[1]:
-            best[key] = candidate
-    return [Candidate(c.source, c.target, c.kind, (*c.features[:-1], rule[key]), c.duty,
-                      c.conduct, c.shared)
-            for key, c in sorted(best.items())]
+def matches(prepared: Prepared, context: Callable[[str], frozenset[str]]
+            ) -> list[Candidate]:
+    """Every (duty article, penalty article, kind) of one document whose sentences share
+    a term, with each match's features; ``context(unit)`` is an article's own terms."""
+    referring, duties_found, conduct_terms, weights = prepared
+    found: dict[tuple[str, str, str], list[Option]] = {}
+    for clause, conduct, alts in conduct_terms:
+        cites = (clause.unit_id, conduct.paragraph) in referring
+        kind = "civil" if conduct.sanction == "civil" else "implicit"
+        every = frozenset().union(*(p for *_, wanted in alts for _, g in wanted for p in g))
+        for unit, duty, have in duties_found:
+            if unit == clause.unit_id or not every & have:
+                continue
+            options = pair_features(alts, duty, have, conduct, weights,
+                                    context=partial(context, unit), cites_other=cites)
+            if options:
+                found.setdefault((unit, clause.unit_id, kind), []).extend(options)
+    return [Candidate(*key, tuple(options)) for key, options in sorted(found.items())]
+
+
+def rule_matches(prepared: Prepared, context: Callable[[str], frozenset[str]]) -> list[Match]:
+    """The hand-written rule the model replaced: the duty has at least :data:`RULE_MIN`
+    of the conduct's term weight, a verb of it and two distinct terms, the actors meet,
+    and the penalty paragraph cites no article (it punishes the one it cites)."""
+    referring, duties_found, conduct_terms, weights = prepared
+    links: list[Match] = []
+    for clause, conduct, alts in conduct_terms:
+        if (clause.unit_id, conduct.paragraph) in referring:
+            continue
+        for unit, duty, have in duties_found:
+            if unit == clause.unit_id or not actors_meet(conduct.actors, duty.actors):
+                continue
+            score, shared = 0.0, frozenset[str]()
+            for _, acts, wanted in alts:
+                around = context(unit) if any(g[0] for g in wanted) else frozenset()
+                found, common = coverage(wanted, have, weights, context=around)
+                if found > score and common & acts and len(distinct(common)) >= 2:
+                    score, shared = found, common
+            if score >= RULE_MIN:
+                kind = "civil" if conduct.sanction == "civil" else "implicit"
+                links.append((unit, clause.unit_id, kind, score, duty, conduct, shared))
+    return links
 
 
 def fit_logistic(rows: Sequence[Sequence[float]], labels: Sequence[int], *,
@@ -185,3 +230,19 @@ def threshold_for(scored: Sequence[tuple[float, bool]], *, precision: float) -> 
         if right / made >= precision:
             chosen = chance
     return chosen
+
+
+def fit_candidates(candidates: Sequence[Candidate], labels: Sequence[int], *,
+                   l2: float = 1.0, rounds: int = 10) -> Model:
+    """A model (threshold 0.5) of pairs scored by their likeliest match: fitted on each
+    pair's match chosen without a model (:meth:`Candidate.best`), then refitted on the
+    matches the fitted model likes best until they stop changing."""
+    chosen = [c.best() for c in candidates]
+    model = Model(*fit_logistic([o.features for o in chosen], labels, l2=l2), 0.5)
+    for _ in range(rounds):
+        again = [c.best(model) for c in candidates]
+        if again == chosen:
+            break
+        chosen = again
+        model = Model(*fit_logistic([o.features for o in chosen], labels, l2=l2), 0.5)
+    return model

@@ -6,13 +6,17 @@
     (违反本法第四十条的规定 … 处以…罚款);
   - *implicit*: a penalty paragraph of the same document without such a reference names
     the duty's conduct and actor instead (证券公司…未按照规定保存有关文件和资料的 →
-    证券公司应当妥善保存…资料); only for duties no penalty names explicitly;
+    证券公司应当妥善保存…资料); only for duties no penalty names explicitly; decided by
+    the fitted model of :mod:`rag.links.score` (``scorer="rules"``: the hand-written
+    rule it replaced);
   - *civil*: the same, where the paragraph makes someone liable for damages;
   - *criminal*: the article of a criminal code (刑法) whose conduct is the conduct of an
     administrative penalty already linked to the duty (欺诈发行, 内幕交易, 操纵).
-Every link carries a confidence (1.0 for an explicit reference; the weighted share of
-the penalty's conduct terms the other side has, otherwise) and its evidence: verbatim
-slices of the documents (the reference, or the shared terms).
+Every link carries a confidence (1.0 for an explicit reference; the model's probability
+for an implicit or civil one, or with the rule the weighted share of the penalty's
+conduct terms the duty has; for a criminal one, its word match times that of the link it
+comes through) and its evidence: verbatim slices of the documents (the reference, or the
+shared terms).
 """
 
 from __future__ import annotations
@@ -21,7 +25,6 @@ import math
 import re
 import threading
 from collections.abc import Iterable, Sequence
-from functools import partial
 
 from rag.core.clauses import Clause
 from rag.core.documents import Document
@@ -31,7 +34,6 @@ from rag.links.model import (
     ORDER,
     Evidence,
     Link,
-    actors_meet,
     is_criminal_code,
     ordered,
     own_article,
@@ -49,28 +51,22 @@ from rag.links.penalties import (
 )
 from rag.links.score import (
     RULE_MIN,
-    Alternative,
     Candidate,
     Model,
-    best_candidates,
+    Prepared,
     default_model,
-    pair_features,
+    matches,
+    rule_matches,
 )
 from rag.links.terms import (
     Weights,
     alternatives,
-    coverage,
-    distinct,
     groups,
     spans_of,
     terms,
     verbs,
 )
 from rag.search.crossrefs import CrossReferences
-
-# penalty paragraphs citing an article, duties with their terms, conducts, term weights
-Prepared = tuple[set[tuple[str, str]], list[tuple[str, Duty, frozenset[str]]],
-                 list[tuple[Clause, Conduct, list[Alternative]]], Weights]
 
 # crimes a regulatory statute's conduct is compared with: those against the economic
 # order (刑法 第二编第三章 破坏社会主义市场经济秩序罪), where securities, company and fund
@@ -312,36 +308,20 @@ class LinkTable:
             return self._implicit_rules(penalty_conducts, duty_units, named)
         links = []
         for candidate in self.candidates(penalty_conducts, duty_units, named):
-            chance = self.model.probability(candidate.features)
+            best = candidate.best(self.model)
+            chance = self.model.probability(best.features)
             if chance >= self.model.threshold:
                 links.append(self._link(candidate.source, candidate.target, candidate.kind,
-                                        chance, candidate.duty, candidate.conduct,
-                                        candidate.shared))
+                                        chance, best.duty, best.conduct, best.shared))
         return links
 
     def candidates(self, penalty_conducts: dict[str, list[tuple[Clause, Conduct]]],
                    duty_units: dict[str, list[Duty]], named: set[str]) -> list[Candidate]:
         """Every (duty article, penalty article) pair of a document that shares a term,
         with its features (what the model scores; the benchmark fits on them)."""
-        found: list[Candidate] = []
-        for doc_id, pairs in penalty_conducts.items():
-            referring, duties_found, conduct_terms, weights = self._prepared(
-                doc_id, pairs, duty_units, named)
-            for clause, conduct, alts in conduct_terms:
-                cites = (clause.unit_id, conduct.paragraph) in referring
-                kind = "civil" if conduct.sanction == "civil" else "implicit"
-                every = frozenset().union(*(p for *_, wanted in alts for _, g in wanted
-                                            for p in g))
-                for unit, duty, have in duties_found:
-                    if unit == clause.unit_id or not every & have:
-                        continue
-                    scored = pair_features(alts, duty, have, conduct, weights,
-                                           context=partial(self._context, unit),
-                                           cites_other=cites)
-                    if scored is not None:
-                        found.append(Candidate(unit, clause.unit_id, kind, scored[0], duty,
-                                               conduct, scored[1]))
-        return best_candidates(found)
+        return [found for doc_id, pairs in penalty_conducts.items()
+                for found in matches(self._prepared(doc_id, pairs, duty_units, named),
+                                     self._context)]
 
     def _link(self, source: str, target: str, kind: str, confidence: float, duty: Duty,
               conduct: Conduct, shared: frozenset[str]) -> Link:
@@ -355,31 +335,10 @@ class LinkTable:
 
     def _implicit_rules(self, penalty_conducts: dict[str, list[tuple[Clause, Conduct]]],
                         duty_units: dict[str, list[Duty]], named: set[str]) -> list[Link]:
-        """The hand-written rule: shared conduct terms (a share of the conduct's weight,
-        a shared verb, two distinct terms) and the actor; no paragraph citing an article."""
-        links = []
-        for doc_id, pairs in penalty_conducts.items():
-            referring_paragraphs, candidates, conduct_terms, weights = self._prepared(
-                doc_id, pairs, duty_units, named)
-            for clause, conduct, alts in conduct_terms:
-                if (clause.unit_id, conduct.paragraph) in referring_paragraphs:
-                    continue  # a paragraph that cites its article punishes that article
-                for unit, duty, have in candidates:
-                    if unit == clause.unit_id or not actors_meet(conduct.actors, duty.actors):
-                        continue
-                    score, shared = 0.0, frozenset[str]()
-                    for _, acts, wanted in alts:
-                        around = self._context(unit) if any(g[0] for g in wanted) \
-                            else frozenset()
-                        found, common = coverage(wanted, have, weights, context=around)
-                        if found > score and common & acts and len(distinct(common)) >= 2:
-                            score, shared = found, common
-                    if score < IMPLICIT_MIN:
-                        continue
-                    kind = "civil" if conduct.sanction == "civil" else "implicit"
-                    links.append(self._link(unit, clause.unit_id, kind, score, duty, conduct,
-                                            shared))
-        return links
+        """The hand-written rule (:func:`rag.links.score.rule_matches`)."""
+        return [self._link(*found) for doc_id, pairs in penalty_conducts.items()
+                for found in rule_matches(self._prepared(doc_id, pairs, duty_units, named),
+                                          self._context)]
 
     def _context(self, unit: str) -> frozenset[str]:
         """An article's own words, actors included (清算组 says 清算): where a circumstance
