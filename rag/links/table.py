@@ -160,11 +160,6 @@ class LinkTable:
         return [link for source in sorted(self._penalties)
                 for link in ordered(self._penalties[source])]
 
-    def candidates_of(self, doc_id: str) -> list[Candidate]:
-        """The scored (duty article, penalty article) pairs of one document."""
-        units = {u: d for u, d in self._duty_units.items() if d and d[0].doc_id == doc_id}
-        return self.candidates({doc_id: self._conducts.get(doc_id, [])}, units, self._named)
-
     def _unit(self, clause_id: str) -> str:
         row = self.row_of.get(clause_id)
         return self.clauses[row].unit_id if row is not None else clause_id
@@ -314,6 +309,11 @@ class LinkTable:
                 links.append(self._link(candidate.source, candidate.target, candidate.kind,
                                         chance, best.duty, best.conduct, best.shared))
         return links
+
+    def candidates_of(self, doc_id: str) -> list[Candidate]:
+        """The scored (duty article, penalty article) pairs of one document."""
+        units = {u: d for u, d in self._duty_units.items() if d and d[0].doc_id == doc_id}
+        return self.candidates({doc_id: self._conducts.get(doc_id, [])}, units, self._named)
 
     def candidates(self, penalty_conducts: dict[str, list[tuple[Clause, Conduct]]],
                    duty_units: dict[str, list[Duty]], named: set[str]) -> list[Candidate]:
