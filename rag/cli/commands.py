@@ -43,6 +43,7 @@ def sources_for(location: Path | str) -> Sources:
 
 def cmd_index(args: argparse.Namespace) -> int:
     from rag.index import index_paths
+    from rag.links.stored import LINKS
 
     location = index_location(args)
     sources = Sources(tuple(args.paths), args.follow_links) if args.paths else \
@@ -52,12 +53,12 @@ def cmd_index(args: argparse.Namespace) -> int:
 
         report = index_paths_on_ray(sources.paths, index=location, model=args.model,
                                     address=args.ray, search=args.search,
-                                    follow_links=sources.follow_links)
+                                    follow_links=sources.follow_links, derived=(LINKS,))
     else:
         encoder = load_encoder(args.model, engine=args.encoder_engine)
         report = index_paths(sources.paths, index=location, encoder=encoder,
                              search=args.search, follow_links=sources.follow_links,
-                             progress=not args.quiet)
+                             progress=not args.quiet, derived=(LINKS,))
     print_skipped(report.skipped_files)
     print(report.summary(), file=sys.stderr)
     if report.changed:
