@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from rag.core.filters import Filters
 from rag.encoders import DEFAULT_MODEL, Encoder, load_encoder
 from rag.export.text import format_answer, use_color
 from rag.index import Sources, StoreError, built_with, remembered_sources
+from rag.paths import FEEDBACK_DB_ENV, default_feedback_db
 from rag.search import Index, open_index
 
 
@@ -95,9 +97,11 @@ def open_for_questions(args: argparse.Namespace) -> tuple[Index, Filters]:
     except ValueError as error:
         raise UsageError(str(error)) from None
     index = open_with_model(args)
-    from rag.feedback.recall import attach_memory
+    url = getattr(args, "feedback_db", None)
+    if url or os.environ.get(FEEDBACK_DB_ENV, "").strip() or default_feedback_db().exists():
+        from rag.feedback.recall import attach_memory  # (SQLAlchemy: ~0.3 s to import)
 
-    attach_memory(index, url=getattr(args, "feedback_db", None))
+        attach_memory(index, url=url)
     try:
         index.check(filters)
     except ValueError as error:
