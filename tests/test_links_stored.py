@@ -151,3 +151,30 @@ def test_a_changed_document_is_linked_again_and_the_others_reuse_their_links(
     assert f"{SEC}#art187" not in [k.target for k in table.penalties(f"{SEC}#art40")]
     monkeypatch.setattr(LinkTable, "_implicit", implicit)
     assert table.all_links() == LinkTable(index.documents.values(), index.clauses).all_links()
+
+
+def test_rag_changes_reads_the_stored_links_of_both_generations(
+        tmp_path: Path, hashing_encoder: HashingEncoder,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag.changes.generations import generation_records, pick
+    from rag.links import changes
+
+    corpus = laws(tmp_path, "证券法(2019-12-28).md")
+    index_dir = tmp_path / "index"
+    index_paths([corpus], index=index_dir, encoder=hashing_encoder, derived=(LINKS,))
+    law = corpus / "证券法(2019-12-28).md"
+    law.write_text(law.read_text(encoding="utf-8").replace(
+        "违反本法第四十条的规定", "违反本法第四十二条的规定"), encoding="utf-8")
+    index_paths([corpus], index=index_dir, encoder=hashing_encoder, derived=(LINKS,))
+    before, after = pick(index_dir, None).name, live(index_dir).name
+    computed = changes.compare_links(generation_records(index_dir, before),
+                                     generation_records(index_dir, after))
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("links computed although both generations stored them")
+
+    monkeypatch.setattr(changes, "LinkTable", refuse)
+    found = changes.link_changes_since(index_dir)
+    assert found == computed
+    assert [(c.change, c.kind) for c in found] == [("removed", "explicit"), ("added", "explicit")]
+    assert "第四十二条" in found[1].duty and "第一百八十七条" in found[1].penalty
