@@ -36,9 +36,9 @@ from rag.links.table import LinkTable
 LINKS_FILE = "links.jsonl"
 FORMAT = "rag-links"
 FORMAT_VERSION = 1
-# the code links are computed by: a change to any of it makes stored links stale
+# the code and data links are computed by (besides every file of rag.links: its rules,
+# the fitted penalty model, this format): a change to any of it makes stored links stale
 RULES = {
-    "rag.links": ("duties.py", "model.py", "penalties.py", "table.py", "terms.py", "stored.py"),
     "rag.search": ("crossrefs.py",),
     "rag.index": ("tokenize.py",),
     "rag.core": ("numbering.py", "titles.py", "versions.py"),
@@ -47,12 +47,14 @@ _DIGEST: list[str] = []
 
 
 def rules_digest() -> str:
-    """sha256 of the source of the linking rules, jieba's version and this file format."""
+    """sha256 of the linking rules' source and data, jieba's version and this file format."""
     if not _DIGEST:
         import jieba
 
         digest = hashlib.sha256(f"{FORMAT}/{FORMAT_VERSION}/jieba {jieba.__version__}".encode())
-        for package, names in RULES.items():
+        own = sorted(f.name for f in resources.files("rag.links").iterdir()
+                     if f.name.endswith((".py", ".json")))
+        for package, names in {"rag.links": tuple(own), **RULES}.items():
             for name in names:
                 try:
                     data = resources.files(package).joinpath(name).read_bytes()
