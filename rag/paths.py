@@ -41,6 +41,15 @@ def model_cache_dir() -> Path:
     return Path(env).expanduser() if env else data_home() / "models"
 
 
+FEEDBACK_DB_ENV = "RAG_FEEDBACK_DB"
+FEEDBACK_DB_FILE = "feedback.sqlite3"
+
+
+def default_feedback_db() -> Path:
+    """The SQLite file of the feedback store when ``$RAG_FEEDBACK_DB`` names none."""
+    return data_home() / FEEDBACK_DB_FILE
+
+
 def shipped_corpus() -> Path:
     """The corpus that ships with the package (``corpus/`` of the source tree)."""
     return Path(str(resources.files(SHIPPED_CORPUS_PACKAGE)))

@@ -112,11 +112,13 @@ def hashing_encoder() -> HashingEncoder:
 @pytest.fixture(scope="session")
 def shipped_index_dir(tmp_path_factory: pytest.TempPathFactory,
                       hashing_encoder: HashingEncoder) -> Path:
-    """The shipped corpus indexed with the hashing encoder (fast)."""
+    """The shipped corpus indexed with the hashing encoder (fast), links stored as
+    `rag index` stores them."""
     from rag.index import index_paths
+    from rag.links.stored import LINKS
 
     folder = tmp_path_factory.mktemp("hash-index") / "index"
-    index_paths([CORPUS], index=folder, encoder=hashing_encoder)
+    index_paths([CORPUS], index=folder, encoder=hashing_encoder, derived=(LINKS,))
     return folder
 
 
@@ -184,9 +186,10 @@ def real_index_dir(real_encoder: Encoder) -> Path:
     run it only re-reads the corpus and verifies nothing changed.
     """
     from rag.index import index_paths
+    from rag.links.stored import LINKS
 
     folder = TEST_CACHE / "shipped-index"
-    index_paths([CORPUS], index=folder, encoder=real_encoder)
+    index_paths([CORPUS], index=folder, encoder=real_encoder, derived=(LINKS,))
     return folder
 
 

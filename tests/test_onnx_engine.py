@@ -22,6 +22,7 @@ from rag.encoders.onnx_model import (
     EXPORT_DIR,
     GRAPH_FILE,
     RECORD_FILE,
+    STAMP_FILE,
     OnnxModel,
     file_sha256,
     read_record,
@@ -30,6 +31,8 @@ from rag.encoders.threads import ThreadTuner
 from tests.conftest import CORPUS, DATA, REPO, small_corpus
 
 HEAVY = ("torch", "transformers", "sentence_transformers")
+# modules only a build needs: jieba's part-of-speech tagger compares words for the links
+BUILD_ONLY = ("jieba.posseg",)
 
 
 def question_sets() -> list[str]:
@@ -176,6 +179,61 @@ def test_a_damaged_export_is_refused(engines, tmp_path: Path) -> None:  # type: 
 
 
 @pytest.mark.integration
+def test_verified_files_are_trusted_by_their_stamp_and_a_changed_file_is_caught(
+        engines, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import rag.encoders.onnx_model as onnx_model
+
+    model = engines[0].onnx_model()
+    folder = tmp_path / EXPORT_DIR
+    folder.mkdir()
+    os.link(model.folder / DATA_FILE, folder / DATA_FILE)  # the 470 MB weights, not copied
+    for name in (GRAPH_FILE, RECORD_FILE):
+        shutil.copy2(model.folder / name, folder / name)
+    record = json.loads((folder / RECORD_FILE).read_text("utf-8"))
+    tokenizer = model.folder.parent / "tokenizer.json"
+    hashed: list[str] = []
+    real_sha256 = onnx_model.file_sha256
+
+    def counting(path: Path) -> str:
+        hashed.append(Path(path).name)
+        return real_sha256(path)
+
+    monkeypatch.setattr(onnx_model, "file_sha256", counting)
+    first = OnnxModel(folder, tokenizer, record=record)
+    vector = first.encode(["query: 内幕交易"])
+    assert sorted(hashed) == sorted([GRAPH_FILE, DATA_FILE])  # verified once …
+    stamp = json.loads((folder / STAMP_FILE).read_text("utf-8"))["files"]
+    assert stamp[DATA_FILE]["size"] == (folder / DATA_FILE).stat().st_size
+    assert stamp[DATA_FILE]["sha256"] == record["files"][DATA_FILE]["sha256"]
+
+    hashed.clear()
+    again = OnnxModel(folder, tokenizer, record=record)  # … then trusted while unchanged
+    np.testing.assert_array_equal(again.encode(["query: 内幕交易"]), vector)
+    assert hashed == []
+
+    graph = folder / GRAPH_FILE  # the same size, other bytes, written in place
+    data = bytearray(graph.read_bytes())
+    data[-1] ^= 0xFF
+    graph.write_bytes(bytes(data))
+    with pytest.raises(EncoderLoadError, match=rf"{GRAPH_FILE}: sha256 is .*delete"):
+        OnnxModel(folder, tokenizer, record=record).encode(["query: 内幕交易"])
+    assert hashed == [GRAPH_FILE]
+
+    # replaced by another file with the verified file's size and mtime: the inode differs
+    shutil.copy2(model.folder / GRAPH_FILE, graph)
+    OnnxModel(folder, tokenizer, record=record).encode(["query: 内幕交易"])  # re-verified
+    kept = graph.stat()
+    other = folder / "other.onnx"
+    other.write_bytes(bytes(data))
+    os.utime(other, ns=(kept.st_atime_ns, kept.st_mtime_ns))
+    os.replace(other, graph)
+    hashed.clear()
+    with pytest.raises(EncoderLoadError, match=rf"{GRAPH_FILE}: sha256 is"):
+        OnnxModel(folder, tokenizer, record=record).encode(["query: 内幕交易"])
+    assert hashed == [GRAPH_FILE]
+
+
+@pytest.mark.integration
 def test_export_at_build_time_and_on_first_use(tmp_path: Path, engines) -> None:  # type: ignore[no-untyped-def]
     from rag.encoders import ensure_default_model
 
@@ -248,6 +306,10 @@ def test_rag_ask_imports_no_torch(real_index_dir: Path, engines) -> None:  # typ
     assert "onnxruntime" in imported and "tokenizers" in imported
     assert not imported & set(HEAVY), sorted(imported & set(HEAVY))
     assert "lightgbm" not in imported  # the reranker is opt-in: parsed only when used
+    modules = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
+               if line.startswith("import time:")}
+    assert "jieba" in modules and not modules & set(BUILD_ONLY)  # links read from the index
+    assert "sqlalchemy" not in modules  # no feedback store here: nothing to remember
 
 
 @pytest.mark.integration
@@ -271,6 +333,7 @@ def test_library_api_and_chat_answer_without_torch(real_index_dir: Path, engines
     assert done.returncode == 0, done.stderr[-2000:]
     modules = {m.split(".")[0] for m in done.stdout.split()}
     assert "onnxruntime" in modules and not modules & set(HEAVY)
+    assert not set(done.stdout.split()) & set(BUILD_ONLY)
 
 
 def test_builtin_commands_parse_without_plugins() -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from rag.encoders import Encoder
 from rag.index import IndexBackend, Sources, StoreError, index_paths, remembered_sources
+from rag.links.stored import LINKS
 from rag.search import Index, open_index
 
 
@@ -224,7 +225,8 @@ class LiveIndex:
             search = str(self._index.manifest.get("search", "exact"))
         report = index_paths(sources.paths, index=self.location, encoder=self.encoder,
                              follow_links=sources.follow_links, search=search,
-                             progress=self.echo, on_progress=self._progress)
+                             progress=self.echo, on_progress=self._progress,
+                             derived=(LINKS,))
         if report.changed or self._index is None:
             self._progress("swapping", 0, 1)
             self._swap(open_index(self.location, encoder=self.encoder))

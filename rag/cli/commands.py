@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from rag.core.filters import Filters
 from rag.encoders import DEFAULT_MODEL, Encoder, load_encoder
 from rag.export.text import format_answer, use_color
 from rag.index import Sources, StoreError, built_with, remembered_sources
+from rag.paths import FEEDBACK_DB_ENV, default_feedback_db
 from rag.search import Index, open_index
 
 
@@ -43,6 +45,7 @@ def sources_for(location: Path | str) -> Sources:
 
 def cmd_index(args: argparse.Namespace) -> int:
     from rag.index import index_paths
+    from rag.links.stored import LINKS
 
     location = index_location(args)
     sources = Sources(tuple(args.paths), args.follow_links) if args.paths else \
@@ -52,12 +55,12 @@ def cmd_index(args: argparse.Namespace) -> int:
 
         report = index_paths_on_ray(sources.paths, index=location, model=args.model,
                                     address=args.ray, search=args.search,
-                                    follow_links=sources.follow_links)
+                                    follow_links=sources.follow_links, derived=(LINKS,))
     else:
         encoder = load_encoder(args.model, engine=args.encoder_engine)
         report = index_paths(sources.paths, index=location, encoder=encoder,
                              search=args.search, follow_links=sources.follow_links,
-                             progress=not args.quiet)
+                             progress=not args.quiet, derived=(LINKS,))
     print_skipped(report.skipped_files)
     print(report.summary(), file=sys.stderr)
     if report.changed:
@@ -94,9 +97,11 @@ def open_for_questions(args: argparse.Namespace) -> tuple[Index, Filters]:
     except ValueError as error:
         raise UsageError(str(error)) from None
     index = open_with_model(args)
-    from rag.feedback.recall import attach_memory
+    url = getattr(args, "feedback_db", None)
+    if url or os.environ.get(FEEDBACK_DB_ENV, "").strip() or default_feedback_db().exists():
+        from rag.feedback.recall import attach_memory  # (SQLAlchemy: ~0.3 s to import)
 
-    attach_memory(index, url=getattr(args, "feedback_db", None))
+        attach_memory(index, url=url)
     try:
         index.check(filters)
     except ValueError as error:

@@ -7,6 +7,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from importlib.util import find_spec
@@ -26,6 +27,10 @@ from rag.encoders.fingerprint import read_marker
 from rag.paths import model_cache_dir
 
 BUILD_SECONDS_ESTIMATE = 10
+# threads of one process take turns here before the file lock (which is per open file, so
+# two threads would each wait for "another process": rag serve's loads once did)
+_THREAD_LOCKS: dict[str, threading.Lock] = {}
+_THREAD_LOCKS_GUARD = threading.Lock()
 
 
 def default_model_dir(cache_dir: Path | str | None = None) -> Path:
@@ -147,7 +152,8 @@ def _remove_stale_builds(target: Path) -> None:
 
 @contextlib.contextmanager
 def _build_lock(target: Path, *, progress: bool) -> Iterator[bool]:
-    """Exclusive lock next to ``target`` so concurrent processes build only once.
+    """Exclusive lock next to ``target`` so concurrent processes (and threads of one
+    process, which wait for each other first, quietly) build only once.
 
     Yields True when the lock is held (POSIX); False where file locks are unavailable, in which
     case the atomic rename alone keeps the folder consistent.
@@ -157,7 +163,9 @@ def _build_lock(target: Path, *, progress: bool) -> Iterator[bool]:
     except ImportError:  # pragma: no cover - Windows
         yield False
         return
-    with open(target.parent / f".{target.name}.lock", "a+b") as fh:
+    with _THREAD_LOCKS_GUARD:
+        in_process = _THREAD_LOCKS.setdefault(str(target), threading.Lock())
+    with in_process, open(target.parent / f".{target.name}.lock", "a+b") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -9,8 +9,10 @@ sentence-transformers does); rows are L2-normalised here.
 The folder the export lives in holds the graph, its weights (external data, memory-mapped
 by onnxruntime, so opening is fast and sessions with different thread counts share them)
 and a record: their sha256, which weights they were exported from, and the probe check.
-The files are hashed again in the background when the model is opened; the first encode
-waits for that check.
+The files are hashed again in the background when the model is opened and the first
+encode waits for that check, unless a stamp (``verified.json``: each file's size, mtime
+and inode, recorded after its hash matched) says they are the files last verified; a
+file whose stamp differs is hashed again.
 """
 
 from __future__ import annotations
@@ -24,11 +26,13 @@ from typing import Any
 
 import numpy as np
 
+from rag.core.files import replace_file
 from rag.encoders.protocol import EncoderLoadError, normalised
 from rag.encoders.threads import available_cores
 
 EXPORT_DIR = "rag-onnx"  # the export's folder inside a model folder
 RECORD_FILE = "rag-onnx.json"  # written last: its presence (with matching sizes) means complete
+STAMP_FILE = "verified.json"  # the files' stat when their sha256 last matched the record
 GRAPH_FILE = "encoder.onnx"
 DATA_FILE = "encoder.onnx.data"
 FORMAT = "rag-onnx"
@@ -96,7 +100,7 @@ class OnnxModel:
         self._lock = threading.Lock()
         self._problem: str | None = None
         self._checker: threading.Thread | None = None
-        if verify:
+        if verify and not self._stamped():
             self._checker = threading.Thread(target=self._check_files, daemon=True,
                                              name="rag-onnx-sha256")
             self._checker.start()
@@ -166,7 +170,29 @@ class OnnxModel:
                 self._sessions[threads] = session
             return session
 
+    def _stamp(self) -> dict[str, dict[str, Any]]:
+        """Each file's identity on disk now: size, mtime (ns), inode, and the record's hash."""
+        out = {}
+        for name, meta in self.record["files"].items():
+            found = (self.folder / name).stat()
+            out[name] = {"size": found.st_size, "mtime_ns": found.st_mtime_ns,
+                         "inode": found.st_ino, "sha256": meta.get("sha256")}
+        return out
+
+    def _stamped(self) -> bool:
+        """Whether every file is the one whose sha256 was last verified (same stamp)."""
+        try:
+            stamp = json.loads((self.folder / STAMP_FILE).read_text(encoding="utf-8"))
+            return isinstance(stamp, dict) and stamp.get("files") == self._stamp()
+        except (OSError, ValueError):
+            return False
+
     def _check_files(self) -> None:
+        try:
+            before = self._stamp()
+        except OSError as exc:
+            self._problem = str(exc)
+            return
         for name, meta in self.record["files"].items():
             try:
                 actual = file_sha256(self.folder / name)
@@ -177,6 +203,12 @@ class OnnxModel:
                 self._problem = (f"{self.folder / name}: sha256 is {actual}, the export "
                                  f"record says {meta.get('sha256')}")
                 return
+        try:  # verified: the next process trusts the files while their stamp is unchanged
+            if self._stamp() == before:
+                replace_file(self.folder / STAMP_FILE,
+                             json.dumps({"files": before}, indent=1) + "\n")
+        except OSError:
+            pass  # a read-only model folder is verified each time
 
     def _wait_for_check(self) -> None:
         if self._checker is not None:

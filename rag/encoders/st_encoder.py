@@ -9,6 +9,7 @@ import json
 import os
 import re
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,9 @@ class SentenceTransformerEncoder:
         self._explicit_prefixes = (query_prefix, passage_prefix)
         self._loaded: Any = None
         self._onnx: OnnxModel | None = None
+        # one load of each part per encoder, whichever threads ask first (rag serve's
+        # background build and its first question)
+        self._loading = threading.RLock()
         self._identity: str | None = None
         self._dimension: int | None = None
         # the default folder is built (offline) on first use; other names are resolved now
@@ -117,20 +121,23 @@ class SentenceTransformerEncoder:
         """The local folder of the model (building the default one if needed); None for a hub
         name."""
         if self._path is None and self.name == DEFAULT_MODEL:
-            self._path = ensure_default_model(cache_dir=self._cache_dir)
+            with self._loading:
+                if self._path is None:
+                    self._path = ensure_default_model(cache_dir=self._cache_dir)
         return self._path
 
     @property
     def _st(self) -> Any:
         """The sentence-transformers model, loaded on first use."""
         if self._loaded is None:
-            folder = self._folder()
-            if folder is not None:
-                self._loaded = load_folder(folder, self._device)
-            else:
-                self._loaded = hub.load(self.name, self._device)
-            if self._max_seq_length is not None:
-                self._loaded.max_seq_length = self._max_seq_length
+            with self._loading:
+                if self._loaded is None:
+                    folder = self._folder()
+                    loaded = load_folder(folder, self._device) if folder is not None \
+                        else hub.load(self.name, self._device)
+                    if self._max_seq_length is not None:
+                        loaded.max_seq_length = self._max_seq_length
+                    self._loaded = loaded
         return self._loaded
 
     @property
@@ -203,13 +210,16 @@ class SentenceTransformerEncoder:
         if self._onnx is None:
             from rag.encoders.onnx_export import OnnxExportError
 
-            try:
-                self._onnx = self._open_onnx()
-            except OnnxExportError as error:
-                print(f"warning: {self.name}: {error}; encoding with torch instead",
-                      file=sys.stderr, flush=True)
-                self.engine = "torch"
-                return None
+            with self._loading:
+                if self._onnx is not None or self.engine != "onnx":
+                    return self._onnx
+                try:
+                    self._onnx = self._open_onnx()
+                except OnnxExportError as error:
+                    print(f"warning: {self.name}: {error}; encoding with torch instead",
+                          file=sys.stderr, flush=True)
+                    self.engine = "torch"
+                    return None
         return self._onnx
 
     def _open_onnx(self) -> OnnxModel:

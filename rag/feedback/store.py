@@ -33,10 +33,10 @@ from rag.feedback.schema import (
     migrate,
     vector_table,
 )
-from rag.paths import data_home
+from rag.paths import FEEDBACK_DB_ENV, FEEDBACK_DB_FILE, default_feedback_db
 
-DB_ENV = "RAG_FEEDBACK_DB"
-DB_FILE = "feedback.sqlite3"
+DB_ENV = FEEDBACK_DB_ENV
+DB_FILE = FEEDBACK_DB_FILE
 MAX_QUESTION_CHARS = 2000  # as /ask: a longer question is refused, not cut
 MAX_CLAUSE_ID_CHARS = 400
 MAX_CLIENT_CHARS = 200
@@ -77,7 +77,7 @@ class Feedback:
 def default_url() -> str:
     """``$RAG_FEEDBACK_DB``, else a SQLite file under the data home."""
     env = os.environ.get(DB_ENV, "").strip()
-    return env or f"sqlite:///{data_home() / DB_FILE}"
+    return env or f"sqlite:///{default_feedback_db()}"
 
 
 def now() -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -21,6 +22,7 @@ import numpy as np
 from rag.core.clauses import Clause
 from rag.core.documents import Document
 from rag.core.filters import Filters
+from rag.index.derived import Derived
 
 
 class StoreError(RuntimeError):
@@ -83,6 +85,7 @@ class Change:
     vectors: Mapping[str, np.ndarray]
     manifest: dict[str, Any]
     replace: bool = False
+    derived: tuple[Derived, ...] = ()  # tables to store beside the records, if the engine can
 
 
 @runtime_checkable
@@ -90,6 +93,7 @@ class IndexBackend(Protocol):
     """Storage for one index: records, dense vectors and keyword postings."""
 
     location: str  # where it lives, as the user named it (a folder, a milvus:// URI)
+    keeps_derived: bool  # stores the derived tables of a Change (rag.index.derived)
 
     def manifest(self) -> dict[str, Any] | None:
         """The published manifest (model, settings, fingerprint), None when empty."""
@@ -118,6 +122,11 @@ class IndexBackend(Protocol):
 
     def apply(self, change: Change) -> None:
         """Upsert and delete by content hash and publish ``change.manifest``."""
+        ...
+
+    def derived_file(self, name: str) -> Path | None:
+        """The derived table ``name`` of the loaded generation, None when it has none (an
+        index built before such tables, or an engine that keeps none)."""
         ...
 
     def search_dense(

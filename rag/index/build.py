@@ -15,6 +15,7 @@ from rag.core.documents import Document
 from rag.encoders import Encoder
 from rag.index import manifest as manifests
 from rag.index.backend import Change, ClauseRow, IndexBackend, StoreError
+from rag.index.derived import Derived, identities, recorded
 from rag.index.passages import PASSAGE_FORMAT, content_hash, dense_passage, keyword_passage
 from rag.index.records import clause_row, corpus_fingerprint, document_row, record_hash
 from rag.index.tokenize import DEFAULT_TOKENIZER
@@ -71,6 +72,7 @@ def build_index(
     progress: bool = False,
     embedder: Embedder | None = None,
     on_progress: ProgressHook | None = None,
+    derived: Sequence[Derived] = (),
 ) -> BuildReport:
     """Bring ``backend`` up to date with these documents and clauses.
 
@@ -80,7 +82,10 @@ def build_index(
     same model); when nothing at all changed, nothing is written. ``embedder`` embeds
     those passages elsewhere (e.g. on a Ray cluster, :mod:`rag.index.ray_build`) with the
     model of ``encoder``; by default ``encoder`` embeds them here. ``on_progress`` is told
-    of the embedding (passages done of those to embed) and of the write.
+    of the embedding (passages done of those to embed) and of the write. ``derived``
+    tables (:mod:`rag.index.derived`, e.g. ``rag.links.stored.LINKS``) are computed and
+    stored with the generation by engines that keep them; an index whose stored tables
+    were made by other rules is published again, nothing embedded.
     """
     started = time.perf_counter()
     wanted = manifests.settings(encoder, tokenizer=tokenizer, bm25=bm25 or manifests.BM25Params(),
@@ -118,8 +123,10 @@ def build_index(
             stored = backend.stored() if old is not None and trusted else {}
         except (StoreError, OSError, ValueError, KeyError):
             old, stored = None, {}  # an unusable index is rebuilt from scratch
+        tables = identities(derived) if backend.keeps_derived else {}
         if (not damage and old is not None and old.get("corpus_fingerprint") == fingerprint
-                and {k: old.get(k) for k in wanted} == wanted):
+                and {k: old.get(k) for k in wanted} == wanted
+                and all(recorded(old).get(k) == v for k, v in tables.items())):
             return report(0, 0, False, 0.0)
 
         same_model = old is not None and manifests.model_section(old).get(
@@ -164,6 +171,7 @@ def build_index(
                 skipped_files=list(skipped_files),
             ),
             replace=replace,
+            derived=tuple(derived),
         )
         if on_progress is not None:
             on_progress("writing", 0, 1)
@@ -231,6 +239,7 @@ def index_paths(
     follow_links: bool = False,
     progress: bool = False,
     on_progress: ProgressHook | None = None,
+    derived: Sequence[Derived] = (),
 ) -> BuildReport:
     """Read and chunk every document under ``paths`` and bring ``index`` up to date.
 
@@ -238,7 +247,8 @@ def index_paths(
     (so are single pages that cannot be read, ``file.pdf: page 7: …``); the rest of the
     corpus is indexed. Links out of a folder are followed only with ``follow_links``;
     ``progress`` shows progress bars (OCR pages, embedding) on stderr; ``on_progress`` is
-    told of each stage (:data:`STAGES`: files read, passages embedded, the write).
+    told of each stage (:data:`STAGES`: files read, passages embedded, the write);
+    ``derived`` tables are stored with it (see :func:`build_index`).
     """
     from rag.chunking import chunk_document
     from rag.index.backends import open_backend
@@ -262,6 +272,7 @@ def index_paths(
         follow_links=follow_links,
         progress=progress,
         on_progress=on_progress,
+        derived=derived,
     )
 
 

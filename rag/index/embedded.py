@@ -27,6 +27,7 @@ from rag.index import folder as folders
 from rag.index import manifest as manifests
 from rag.index import store, vectors
 from rag.index.backend import Candidates, Change, Records, StoreError
+from rag.index.derived import DERIVED, identities, recorded
 from rag.index.records import (
     clause_from_row,
     clause_row,
@@ -57,6 +58,8 @@ class EmbeddedBackend:
     The live generation is loaded on first use and kept: a loaded backend answers from the
     generation it opened even while a build publishes the next one.
     """
+
+    keeps_derived = True
 
     def __init__(self, folder: Path | str, *, verify: bool = True) -> None:
         self.folder = Path(folder)
@@ -142,6 +145,12 @@ class EmbeddedBackend:
     def records(self) -> Records:
         return self._load().records
 
+    def derived_file(self, name: str) -> Path | None:
+        snapshot = self._load()
+        if name not in recorded(snapshot.manifest) or name not in snapshot.manifest["files"]:
+            return None
+        return snapshot.folder / name
+
     @property
     def vectors(self) -> np.ndarray:
         """The stored vectors, row i = clause i (for benchmarks of this engine)."""
@@ -214,6 +223,9 @@ class EmbeddedBackend:
                 import faiss
 
                 faiss.write_index(vectors.hnsw_index(matrix), str(staging / "faiss.index"))
+            self._write_derived(change, staging)
+            if change.derived:
+                settings = {**settings, DERIVED: identities(change.derived)}
             write_json(staging / store.MANIFEST,
                        {**settings, "files": store.describe_files(staging)})
             folders.publish(self.folder, staging, manifest=settings,
@@ -228,6 +240,25 @@ class EmbeddedBackend:
                     "again") from None
             raise
         self._snapshot = None
+
+    def _write_derived(self, change: Change, staging: Path) -> None:
+        """The derived tables of ``change``, each handed the live generation's file of the
+        same identity (whose unchanged parts it may reuse)."""
+        if not change.derived:
+            return
+        try:
+            found = None if change.replace else self._generation()
+        except StoreError:
+            found = None
+        before = recorded(found[1]) if found else {}
+        documents = list(change.documents)
+        clauses = [row.clause for row in change.clauses]
+        for table in change.derived:
+            previous = found[0] / table.name if found else None
+            if (previous is None or before.get(table.name) != table.identity()
+                    or not previous.is_file()):
+                previous = None
+            table.write(documents, clauses, staging / table.name, previous=previous)
 
     # ------------------------------------------------------------ searching
 

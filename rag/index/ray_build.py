@@ -32,6 +32,7 @@ from rag.core.documents import Document, ReadError
 from rag.encoders import load_encoder
 from rag.index.backend import IndexBackend
 from rag.index.build import BuildReport, build_index
+from rag.index.derived import Derived
 from rag.index.records import clause_from_row, clause_row, document_from_row, document_row
 
 EMBED_BATCH = 64  # passages per actor call
@@ -174,10 +175,12 @@ def index_paths_on_ray(
     max_chars: int = 600,
     follow_links: bool = False,
     actors: int | None = None,
+    derived: Sequence[Derived] = (),
 ) -> BuildReport:
     """:func:`rag.index.index_paths` with reading, chunking and embedding on Ray.
 
-    ``actors`` embedding actors (default: one per CPU of the cluster).
+    ``actors`` embedding actors (default: one per CPU of the cluster); ``derived`` tables
+    are computed here and stored with the generation.
     """
     from rag.index.backends import open_backend
 
@@ -193,4 +196,4 @@ def index_paths_on_ray(
     return build_index(documents, clauses, backend=open_backend(index), encoder=encoder,
                        search=search, skipped_files=[str(e) for e in errors],
                        sources=[str(Path(p).resolve()) for p in paths],
-                       follow_links=follow_links, embedder=embedder)
+                       follow_links=follow_links, embedder=embedder, derived=derived)

@@ -35,9 +35,13 @@ _jieba_lock = threading.Lock()
 def _jieba():  # type: ignore[no-untyped-def]
     import jieba
 
+    from rag.index.jieba_dict import install
+    from rag.paths import model_cache_dir
+
     jieba.setLogLevel(logging.WARNING)
     with _jieba_lock:
-        jieba.initialize()
+        if not jieba.dt.initialized:
+            install(jieba.dt, model_cache_dir())  # read by first character (~0.4 s less)
     return jieba
 
 

@@ -160,6 +160,31 @@ class LinkTable:
         return [link for source in sorted(self._penalties)
                 for link in ordered(self._penalties[source])]
 
+    # ------------------------------------------------------------ reuse (rag.links.stored)
+
+    @property
+    def crimes(self) -> tuple[Conduct, ...]:
+        """The conducts of the crimes duties are compared with."""
+        return tuple(self._crimes)
+
+    def made_with_table(self) -> dict[str, list[Link]]:
+        """The links made when the table was made (explicit references, sanctions in the
+        duty's own article) by the document of their duty; called before any document's
+        word-compared links are made, with the document's records and the crimes it is
+        what those depend on."""
+        out: dict[str, list[Link]] = {}
+        for source, links in self._penalties.items():
+            out.setdefault(self._doc_of(source), []).extend(links)
+        return out
+
+    def adopt(self, doc_id: str, links: Iterable[Link]) -> None:
+        """Take ``doc_id``'s links (every link from its duties) from an earlier table made
+        from the same inputs, instead of comparing words again."""
+        with self._lock:
+            if doc_id not in self._done:
+                self._record(links)
+                self._done.add(doc_id)
+
     def _unit(self, clause_id: str) -> str:
         row = self.row_of.get(clause_id)
         return self.clauses[row].unit_id if row is not None else clause_id

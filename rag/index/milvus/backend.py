@@ -17,6 +17,7 @@ import time
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -51,6 +52,8 @@ class _Snapshot:
 
 class MilvusBackend:
     """An index in the collections ``NAME_*`` of a Milvus server."""
+
+    keeps_derived = False
 
     def __init__(self, uri: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         where = MilvusLocation.parse(uri)
@@ -156,8 +159,11 @@ class MilvusBackend:
                 self.tables.delete_blobs([LOCK])
 
     def apply(self, change: Change) -> None:
-        apply_change(self.tables, change)
+        apply_change(self.tables, change)  # derived tables are not kept: readers compute them
         self._snapshot = None
+
+    def derived_file(self, name: str) -> Path | None:
+        return None
 
     # ------------------------------------------------------------ searching
 
