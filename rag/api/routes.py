@@ -7,7 +7,6 @@ and :func:`rag.answer.answer_many`, the calls the CLI and the chat make.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Annotated, Literal
 from urllib.parse import quote
@@ -39,6 +38,7 @@ from rag.api.views import (
     version_info,
 )
 from rag.core.filters import Filters
+from rag.export.records import json_line
 from rag.export.register import register_bytes, register_rows
 from rag.index import StoreError
 from rag.search import Index
@@ -231,5 +231,4 @@ def _lines(service: Service, index: Index, items: list[tuple[str, str]], *, top:
                         result = outcome
             record = AnswerRecord.row(id=id_, line=line, question=question, result=result,
                                       error=error, debug=debug)
-            yield (json.dumps(record.model_dump(mode="json"), ensure_ascii=False)
-                   + "\n").encode("utf-8")
+            yield (json_line(record.model_dump(mode="json")) + "\n").encode("utf-8")

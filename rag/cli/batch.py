@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -13,7 +12,7 @@ from rag.answer import Answer, answer_many
 from rag.cli.commands import open_for_questions
 from rag.cli.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, CommandError, UsageError
 from rag.cli.questions import BatchQuestion, read_questions
-from rag.export.records import CSV_COLUMNS, batch_row, csv_rows
+from rag.export.records import CSV_COLUMNS, batch_row, csv_rows, json_line
 from rag.export.text import printable
 
 BATCH_OUTPUTS = (".jsonl", ".csv", ".md", ".docx")
@@ -94,7 +93,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             row = batch_row(id=item.id, question=item.question, line=item.line, result=result,
                             error=error, debug=args.debug)
             if kind == ".jsonl":
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+                handle.write(json_line(row) + "\n")
             elif writer:
                 writer.writerows(csv_rows(row))
             else:
