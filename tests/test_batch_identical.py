@@ -88,6 +88,44 @@ def test_rag_batch_writes_the_lines_answering_one_at_a_time_writes(
         assert mine == theirs, f"line {line} ({asked[line - 1]}) differs"
 
 
+def test_rag_batch_in_worker_processes_writes_the_same_lines_in_order(
+    shipped_index_dir: Path, shipped_index, hashing_encoder, tmp_path: Path,  # type: ignore[no-untyped-def]
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    asked = [*QUESTIONS * 6, "", *QUESTIONS[::-1]]  # more than one chunk per worker
+    source = tmp_path / "questions.jsonl"
+    source.write_text("".join(json.dumps({"question": q}) + "\n" for q in asked),
+                      encoding="utf-8")
+    code = cli.main(["batch", str(source), "--debug", "--workers", "2", "--index",
+                     str(shipped_index_dir), "--model", "hashing:256"])
+    out, err = capsys.readouterr()
+    assert code == 3, err  # the empty question failed, in its own line
+    got = out.splitlines()
+    assert json.loads(got[len(QUESTIONS) * 6])["error"] == "the question is empty"
+    assert got == sequential_lines(asked, shipped_index, hashing_encoder)
+
+
+def test_a_worker_that_opens_another_index_generation_refuses(shipped_index,  # type: ignore[no-untyped-def]
+                                                              other_index) -> None:
+    from rag.answer import workers
+
+    workers._start(lambda: other_index, workers._identity(shipped_index), 5, None)
+    with pytest.raises(workers.IndexChanged, match="run the batch again"):
+        workers._answer_chunk(["内幕交易"])
+    workers._start(lambda: shipped_index, workers._identity(shipped_index), 5, None)
+    assert workers._answer_chunk(["内幕交易"])[0] == answer("内幕交易", index=shipped_index)
+
+
+@pytest.fixture()
+def other_index(tmp_path: Path, small: Path, hashing_encoder):  # type: ignore[no-untyped-def]
+    """Another index: three files, indexed with the same encoder."""
+    from rag.index import index_paths
+    from rag.search import open_index
+
+    index_paths([small], index=tmp_path / "index", encoder=hashing_encoder)
+    return open_index(tmp_path / "index", encoder=hashing_encoder)
+
+
 @pytest.mark.parametrize("window", [1, 3, 64])
 def test_answer_many_in_any_window_is_answer_one_at_a_time(
     shipped_index, hashing_encoder, window: int  # type: ignore[no-untyped-def]
