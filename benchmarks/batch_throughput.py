@@ -8,8 +8,8 @@ calibration set) to the requested count. In the same run it measures, on the mac
 it is ("idle": nothing of ours beside it) and again while another CPU-bound process runs:
 
 * one by one: ``answer()`` per question, on the first ``--baseline`` questions;
-* ``answer_many()`` in this process (``rag batch``): clause facts shared, each question
-  embedded alone on a second thread;
+* ``answer_many()`` in this process (``rag batch``): clause facts shared across the batch,
+  each question embedded alone (as ``answer()`` does);
 * ``answer_in_workers()`` with ``--workers`` processes (``rag batch --workers N``), their
   start (each opens the index and loads the model) included.
 

@@ -162,7 +162,7 @@ def test_malformed_bodies_are_400(api: httpx.Client, raw: bytes) -> None:
 
 class GatedEncoder(HashingEncoder):
     """The hashing encoder whose query embeddings wait at ``gate`` after the first 32
-    (``answer_many`` embeds each question alone, on a thread running ahead)."""
+    (``answer_many`` embeds each question alone, as it answers it)."""
 
     def __init__(self) -> None:
         super().__init__(dimension=256)

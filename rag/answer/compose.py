@@ -6,11 +6,8 @@ No text is generated: every quote is ``document.text[start:end]`` of an indexed 
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Generator, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from itertools import islice
 
 from rag.answer.change_questions import prepare_question
 from rag.answer.cite import cite
@@ -147,7 +144,6 @@ def answer_many(
     k: int = 5,
     filters: Filters | None = None,
     fusion: Fusion | None = None,
-    window: int = 64,
 ) -> Generator[Answer | ValueError, None, None]:
     """:func:`answer` for many questions, in order: the same answers, faster.
 
@@ -155,55 +151,27 @@ def answer_many(
     — or the ValueError that question raised (an empty or undecodable one), so one bad
     question never stops the rest. Faster because what answering works out about a
     cited clause (:class:`~rag.answer.facts.Facts`) is worked out once for the whole
-    batch, and because the questions are embedded on a second thread, up to ``window``
-    ahead of the one being composed (onnxruntime and torch leave Python's lock while they
-    run, so embedding and composing share two cores). Each question is embedded alone,
-    as :func:`answer` embeds it: a batched forward pass rounds the last bits of every
-    vector differently (up to 7e-8 here), enough to move a 6-digit score or a tie.
-    ``window`` also bounds how far ahead ``questions`` is read (a caller that streams
-    answers as they come chooses a small one).
+    batch. Each question is embedded alone, as :func:`answer` embeds it: a batched
+    forward pass rounds the last bits of every vector differently (up to 7e-8 here),
+    enough to move a 6-digit score or a tie. Questions are read one at a time and each
+    answer is yielded as soon as it is made, so a caller can stream them; more cores are
+    used by :func:`rag.answer.workers.answer_in_workers` (processes: in one process a
+    second thread only waits for Python's lock while this one composes).
     """
     if not 1 <= k <= MAX_TOP:
         raise ValueError(f"k must be between 1 and {MAX_TOP}, not {k}")
-    if window < 1:
-        raise ValueError(f"window must be at least 1, not {window}")
     encoder = index.query_encoder(encoder)
     facts = Facts(index)
     calibration = load_calibration(index.model_identity)
-
-    def prepared(question: str) -> tuple[Query, bool] | ValueError:
+    for question in questions:
         try:
             check_question(question)
-            return prepare_question(question, index=index, filters=filters)
+            query, changes = prepare_question(question, index=index, filters=filters)
         except ValueError as error:
-            return error
-
-    def embedded(item: tuple[Query, bool] | ValueError) -> tuple[Query, bool] | ValueError:
-        if isinstance(item, ValueError) or not item[0].question:
-            return item
-        query, changes = item
-        return replace(query, vector=encoder.encode_queries([query.text])[0]), changes
-
-    pending = (prepared(question) for question in questions)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-embed") as embedder:
-        ahead: deque[Future[tuple[Query, bool] | ValueError]] = deque()
-        try:
-            while True:
-                ahead.extend(embedder.submit(embedded, item)
-                             for item in islice(pending, window - len(ahead)))
-                if not ahead:
-                    return
-                done = ahead.popleft().result()
-                if isinstance(done, ValueError):
-                    yield done
-                    continue
-                query, changes = done
-                yield _answer(query, index=index, encoder=encoder, k=k, fusion=fusion,
-                              calibration=calibration, changes=changes, filters=filters,
-                              facts=facts)
-        finally:  # a caller that stops early: embed nothing more
-            for future in ahead:
-                future.cancel()
+            yield error
+            continue
+        yield _answer(query, index=index, encoder=encoder, k=k, fusion=fusion,
+                      calibration=calibration, changes=changes, filters=filters, facts=facts)
 
 
 @dataclass(frozen=True)

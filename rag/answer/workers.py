@@ -1,6 +1,6 @@
 """:func:`~rag.answer.answer_many` spread over worker processes, answers in input order.
 
-One process answers on about one core (Python's lock holds composing to one thread), so
+One process answers on one core (Python's lock holds composing to one thread), so
 ``rag batch --workers N`` starts N processes; each opens the index itself with the
 caller's ``opener`` (the same code that opened the caller's index: model, question memory
 and all) and runs :func:`~rag.answer.answer_many` on chunks of consecutive questions.
@@ -55,7 +55,7 @@ def _answer_chunk(questions: list[str]) -> list[Answer | ValueError]:
     if _worker["failure"] is not None:
         raise _worker["failure"]
     return list(answer_many(questions, index=_worker["index"], k=_worker["k"],
-                            filters=_worker["filters"], window=len(questions)))
+                            filters=_worker["filters"]))
 
 
 def answer_in_workers(

@@ -43,9 +43,6 @@ from rag.export.register import register_bytes, register_rows
 from rag.index import StoreError
 from rag.search import Index
 
-# /batch streams each line as it is answered: questions are embedded 32 at a time, so the
-# first lines come after one batch, not after a whole read-ahead window
-BATCH_WINDOW = 32
 Date = Annotated[str | None, Query(pattern=ISO_DATE, description="YYYY-MM-DD",
                                    json_schema_extra=DATE_SCHEMA)]
 
@@ -214,7 +211,7 @@ def _lines(service: Service, index: Index, items: list[tuple[str, str]], *, top:
     with service.slots:
         outcomes: Iterator[Answer | ValueError] = answer_many(
             (question for _, question in items), index=index, encoder=service.encoder,
-            k=top, filters=filters, window=BATCH_WINDOW)
+            k=top, filters=filters)  # each line streams as it is answered
         broken: str | None = None
         for line, (id_, question) in enumerate(items, 1):
             result: Answer | None = None
