@@ -121,6 +121,7 @@ def main() -> int:
                 items, index=index, opener=partial(open_index, location),
                 workers=args.workers))
             pool = len(items) / took
+            _, cpu_embed, _ = timed(lambda: (encoder.encode_queries([q]) for q in base))
         finally:
             if other is not None:
                 other.kill()
@@ -136,7 +137,8 @@ def main() -> int:
               f"{differ[1]} of {len(base)}   load {os.getloadavg()[0]:.1f}")
         print(f"{'':<28} CPU per question: one by one {1000 * cpu_one / len(base):.1f} ms, "
               f"answer_many {1000 * cpu_many / len(items):.1f} ms, {args.workers} workers "
-              f"{1000 * cpu_pool / len(items):.1f} ms (their start included)")
+              f"{1000 * cpu_pool / len(items):.1f} ms (their start included); of which "
+              f"embedding one question {1000 * cpu_embed / len(base):.1f} ms")
     best = max(rows[0][2], rows[0][3])
     print(f"idle: best batch path {best:.1f} q/s (target >= 100)")
     return 0
