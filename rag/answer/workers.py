@@ -1,9 +1,10 @@
 """:func:`~rag.answer.answer_many` spread over worker processes, answers in input order.
 
 One process answers on one core (Python's lock holds composing to one thread), so
-``rag batch --workers N`` starts N processes; each opens the index itself with the
-caller's ``opener`` (the same code that opened the caller's index: model, question memory
-and all) and runs :func:`~rag.answer.answer_many` on chunks of consecutive questions.
+``rag batch --workers N`` answers in this process and N - 1 more; each of those opens the
+index itself with the caller's ``opener`` (the same code that opened the caller's index:
+model, question memory and all), and all run :func:`~rag.answer.answer_many` on chunks of
+consecutive questions, taken in turn.
 The answers come back in the order asked. A worker that opened another generation than the
 caller's (a re-index swapped in meanwhile) refuses to answer, so one batch never mixes
 two indexes.
@@ -12,6 +13,7 @@ two indexes.
 from __future__ import annotations
 
 import multiprocessing
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import Any
@@ -58,6 +60,22 @@ def _answer_chunk(questions: list[str]) -> list[Answer | ValueError]:
                             filters=_worker["filters"]))
 
 
+class _Feed:
+    """The questions of this process's chunks, handed to one ``answer_many`` as they are
+    assigned (it reads one question per answer, so it never reads past what is fed)."""
+
+    def __init__(self) -> None:
+        self.waiting: deque[str] = deque()
+
+    def __iter__(self) -> _Feed:
+        return self
+
+    def __next__(self) -> str:
+        if not self.waiting:
+            raise StopIteration
+        return self.waiting.popleft()
+
+
 def answer_in_workers(
     questions: Iterable[str],
     *,
@@ -68,9 +86,10 @@ def answer_in_workers(
     filters: Filters | None = None,
 ) -> Iterator[Answer | ValueError]:
     """What ``answer_many(questions, index=index, k=k, filters=filters)`` yields, computed
-    by ``workers`` processes that each open their own index with ``opener`` (a picklable
-    callable; it must open what opened ``index``). ``workers`` 1 is ``answer_many``
-    itself, in this process."""
+    by ``workers`` processes: this one (with ``index``) and ``workers - 1`` that each open
+    their own index with ``opener`` (a picklable callable; it must open what opened
+    ``index``), taking chunks of :data:`CHUNK` questions in turn. ``workers`` 1 is
+    ``answer_many`` itself."""
     if workers < 1:
         raise ValueError(f"workers must be at least 1, not {workers}")
     if not 1 <= k <= MAX_TOP:
@@ -79,10 +98,18 @@ def answer_in_workers(
         yield from answer_many(questions, index=index, k=k, filters=filters)
         return
     pending = iter(questions)
-    chunks = iter(lambda: list(islice(pending, CHUNK)), [])
+    chunks = list(iter(lambda: list(islice(pending, CHUNK)), []))
+    feed = _Feed()
+    mine = answer_many(feed, index=index, k=k, filters=filters)  # one batch: facts shared
     # spawn, not fork: the caller may hold onnxruntime's or torch's threads
     context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=_start,
+    with context.Pool(workers - 1, initializer=_start,
                       initargs=(opener, _identity(index), k, filters)) as pool:
-        for answers in pool.imap(_answer_chunk, chunks):
-            yield from answers
+        theirs = pool.imap(_answer_chunk, [c for n, c in enumerate(chunks) if n % workers])
+        for n, chunk in enumerate(chunks):
+            if n % workers:
+                yield from next(theirs)
+                continue
+            feed.waiting.extend(chunk)
+            for _ in chunk:
+                yield next(mine)
