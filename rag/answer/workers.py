@@ -99,6 +99,11 @@ def answer_in_workers(
         return
     pending = iter(questions)
     chunks = list(iter(lambda: list(islice(pending, CHUNK)), []))
+    workers = min(workers, len(chunks))  # no process started for nothing to do
+    if workers <= 1:
+        yield from answer_many((q for chunk in chunks for q in chunk), index=index, k=k,
+                               filters=filters)
+        return
     feed = _Feed()
     mine = answer_many(feed, index=index, k=k, filters=filters)  # one batch: facts shared
     # spawn, not fork: the caller may hold onnxruntime's or torch's threads
