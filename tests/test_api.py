@@ -161,7 +161,8 @@ def test_malformed_bodies_are_400(api: httpx.Client, raw: bytes) -> None:
 
 
 class GatedEncoder(HashingEncoder):
-    """The hashing encoder whose query embeddings wait at ``gate`` after the first call."""
+    """The hashing encoder whose query embeddings wait at ``gate`` after the first 32
+    (``answer_many`` embeds each question alone, as it answers it)."""
 
     def __init__(self) -> None:
         super().__init__(dimension=256)
@@ -170,7 +171,7 @@ class GatedEncoder(HashingEncoder):
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         self.calls += 1
-        if self.calls > 1 and not self.gate.wait(timeout=60):
+        if self.calls > 32 and not self.gate.wait(timeout=60):
             raise RuntimeError("the test never opened the gate")
         return super().encode_queries(texts)
 
@@ -188,7 +189,7 @@ def test_batch_streams_json_lines_as_they_are_answered(
         assert reply.headers["content-type"] == "application/x-ndjson"
         assert "content-length" not in reply.headers  # chunked: sent as answered
         lines = reply.iter_lines()
-        first = [json.loads(next(lines)) for _ in range(32)]  # the second batch still waits
+        first = [json.loads(next(lines)) for _ in range(32)]  # the 33rd embedding waits
         assert not encoder.gate.is_set()
         encoder.gate.set()
         rest = [json.loads(line) for line in lines]

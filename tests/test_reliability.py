@@ -428,7 +428,7 @@ def test_ctrl_c_in_a_memo_batch_keeps_what_is_done(
 ) -> None:
     import rag.cli.batch as batch
 
-    real = batch.answer_many
+    real = batch.answer_in_workers
 
     def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
         for n, outcome in enumerate(real(*args, **kwargs)):
@@ -436,7 +436,7 @@ def test_ctrl_c_in_a_memo_batch_keeps_what_is_done(
                 raise KeyboardInterrupt
             yield outcome
 
-    monkeypatch.setattr(batch, "answer_many", interrupted)
+    monkeypatch.setattr(batch, "answer_in_workers", interrupted)
     questions = tmp_path / "q.txt"
     questions.write_text("内幕交易\n操纵市场\n虚假陈述\n洗钱\n", encoding="utf-8")
     out = tmp_path / "memo.md"

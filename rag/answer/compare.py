@@ -13,9 +13,9 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import replace
 
+from rag.answer.facts import Facts
 from rag.answer.types import Comparison, Highlight, VersionSide
 from rag.changes.align import Pair
-from rag.changes.diff import diff_articles
 from rag.changes.units import Article
 from rag.core.citations import citation_string
 from rag.core.clauses import Clause
@@ -27,10 +27,12 @@ MAX_VERSIONS = 3  # other versions compared per citation, nearest in time first
 
 
 def comparisons(
-    index: Index, clause: Clause, *, versions: Mapping[str, VersionInfo]
+    index: Index, clause: Clause, *, versions: Mapping[str, VersionInfo],
+    facts: Facts | None = None,
 ) -> tuple[Comparison, ...]:
     """``clause``'s article beside its counterpart in each other version (up to
-    :data:`MAX_VERSIONS`); empty when its document has no other version."""
+    :data:`MAX_VERSIONS`); empty when its document has no other version. ``facts``:
+    ``index``'s :class:`Facts` when a batch shares them (the word diffs are kept there)."""
     links = index.links
     if not links.has_versions(clause.doc_id) or links.article(clause) is None:
         return ()
@@ -39,21 +41,21 @@ def comparisons(
         pair = links.pair(clause, other.doc_id)
         if pair is not None:
             out.append(comparison(index, pair, versions=versions,
-                                  docs=(clause.doc_id, other.doc_id)))
+                                  docs=(clause.doc_id, other.doc_id), facts=facts))
     return tuple(out)
 
 
 def comparison(
-    index: Index, pair: Pair, *, versions: Mapping[str, VersionInfo], docs: tuple[str, str]
+    index: Index, pair: Pair, *, versions: Mapping[str, VersionInfo], docs: tuple[str, str],
+    facts: Facts | None = None,
 ) -> Comparison:
     """One aligned pair as a :class:`Comparison` of the two versions ``docs`` (any order)."""
     old_doc, new_doc = sorted((index.documents[d] for d in docs),
                               key=lambda d: (d.version or d.date or "", d.doc_id))
-    deleted: list[tuple[int, int]] = []
-    inserted: list[tuple[int, int]] = []
+    deleted: tuple[tuple[int, int], ...] = ()
+    inserted: tuple[tuple[int, int], ...] = ()
     if pair.old is not None and pair.new is not None and pair.relation == "changed":
-        diff = diff_articles(pair.old, pair.new)
-        deleted, inserted = diff.deleted(), diff.inserted()
+        deleted, inserted = (facts or Facts(index)).diff(pair.old, pair.new)
     return Comparison(
         relation=pair.relation,
         older=side(index, old_doc, pair.old, versions=versions,

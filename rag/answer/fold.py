@@ -2,42 +2,41 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 
+from rag.answer.facts import Facts
 from rag.core.documents import AUTHORITY
 from rag.search import Hit, Index
 
 OVERLAP = 0.6  # share of the shorter text's character bigrams the two texts share
 
 
-def _bigrams(text: str) -> set[str]:
-    text = re.sub(r"\W+", "", text)
-    return {text[i : i + 2] for i in range(len(text) - 1)}
-
-
-def fold_duplicates(index: Index, hits: Sequence[Hit]) -> tuple[list[Hit], dict[str, list[str]]]:
+def fold_duplicates(index: Index, hits: Sequence[Hit], *, facts: Facts | None = None,
+                    ) -> tuple[list[Hit], dict[str, list[str]]]:
     """The hits with restatements folded under their source, and what was folded.
 
     Returns (kept hits, best first; {kept unit id: [folded clause ids]}). The source takes
-    the best score of what was folded under it.
+    the best score of what was folded under it. Only texts of different authority fold,
+    so the bigram overlap is measured for those pairs alone (``facts`` keeps the bigrams
+    when a batch shares them).
     """
+    facts = facts or Facts(index)
     folded: dict[str, list[str]] = {}
-    grams = [_bigrams(h.clause.text) for h in hits]
+    authority = [AUTHORITY.get(index.document_of(h.clause).kind, 0) for h in hits]
     drop: set[int] = set()
     for i, hit in enumerate(hits):
         if i in drop:
             continue
         for j in range(i + 1, len(hits)):
-            if j in drop or not grams[i] or not grams[j]:
+            a, b = authority[i], authority[j]
+            if j in drop or a == b:
                 continue
-            overlap = len(grams[i] & grams[j]) / min(len(grams[i]), len(grams[j]))
+            grams_i, grams_j = facts.bigrams(hit.clause), facts.bigrams(hits[j].clause)
+            if not grams_i or not grams_j:
+                continue
+            overlap = len(grams_i & grams_j) / min(len(grams_i), len(grams_j))
             if overlap < OVERLAP:
-                continue
-            a = AUTHORITY.get(index.document_of(hit.clause).kind, 0)
-            b = AUTHORITY.get(index.document_of(hits[j].clause).kind, 0)
-            if a == b:
                 continue
             keep, lose = (i, j) if a > b else (j, i)
             drop.add(lose)

@@ -7,7 +7,6 @@ and :func:`rag.answer.answer_many`, the calls the CLI and the chat make.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Annotated, Literal
 from urllib.parse import quote
@@ -39,13 +38,11 @@ from rag.api.views import (
     version_info,
 )
 from rag.core.filters import Filters
+from rag.export.records import json_line
 from rag.export.register import register_bytes, register_rows
 from rag.index import StoreError
 from rag.search import Index
 
-# /batch streams each line as it is answered: questions are embedded 32 at a time, so the
-# first lines come after one batch, not after a whole read-ahead window
-BATCH_WINDOW = 32
 Date = Annotated[str | None, Query(pattern=ISO_DATE, description="YYYY-MM-DD",
                                    json_schema_extra=DATE_SCHEMA)]
 
@@ -214,7 +211,7 @@ def _lines(service: Service, index: Index, items: list[tuple[str, str]], *, top:
     with service.slots:
         outcomes: Iterator[Answer | ValueError] = answer_many(
             (question for _, question in items), index=index, encoder=service.encoder,
-            k=top, filters=filters, window=BATCH_WINDOW)
+            k=top, filters=filters)  # each line streams as it is answered
         broken: str | None = None
         for line, (id_, question) in enumerate(items, 1):
             result: Answer | None = None
@@ -231,5 +228,4 @@ def _lines(service: Service, index: Index, items: list[tuple[str, str]], *, top:
                         result = outcome
             record = AnswerRecord.row(id=id_, line=line, question=question, result=result,
                                       error=error, debug=debug)
-            yield (json.dumps(record.model_dump(mode="json"), ensure_ascii=False)
-                   + "\n").encode("utf-8")
+            yield (json_line(record.model_dump(mode="json")) + "\n").encode("utf-8")

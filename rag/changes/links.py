@@ -41,6 +41,7 @@ class VersionLinks:
         self._articles: dict[str, list[Article]] = {}
         self._article_of: dict[str, dict[str, Article]] = {}
         self._alignments: dict[tuple[str, str], Alignment] = {}
+        self._others: dict[str, tuple[Document, ...]] = {}
         self._lock = threading.Lock()
 
     def has_versions(self, doc_id: str) -> bool:
@@ -51,11 +52,16 @@ class VersionLinks:
         return self._group.get(doc_id) or (self._documents[doc_id],)
 
     def others(self, doc_id: str) -> list[Document]:
-        """The other versions, nearest in time first (newer before older on a tie)."""
-        group = self.versions(doc_id)
-        at = next(n for n, d in enumerate(group) if d.doc_id == doc_id)
-        return sorted((d for d in group if d.doc_id != doc_id),
-                      key=lambda d: (abs(group.index(d) - at), group.index(d) < at))
+        """The other versions, nearest in time first (newer before older on a tie; worked
+        out once per document: ranking asks for every superseded candidate)."""
+        found = self._others.get(doc_id)
+        if found is None:
+            group = self.versions(doc_id)
+            at = next(n for n, d in enumerate(group) if d.doc_id == doc_id)
+            found = self._others[doc_id] = tuple(sorted(
+                (d for d in group if d.doc_id != doc_id),
+                key=lambda d: (abs(group.index(d) - at), group.index(d) < at)))
+        return list(found)
 
     def articles(self, doc_id: str) -> list[Article]:
         """The articles of a versioned document (computed once)."""

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import sys
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
-from rag.answer import Answer, answer_many
+from rag.answer import Answer
+from rag.answer.workers import answer_in_workers
 from rag.cli.commands import open_for_questions
 from rag.cli.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, CommandError, UsageError
 from rag.cli.questions import BatchQuestion, read_questions
-from rag.export.records import CSV_COLUMNS, batch_row, csv_rows
+from rag.export.records import CSV_COLUMNS, batch_row, csv_rows, json_line
 from rag.export.text import printable
+from rag.search import Index
 
 BATCH_OUTPUTS = (".jsonl", ".csv", ".md", ".docx")
 
@@ -51,6 +53,11 @@ def _same_file(out_path: Path, questions: str) -> bool:
     return (out.st_dev, out.st_ino) == (source.st_dev, source.st_ino)
 
 
+def _open_index(args: argparse.Namespace) -> Index:
+    """The index as ``rag batch`` opens it (in each --workers process too)."""
+    return open_for_questions(args)[0]
+
+
 def cmd_batch(args: argparse.Namespace) -> int:
     out_path = _output(args.out)
     if out_path is not None and args.file != "-" and _same_file(out_path, args.file):
@@ -73,9 +80,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
     answers: list[Answer] = []
     failed = answered = done = 0
     interrupted = False
-    # questions are embedded in batches; one bad question never stops the rest
-    outcomes = answer_many((item.question for item in questions if item.error is None),
-                           index=index, k=args.top, filters=filters)
+    # one bad question never stops the rest; --workers N answers in N processes
+    outcomes = answer_in_workers((item.question for item in questions if item.error is None),
+                                 index=index, opener=partial(_open_index, args),
+                                 workers=args.workers, k=args.top, filters=filters)
     try:
         for item in questions:
             result, error = None, item.error
@@ -94,7 +102,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             row = batch_row(id=item.id, question=item.question, line=item.line, result=result,
                             error=error, debug=args.debug)
             if kind == ".jsonl":
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+                handle.write(json_line(row) + "\n")
             elif writer:
                 writer.writerows(csv_rows(row))
             else:

@@ -24,6 +24,7 @@ from rag.cli.options import (
     add_follow_links_option,
     add_index_option,
     add_question_options,
+    positive,
 )
 
 COMMAND_GROUP = "rag.commands"
@@ -113,6 +114,10 @@ def _add_batch(commands: argparse._SubParsersAction) -> None:
                        "citation), .md or .docx (memo); default: JSON lines on stdout")
     batch.add_argument("--debug", action="store_true",
                        help="fill each JSON line's debug block (per-channel scores and ranks)")
+    batch.add_argument("--workers", type=positive, default=1, metavar="N",
+                       help="answer in N processes, each opening the index (and loading the "
+                       "model) itself; the same lines in the same order, about N times "
+                       "faster on N idle cores (default 1: this process)")
     add_question_options(batch)
     batch.set_defaults(run=cmd_batch)
 

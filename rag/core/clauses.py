@@ -8,6 +8,7 @@ from its place in the source, so the same clause keeps the same id across runs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,10 @@ class Clause:
     def local_id(self) -> str:
         return self.id.split("#", 1)[1]
 
-    @property
+    @cached_property
     def unit_id(self) -> str:
-        """The id without a ``.partN`` suffix: all parts of one article share it."""
+        """The id without a ``.partN`` suffix: all parts of one article share it (worked
+        out once per clause: ranking asks for it hundreds of times a question)."""
         if self.part is None:
             return self.id
         return self.id.rsplit(".part", 1)[0]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from rag.answer.records import AnswerRecord
@@ -25,6 +26,18 @@ def batch_row(
     README's "Answer record" tables list its fields)."""
     return AnswerRecord.row(id=id, line=line, question=question, result=result, error=error,
                             debug=debug).model_dump(mode="json")
+
+
+def json_line(row: Mapping[str, Any]) -> str:
+    """``row`` as one line of JSON (no newline), Chinese as is. A question read with a lone
+    surrogate (``"\\ud8c4"`` in a JSON line) is written escaped, as it came, instead of
+    failing the UTF-8 output and the rest of the batch with it."""
+    text = json.dumps(row, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(row)
+    return text
 
 
 def csv_rows(row: dict[str, Any]) -> Iterator[list[object]]:

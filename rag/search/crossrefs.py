@@ -37,6 +37,7 @@ class CrossReferences:
     def __init__(self, documents: Iterable[Document], clauses: list[Clause]) -> None:
         self.documents = {d.doc_id: d for d in documents}
         self.clauses = clauses
+        self._rows: dict[str, tuple[Clause, tuple[int, ...]]] = {}  # clause id → (it, rows)
 
     @cached_property
     def _families(self) -> dict[str, list[str]]:
@@ -87,11 +88,16 @@ class CrossReferences:
         return [doc_id] + [d for d in family if d != doc_id]
 
     def rows(self, clause: Clause) -> list[int]:
-        """Rows of the clauses ``clause`` refers to, in order of mention, once each."""
+        """Rows of the clauses ``clause`` refers to, in order of mention, once each
+        (remembered per clause: every answer asks again for the clauses it cites)."""
+        known = self._rows.get(clause.id)
+        if known is not None and known[0] is clause:
+            return list(known[1])
         found: list[int] = []
         for row, _, _ in self.mentions(clause):
             if row not in found:
                 found.append(row)
+        self._rows[clause.id] = (clause, tuple(found))
         return found
 
     def mentions(self, clause: Clause) -> list[tuple[int, int, int]]:

@@ -18,6 +18,7 @@ that were written before the table was extended.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from rag.core.script import has_chinese
 
@@ -308,8 +309,8 @@ def written_in_chinese(question: str) -> bool:
 def chinese_terms(question: str) -> list[str]:
     """Chinese equivalents of the English legal terms in ``question``, in order, once each."""
     found: list[str] = []
-    for match in _PATTERN.finditer(question):
-        for term in _lookup(match.group(1)).split():
+    for words in _matches(question):
+        for term in _lookup(words).split():
             if term not in found:
                 found.append(term)
     return found
@@ -317,8 +318,15 @@ def chinese_terms(question: str) -> list[str]:
 
 def translated_words(question: str) -> set[str]:
     """The English words of ``question`` (lower case) that are part of a glossary term."""
-    return {word.lower() for match in _PATTERN.finditer(question)
-            for word in re.findall(r"[A-Za-z]+", match.group(1))}
+    return {word.lower() for words in _matches(question)
+            for word in re.findall(r"[A-Za-z]+", words)}
+
+
+@lru_cache(maxsize=1024)
+def _matches(question: str) -> tuple[str, ...]:
+    """The glossary terms found in ``question``, as written (answering a question asks
+    twice: for its Chinese terms and its translated words)."""
+    return tuple(match.group(1) for match in _PATTERN.finditer(question))
 
 
 def expand(question: str) -> str:

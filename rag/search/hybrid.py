@@ -6,6 +6,7 @@ hit keeps every channel's rank and raw score, so users and tests can see why it 
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping, Sequence
 
 from rag.core.clauses import Clause
@@ -164,27 +165,30 @@ def collapse(
         rows_of.setdefault(index.clauses[row].unit_id, []).append(row)
     unit_score: dict[str, float] = {}
     unit_best: dict[str, int] = {}
+    superseded: list[str] = []  # units from a version not preferred
     for unit, rows in rows_of.items():
-        best = max(rows, key=lambda r: (scores[r], -r))
+        best = rows[0] if len(rows) == 1 else max(rows, key=lambda r: (scores[r], -r))
         doc_id = index.clauses[best].doc_id
         score = scores[best]  # >= 0 here, so the version factor always demotes
         version = versions.get(doc_id)
         if version is not None and not version.preferred:
             score *= fusion.superseded_penalty
+            superseded.append(unit)
         unit_score[unit] = score - penalties.get(index.documents[doc_id].kind, 0.0)
         unit_best[unit] = best
     # an older version's article folds into the preferred version's article it aligns
     # with (by text, so a renumbered article still finds it), when that one is here too
-    for unit in list(unit_score):
+    for unit in superseded:  # (preferred_twin is None for every other unit)
         twin = preferred_twin(index, index.clauses[unit_best[unit]], versions)
         if twin is not None and twin != unit and twin in unit_score and unit not in pinned:
             unit_score[twin] = max(unit_score[twin], unit_score.pop(unit))
-    ranked_units = sorted((unit not in pinned, -score, index.clauses[unit_best[unit]].id,
-                           unit_best[unit], unit) for unit, score in unit_score.items())
+    ranked_units = heapq.nsmallest(  # sorted(...)[:k], without sorting every candidate
+        k, ((unit not in pinned, -score, index.clauses[unit_best[unit]].id, unit_best[unit],
+             unit) for unit, score in unit_score.items()))
     return [_unit_hit(index, rows_of[unit], best, -negative, per_row,
                       versions.get(index.clauses[best].doc_id),
                       via="search" if later else "memory")
-            for later, negative, _, best, unit in ranked_units[:k]]
+            for later, negative, _, best, unit in ranked_units]
 
 
 def preferred_twin(

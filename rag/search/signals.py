@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Sequence
 
@@ -64,7 +65,7 @@ def referenced(
     殴打… clause citing 故意伤害 for "中概股怎么监管") stays weak too. ``allowed`` are the
     documents the filters admit (None: all).
     """
-    top = sorted(fused, key=lambda row: (-fused[row], row))[: fusion.reference_depth]
+    top = heapq.nsmallest(fusion.reference_depth, fused, key=lambda row: (-fused[row], row))
     best = fused[top[0]] if top else 0.0
     if best <= 0:
         return np.zeros(0, np.float32), np.zeros(0, np.int64)
