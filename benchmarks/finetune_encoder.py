@@ -347,6 +347,28 @@ def versions() -> dict[str, str]:
             "safetensors": safetensors.__version__}
 
 
+def cv_record(cv: dict[str, dict[str, float]], args: argparse.Namespace) -> dict[str, Any]:
+    return {"folds": args.folds, "folds_scored": args.cv_runs or args.folds,
+            "held_out_questions_per_fold": args.cv_questions,
+            "pool": f"held-out questions' gold clauses + BM25 top {args.pool}, dense only, "
+                    "article level", "figures": cv}
+
+
+def record_cv(settings: dict[str, Any], cv: dict[str, dict[str, float]],
+              args: argparse.Namespace) -> None:
+    """Add the CV figures to the shipped delta's manifest entry (same settings only)."""
+    path = learned_folder() / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    entry = manifest.get(lora.MANIFEST_KEY, {}).get("training", {})
+    if entry.get("settings") != settings:
+        raise SystemExit(f"{path}: the shipped delta was trained with {entry.get('settings')}, "
+                         f"not {settings}: nothing recorded")
+    entry.pop("train_cv_pool", None)  # (written empty by runs without CV)
+    entry["cv"] = cv_record(cv, args)
+    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"recorded the CV figures in {path}", flush=True)
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--index", type=Path, required=True,
@@ -364,11 +386,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--temperature", type=float, default=0.05)
     parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("--folds", type=int, default=2, help="CV check (0: none)")
+    parser.add_argument("--cv-runs", type=int, default=0,
+                        help="folds actually held out and scored (0: all of them)")
     parser.add_argument("--cv-questions", type=int, default=100,
                         help="held-out questions scored per fold")
     parser.add_argument("--pool", type=int, default=20, help="BM25 hits per question in the pool")
     parser.add_argument("--max-steps", type=int, default=0, help="stop after N steps (timing)")
     parser.add_argument("--check", action="store_true", help="CV only, write nothing")
+    parser.add_argument("--record", action="store_true",
+                        help="with --check: record the CV figures beside the shipped delta "
+                             "when it was trained with these settings")
     return parser.parse_args()
 
 
@@ -402,7 +429,7 @@ def main() -> int:
         folds = folds_of(len(questions), args.folds, args.seed)
         per: dict[str, list[dict[str, float]]] = {"base": [], "fine-tuned": []}
         base_cache: dict[int, np.ndarray] = {}
-        for fold in range(args.folds):
+        for fold in range(args.cv_runs or args.folds):
             st = lora_model(base_dir, rank=args.rank, alpha=args.alpha, layers=args.layers,
                             seed=args.seed)
             train(st, index, questions, [i for i in range(len(questions)) if folds[i] != fold],
@@ -417,10 +444,13 @@ def main() -> int:
         cv = {name: {k: round(v, 4) for k, v in mean(rows).items()}
               for name, rows in per.items()}
         for name, row in cv.items():
-            print(f"train-CV pool ({args.folds} folds, {args.cv_questions} held-out questions "
+            print(f"train-CV pool ({args.cv_runs or args.folds} of {args.folds} folds, "
+                  f"{args.cv_questions} held-out questions "
                   f"each, BM25 top {args.pool} + gold): {name:10} "
                   + " ".join(f"{k} {v:.3f}" for k, v in row.items()), flush=True)
     if args.check:
+        if args.record:
+            record_cv(settings, cv, args)
         return 0
 
     st = lora_model(base_dir, rank=args.rank, alpha=args.alpha, layers=args.layers,
@@ -451,10 +481,7 @@ def main() -> int:
             "git_commit": git_commit(),
             "versions": versions(),
             "timing": timing,
-            "train_cv_pool": cv,
-            "cv": {"folds": args.folds, "held_out_questions_per_fold": args.cv_questions,
-                   "pool": f"held-out questions' gold clauses + BM25 top {args.pool}, "
-                           "dense only, article level"},
+            "cv": cv_record(cv, args),
             "command": "python benchmarks/finetune_encoder.py " + " ".join(sys.argv[1:]),
         },
     }
