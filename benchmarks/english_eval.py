@@ -169,11 +169,13 @@ def glossary_at(revision: str) -> ModuleType:
 
 def calibration_at(revision: str, model_identity: str) -> Calibration:
     """The refusal calibration shipped at ``revision`` (it must be for this model)."""
-    data = json.loads(at_revision(revision, "rag/answer/calibration.json"))
-    if data.get("model_identity") != model_identity:
+    shipped = json.loads(at_revision(revision, "rag/answer/calibration.json"))
+    found = [d for d in (shipped if isinstance(shipped, list) else [shipped])
+             if d.get("model_identity") == model_identity]
+    if not found:
         raise SystemExit(f"--before {revision}: its rag/answer/calibration.json was fitted "
                          "for another model than the index's")
-    return Calibration(**{f.name: data[f.name] for f in fields(Calibration)})
+    return Calibration(**{f.name: found[0][f.name] for f in fields(Calibration)})
 
 
 NO_GLOSSARY = SimpleNamespace(expand=lambda question: question, ENGLISH_TITLES={})

@@ -188,3 +188,27 @@ def test_rag_index_says_it_will_re_embed_and_how_long(
     assert "was built with model hashing (hashing-v1-d64)" in err
     assert f"re-embeds all {clauses:,} of its clauses: about " in err
     assert f"{clauses} added" in err  # and it did
+
+
+def test_refusal_calibrations_of_both_models_live_side_by_side(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag.answer import refusal
+
+    def calibration(identity: str, threshold: float) -> dict[str, object]:
+        return {"model_identity": identity, "bias": 1.0, "dense_weight": 2.0,
+                "coverage_weight": 3.0, "latin_weight": 0.0, "threshold": threshold}
+
+    path = tmp_path / "calibration.json"
+    path.write_text(json.dumps([calibration("sha256:base", 0.4),
+                                calibration("sha256:tuned", 0.6)]), encoding="utf-8")
+    monkeypatch.setattr(refusal, "calibration_path", lambda: str(path))
+    refusal.load_calibration.cache_clear()
+    try:
+        assert refusal.load_calibration("sha256:base").threshold == 0.4
+        assert refusal.load_calibration("sha256:tuned").threshold == 0.6
+        assert refusal.load_calibration("sha256:other") is refusal.FALLBACK
+        path.write_text(json.dumps(calibration("sha256:one", 0.5)), encoding="utf-8")
+        refusal.load_calibration.cache_clear()  # the single-object form still reads
+        assert refusal.load_calibration("sha256:one").threshold == 0.5
+    finally:
+        refusal.load_calibration.cache_clear()
