@@ -141,8 +141,9 @@ def main() -> int:
     print(f"held out: STARD dev questions answerable from the shipped corpus answered "
           f"{int(answered.sum())}/{len(held)} ({answered.mean():.3f})")
     if not args.check:
-        Path(calibration_path()).write_text(json.dumps({
+        fitted = {
             "model_identity": index.model_identity,
+            "model": encoder.name,
             "bias": round(bias, 6),
             "dense_weight": round(float(weights[0]), 6),
             "coverage_weight": round(float(weights[1]), 6),
@@ -151,7 +152,16 @@ def main() -> int:
             "fitted_on": f"{int(y.sum())} answerable + {int(len(y) - y.sum())} out-of-scope "
                          "questions (benchmarks/calibrate_refusal.py)",
             "cv_accuracy": round(float(correct.mean()), 4),
-        }, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        }
+        path = Path(calibration_path())
+        try:  # other models' calibrations are kept
+            kept = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            kept = []
+        kept = [c for c in (kept if isinstance(kept, list) else [kept])
+                if isinstance(c, dict) and c.get("model_identity") != index.model_identity]
+        path.write_text(json.dumps([*kept, fitted], indent=2, ensure_ascii=False) + "\n",
+                        encoding="utf-8")
         print(f"wrote {calibration_path()}")
     return 0
 

@@ -48,11 +48,11 @@ sys.path.insert(0, str(REPO))
 TEST_CACHE = Path(os.environ.get("RAG_TEST_CACHE", "~/.cache/rag-compliance-tests")).expanduser()
 os.environ.setdefault("RAG_MODEL_CACHE", str(TEST_CACHE / "models"))
 
-from rag.answer import answer, refusal  # noqa: E402
+from rag.answer import answer  # noqa: E402
 from rag.answer.refusal import Calibration  # noqa: E402
 from rag.encoders import Encoder, load_encoder  # noqa: E402
 from rag.index import index_paths  # noqa: E402
-from rag.search import Fusion, Index, hybrid, named, open_index  # noqa: E402
+from rag.search import Fusion, Index, lexical, named, open_index, query  # noqa: E402
 from rag.search import glossary as current_glossary  # noqa: E402
 
 DATA = REPO / "benchmarks" / "data" / "english_questions.jsonl"
@@ -102,9 +102,9 @@ def glossary_in_use(module: ModuleType | SimpleNamespace) -> Iterator[None]:
     ``translated_words`` (none before that existed: every English word unknown)."""
     translated: Callable[[str], set[str]] = getattr(module, "translated_words",
                                                     lambda question: set())
-    with patch.object(hybrid, "expand", module.expand), \
+    with patch.object(query, "expand", module.expand), \
             patch.object(named, "ENGLISH_TITLES", module.ENGLISH_TITLES), \
-            patch.object(refusal, "translated_words", translated):
+            patch.object(lexical, "translated_words", translated):
         yield
 
 
@@ -169,11 +169,13 @@ def glossary_at(revision: str) -> ModuleType:
 
 def calibration_at(revision: str, model_identity: str) -> Calibration:
     """The refusal calibration shipped at ``revision`` (it must be for this model)."""
-    data = json.loads(at_revision(revision, "rag/answer/calibration.json"))
-    if data.get("model_identity") != model_identity:
+    shipped = json.loads(at_revision(revision, "rag/answer/calibration.json"))
+    found = [d for d in (shipped if isinstance(shipped, list) else [shipped])
+             if d.get("model_identity") == model_identity]
+    if not found:
         raise SystemExit(f"--before {revision}: its rag/answer/calibration.json was fitted "
                          "for another model than the index's")
-    return Calibration(**{f.name: data[f.name] for f in fields(Calibration)})
+    return Calibration(**{f.name: found[0][f.name] for f in fields(Calibration)})
 
 
 NO_GLOSSARY = SimpleNamespace(expand=lambda question: question, ENGLISH_TITLES={})

@@ -55,6 +55,7 @@ from rag.search import Fusion, Index, channel_results, open_index, prepare, rank
 from rag.search.rerank import FEATURES, features
 
 FOLDS = 5
+INNER_FOLDS = 5  # the reranker's early stopping: a fifth of the training folds
 POOL = 200  # fused units the reranker re-scores
 HARD_NEGATIVES = 32
 GROUPS = {  # feature groups for the ablation
@@ -241,12 +242,16 @@ def reranked_scores(data: list, chosen: list[int], questions: list[dict[str, Any
 def cross_validate_reranker(data: list, folds: np.ndarray, questions: list[dict[str, Any]],
                             params: dict[str, Any], drop: tuple[int, ...] = ()
                             ) -> tuple[dict[str, float], int]:
+    """Outer folds score; early stopping looks only at an inner split of the training
+    folds (a fifth of them), never at the fold it is scored on."""
     rows, best = [], []
     for fold in range(FOLDS):
-        train = [i for i in range(len(data)) if folds[i] != fold and data[i][1].any()]
+        usable = [i for i in range(len(data)) if folds[i] != fold and data[i][1].any()]
+        inner = folds_of(len(usable), INNER_FOLDS, seed=fold)
+        train = [i for i, f in zip(usable, inner, strict=True) if f != 0]
+        stop = [i for i, f in zip(usable, inner, strict=True) if f == 0]
         held = [i for i in range(len(data)) if folds[i] == fold]
-        booster = fit(data, train, params, 1000, valid=[i for i in held if data[i][1].any()],
-                      drop=drop)
+        booster = fit(data, train, params, 1000, valid=stop, drop=drop)
         best.append(booster.best_iteration or 1000)
         rows += reranked_scores(data, held, questions, booster, drop=drop)
     return mean(rows), int(np.mean(best))

@@ -347,10 +347,10 @@ def test_default_cache_follows_the_environment_not_the_source_tree(monkeypatch, 
 
 
 def test_default_encoder_is_built_on_first_use_only(monkeypatch, tmp_path) -> None:
-    def no_build(**kwargs: object) -> Path:
+    def no_build(name: str, **kwargs: object) -> Path:
         raise AssertionError("the default model was built by the constructor")
 
-    monkeypatch.setattr("rag.encoders.st_encoder.ensure_default_model", no_build)
+    monkeypatch.setattr("rag.encoders.st_encoder.ensure_model", no_build)
     encoder = SentenceTransformerEncoder(cache_dir=tmp_path / "cache")
     assert encoder.name == DEFAULT_MODEL and "identity" not in repr(encoder)
     assert (encoder.query_prefix, encoder.passage_prefix) == ("query: ", "passage: ")

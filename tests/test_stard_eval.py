@@ -91,3 +91,34 @@ def test_each_fold_is_scored_on_questions_its_search_never_saw(
         assert not {f"t{i}" for i in rows} & set(held)
         assert len(rows) + len(held) == 12
     assert sorted(q for held in scored for q in held) == sorted(q["id"] for q in train)
+
+
+def test_reranker_cv_early_stops_on_an_inner_split_never_on_the_scored_fold(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+    import train_retrieval
+
+    seen: list[tuple[list[int], list[int]]] = []
+    scored: list[list[int]] = []
+
+    class Booster:
+        best_iteration = 7
+
+    def fit(data, ids, params, rounds, valid=None, drop=()):  # type: ignore[no-untyped-def]
+        seen.append((list(ids), list(valid or [])))
+        return Booster()
+
+    def reranked(data, chosen, questions, booster, drop=()):  # type: ignore[no-untyped-def]
+        scored.append(list(chosen))
+        return [{"R@10": 1.0} for _ in chosen]
+
+    monkeypatch.setattr(train_retrieval, "fit", fit)
+    monkeypatch.setattr(train_retrieval, "reranked_scores", reranked)
+    data = [(None, np.ones(3), None) for _ in range(50)]
+    folds = stard.folds_of(50, train_retrieval.FOLDS, 7)
+    _, rounds = train_retrieval.cross_validate_reranker(data, folds, [{}] * 50, {})
+    assert rounds == 7 and len(seen) == len(scored) == train_retrieval.FOLDS
+    for (train, stop), held in zip(seen, scored, strict=True):
+        assert stop and train and not set(stop) & set(train)
+        assert not (set(stop) | set(train)) & set(held)  # the scored fold is never looked at
+        assert sorted(set(stop) | set(train) | set(held)) == list(range(50))

@@ -56,6 +56,8 @@ def calibration_path() -> str:
 def load_calibration(model_identity: str) -> Calibration:
     """The shipped calibration when it was fitted for this model, else the fallback.
 
+    The file holds one calibration, or a list of them (one per bundled model).
+
     Read once per model and process.
     """
     try:
@@ -63,8 +65,11 @@ def load_calibration(model_identity: str) -> Calibration:
             data = json.load(handle)
     except (OSError, json.JSONDecodeError):
         return FALLBACK
-    if not isinstance(data, dict) or data.get("model_identity") != model_identity:
+    found = [d for d in (data if isinstance(data, list) else [data])
+             if isinstance(d, dict) and d.get("model_identity") == model_identity]
+    if not found:
         return FALLBACK
+    data = found[0]
     try:
         return Calibration(**{f.name: data[f.name] for f in fields(Calibration)})
     except (KeyError, TypeError):

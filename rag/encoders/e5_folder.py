@@ -12,8 +12,8 @@ import numpy as np
 
 from rag.core.files import write_json
 from rag.encoders.e5_spec import (
+    BASE_MODEL,
     CONVERTER_VERSION,
-    DEFAULT_MODEL,
     MARKER_FILE,
     PASSAGE_PREFIX,
     QUERY_PREFIX,
@@ -23,6 +23,7 @@ from rag.encoders.e5_spec import (
 )
 from rag.encoders.e5s1 import E5S1, read_e5s1
 from rag.encoders.fingerprint import weights_sha256
+from rag.encoders.lora import Delta, describe, merge, read_delta
 
 # Weights are stored as float16: 235 MB instead of 470 MB, and vectors equal to float32 storage
 # (cosine >= 0.9999999; the 4-bit source has far less precision).  config.json asks for float32
@@ -162,8 +163,10 @@ def _normalizer_steps(norm_map: dict[int, str]) -> list:
 
 
 def write_model_folder(model_or_data: E5S1 | bytes, folder: Path, *, progress: bool = False,
-                       dtype: str = STORE_DTYPE) -> None:
-    """Write a complete sentence-transformers folder (marker file last) into ``folder``."""
+                       dtype: str = STORE_DTYPE, name: str = BASE_MODEL,
+                       delta: Delta | None = None) -> None:
+    """Write a complete sentence-transformers folder (marker file last) into ``folder``;
+    with ``delta``, its LoRA matrices merged into the float32 weights before storing."""
     from safetensors.numpy import save_file
 
     folder = Path(folder)
@@ -174,7 +177,14 @@ def write_model_folder(model_or_data: E5S1 | bytes, folder: Path, *, progress: b
         say(progress, "  reading and dequantizing 4-bit weights…")
         model = read_e5s1(model_or_data)
     say(progress, f"  writing model.safetensors ({dtype})…")
-    state = bert_state_dict(model, dtype=dtype)
+    if delta is None:
+        state = bert_state_dict(model, dtype=dtype)
+    else:
+        arrays = read_delta(delta)
+        say(progress, f"  merging the fine-tuned delta ({describe(arrays)})…")
+        state = merge(bert_state_dict(model, dtype="float32"), arrays, scale=delta.scale,
+                      name=str(delta.file))
+        state = {k: np.ascontiguousarray(v, dtype=dtype) for k, v in state.items()}
     save_file(state, str(folder / "model.safetensors"), metadata={"format": "pt"})
     del state
     write_json(folder / "config.json", bert_config(model))
@@ -231,7 +241,8 @@ def write_model_folder(model_or_data: E5S1 | bytes, folder: Path, *, progress: b
     }
     marker = {
         "format": "rag-e5s1",
-        "model": DEFAULT_MODEL,
+        "model": name,
+        "delta_sha256": delta.sha256 if delta is not None else None,
         "source": f"{SOURCE_PACKAGE}/{SOURCE_FILE}",
         "source_sha256": SOURCE_SHA256,
         "converter_version": CONVERTER_VERSION,

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from rag.encoders import hub
-from rag.encoders.e5_cache import ensure_default_model
-from rag.encoders.e5_spec import DEFAULT_MODEL, PASSAGE_PREFIX, QUERY_PREFIX
+from rag.encoders.e5_cache import ensure_model
+from rag.encoders.e5_spec import BUNDLED_MODELS, DEFAULT_MODEL, PASSAGE_PREFIX, QUERY_PREFIX
 from rag.encoders.engine import choose_engine
 from rag.encoders.fingerprint import weights_sha256
 from rag.encoders.hashing import HASHING_NAME, HashingEncoder
@@ -89,7 +89,7 @@ class SentenceTransformerEncoder:
         self._identity: str | None = None
         self._dimension: int | None = None
         # the default folder is built (offline) on first use; other names are resolved now
-        self._path = None if self.name == DEFAULT_MODEL else _local_model_path(self.name)
+        self._path = None if self.name in BUNDLED_MODELS else _local_model_path(self.name)
         if self._path is not None:
             # A local folder is described without loading torch: an index that is already
             # up to date is checked (and left alone) in well under a second.
@@ -120,10 +120,10 @@ class SentenceTransformerEncoder:
     def _folder(self) -> Path | None:
         """The local folder of the model (building the default one if needed); None for a hub
         name."""
-        if self._path is None and self.name == DEFAULT_MODEL:
+        if self._path is None and self.name in BUNDLED_MODELS:
             with self._loading:
                 if self._path is None:
-                    self._path = ensure_default_model(cache_dir=self._cache_dir)
+                    self._path = ensure_model(self.name, cache_dir=self._cache_dir)
         return self._path
 
     @property

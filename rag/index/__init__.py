@@ -7,7 +7,7 @@ for the seam another engine implements.
 """
 
 from rag.index.backend import Candidates, Change, ClauseRow, IndexBackend, Records, StoreError
-from rag.index.backends import built_with, open_backend
+from rag.index.backends import built_with, model_change, open_backend
 from rag.index.build import (
     BuildReport,
     Sources,
@@ -37,6 +37,7 @@ __all__ = [
     "copy_index",
     "embed",
     "index_paths",
+    "model_change",
     "open_backend",
     "remembered_sources",
 ]

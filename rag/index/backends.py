@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from rag.core.locations import is_remote
-from rag.index.backend import IndexBackend
+from rag.encoders import Encoder
+from rag.index.backend import IndexBackend, StoreError
 from rag.index.embedded import EmbeddedBackend
-from rag.index.manifest import model_name
+from rag.index.manifest import model_name, reembed_notice
 
 
 def open_backend(location: IndexBackend | Path | str, *, verify: bool = True) -> IndexBackend:
@@ -27,3 +28,15 @@ def built_with(location: IndexBackend | Path | str) -> str | None:
     index there yet; StoreError when it cannot be read)."""
     manifest = open_backend(location).manifest()
     return model_name(manifest) if manifest is not None else None
+
+
+def model_change(location: IndexBackend | Path | str, encoder: Encoder) -> str | None:
+    """What indexing ``location`` with ``encoder`` re-embeds when the index there was built
+    with another model (:func:`rag.index.manifest.reembed_notice`); None when it was not,
+    or there is no readable index there yet (a build then rebuilds it anyway)."""
+    backend = open_backend(location, verify=False)
+    try:
+        manifest = backend.manifest()
+    except (StoreError, OSError, ValueError):
+        return None
+    return reembed_notice(manifest, encoder, location=backend.location)
