@@ -21,14 +21,14 @@ shared terms).
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 from collections.abc import Iterable, Sequence
 
 from rag.core.clauses import Clause
 from rag.core.documents import Document
-from rag.core.numbering import article_pattern
+from rag.links.criminal import REFERENCE as _REFERENCE
+from rag.links.criminal import CrimeMatcher
 from rag.links.duties import Duty, duties
 from rag.links.model import (
     ORDER,
@@ -41,12 +41,10 @@ from rag.links.model import (
 from rag.links.penalties import (
     SANCTION,
     Conduct,
-    conduct_words,
     conducts,
     in_penalty_chapter,
     is_civil_liability,
     is_penalty,
-    paragraphs,
     predicate,
 )
 from rag.links.score import (
@@ -77,11 +75,6 @@ NOT_DUTIES = ("judicial_interpretation", "news")
 
 IMPLICIT_MIN = RULE_MIN  # share of the conduct's term weight the duty must have (rules)
 SCORERS = ("learned", "rules")
-# a crime matches when it has this share of the penalty's conduct terms (by weight) …
-CRIMINAL_PENALTY_MIN = 0.5
-# … and the penalty and duty together name this share of the crime's
-CRIMINAL_CRIME_MIN = 0.2
-CRIMINAL_TERMS = 3  # and they share at least this many terms
 class LinkTable:
     """All links of one set of documents and clauses (one per index generation).
 
@@ -113,7 +106,7 @@ class LinkTable:
         self._conducts: dict[str, list[tuple[Clause, Conduct]]] = {}
         self._crimes: list[Conduct] = []
         self._contexts: dict[str, frozenset[str]] = {}
-        self._crime_terms: tuple[list[tuple[Conduct, frozenset[str]]], Weights] | None = None
+        self._crimes_matched: CrimeMatcher | None = None
         self._named: set[str] = set()  # duties a penalty names by number
         self._done: set[str] = set()  # documents whose implicit and criminal links are made
         self._lock = threading.RLock()
@@ -261,7 +254,9 @@ class LinkTable:
             made = [k for k in self._penalties_in(doc_id)
                     if k.kind == "explicit" and k.source != k.target] + implicit
             self._record(implicit)
-            self._record(self._criminal(made, self._crimes))
+            self._record(self._crime_matcher().links(
+                made, clauses=self.clauses, row_of=self.row_of, unit_rows=self.unit_rows,
+                documents=self.documents, duty_units=self._duty_units))
             self._done.add(doc_id)
 
     def _ensure_all(self) -> None:
@@ -374,72 +369,14 @@ class LinkTable:
                 " ".join(self.clauses[r].text for r in self.unit_rows[unit]), keep_actors=True)
         return found
 
-    def _crime_table(self, crimes: list[Conduct]
-                     ) -> tuple[list[tuple[Conduct, frozenset[str]]], Weights]:
-        """Each crime's conduct terms and their weights (computed once)."""
-        if self._crime_terms is None:
-            found = []
-            for crime in crimes:
-                clause = self.clauses[self.row_of[crime.clause_id]]
-                found.append((crime, terms(conduct_words(clause, crime.paragraph))))
-            self._crime_terms = (found, Weights(t for _, t in found))
-        return self._crime_terms
-
-    def _criminal(self, links: list[Link], crimes: list[Conduct]) -> list[Link]:
-        """The crime whose words are the words of a duty and the administrative penalty
-        that enforces it (内幕信息 … 买卖 → 刑法第一百八十条)."""
-        if not crimes:
-            return []
-        crime_terms, weights = self._crime_table(crimes)
-        out = []
-        for link in links:
-            if link.kind not in ("explicit", "implicit"):
-                continue
-            if link.conduct is None:
-                continue
-            target_doc = self.documents[self.clauses[self.unit_rows[link.target][0]].doc_id]
-            penalty = terms(_REFERENCE.sub("", target_doc.text[slice(*link.conduct)]))
-            said = self._duty_units.get(link.source, [])
-            wanted = penalty | terms(" ".join(d.text for d in said))
-            if len(penalty) < 2:
-                continue
-            total = weights.total(penalty)
-            top: tuple[float, Conduct, frozenset[str]] | None = None
-            for crime, have in crime_terms:
-                shared = wanted & have
-                if len(shared) < CRIMINAL_TERMS or len(shared & penalty) < 2:
-                    continue
-                covered = weights.total(shared & penalty) / total
-                described = weights.total(shared) / weights.total(have)
-                score = math.sqrt(covered * described)
-                if covered < CRIMINAL_PENALTY_MIN or described < CRIMINAL_CRIME_MIN:
-                    continue
-                if top is None or score > top[0]:
-                    top = (score, crime, shared)
-            if top is None:
-                continue
-            score, crime, shared = top
-            target = self.clauses[self.row_of[crime.clause_id]]
-            doc = self.documents[target.doc_id]
-            text = _paragraph_text(target, crime.paragraph)
-            offset = target.start + target.text.find(text)
-            evidence = tuple(Evidence(target.doc_id, a, b, doc.text[a:b])
-                             for a, b in spans_of(sorted(shared), text, offset))
-            out.append(Link(link.source, target.unit_id, "criminal",
-                            round(score * link.confidence, 3), evidence,
-                            paragraph=crime.paragraph, via=link.target))
-        return out
+    def _crime_matcher(self) -> CrimeMatcher:
+        """The criminal code's conducts, matched against linked penalties (made once)."""
+        if self._crimes_matched is None:
+            self._crimes_matched = CrimeMatcher(self._crimes, clauses=self.clauses,
+                                                row_of=self.row_of)
+        return self._crimes_matched
 
 
 # the harm a civil liability clause names, which every duty could cause
 _HARM = re.compile(r"[，,]?(?:给|致使)[^，。；]{0,30}(?:造成|遭受)[^，。；]{0,6}(?:损失|损害)的?")
-_REFERENCE = re.compile(
-    r"(?:违反)?本法" + article_pattern() + r"(?:第[^条，的]{1,4}款)?(?:的?规定)?")
 
-
-def _paragraph_text(clause: Clause, label: str) -> str:
-    """The words of one 款 of ``clause`` ('' names the whole clause)."""
-    for found, start, end in paragraphs(clause):
-        if found == label:
-            return clause.text[start:end]
-    return clause.text
