@@ -62,12 +62,12 @@ def test_an_encoder_shared_by_threads_builds_the_default_folder_once(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     built: list[Path] = []
 
-    def ensure(*, cache_dir: Path | str | None = None, **_: object) -> Path:
+    def ensure(name: str, *, cache_dir: Path | str | None = None, **_: object) -> Path:
         time.sleep(0.2)
-        built.append(Path(str(cache_dir)) / DEFAULT_MODEL)
+        built.append(Path(str(cache_dir)) / name)
         return built[-1]
 
-    monkeypatch.setattr("rag.encoders.st_encoder.ensure_default_model", ensure)
+    monkeypatch.setattr("rag.encoders.st_encoder.ensure_model", ensure)
     encoder = SentenceTransformerEncoder(DEFAULT_MODEL, engine="onnx", cache_dir=tmp_path)
     got: list[Path | None] = []
     threads = [threading.Thread(target=lambda: got.append(encoder._folder())) for _ in range(4)]
