@@ -31,7 +31,7 @@ _API = {
     "chunk_document": "rag.chunking",
     "chunk_documents": "rag.chunking",
     "load_encoder": "rag.encoders",
-    "index_paths": "rag.index",
+    "index_paths": "rag.links.build",  # stores the clause links with the index
     "build_index": "rag.index",
     "open_index": "rag.search",
     "retrieve": "rag.search",
@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from rag.core.filters import Filters as Filters
     from rag.encoders import load_encoder as load_encoder
     from rag.index import build_index as build_index
-    from rag.index import index_paths as index_paths
+    from rag.links.build import index_paths as index_paths
     from rag.readers import load_documents as load_documents
     from rag.readers import read_document as read_document
     from rag.search import open_index as open_index

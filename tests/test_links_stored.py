@@ -178,3 +178,14 @@ def test_rag_changes_reads_the_stored_links_of_both_generations(
     assert found == computed
     assert [(c.change, c.kind) for c in found] == [("removed", "explicit"), ("added", "explicit")]
     assert "第四十二条" in found[1].duty and "第一百八十七条" in found[1].penalty
+
+
+def test_the_public_index_call_stores_the_links(
+        tmp_path: Path, hashing_encoder: HashingEncoder) -> None:
+    import rag
+
+    corpus = laws(tmp_path, "证券法(2019-12-28).md")
+    index_dir = tmp_path / "index"
+    rag.index_paths([corpus], index=index_dir, encoder=hashing_encoder)
+    assert manifest(index_dir)["derived"] == {LINKS_FILE: LINKS.identity()}
+    assert isinstance(links_for(open_index(index_dir, encoder=hashing_encoder)), StoredLinks)

@@ -17,8 +17,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rag.encoders import Encoder
-from rag.index import IndexBackend, Sources, StoreError, index_paths, remembered_sources
-from rag.links.stored import LINKS
+from rag.index import IndexBackend, Sources, StoreError, remembered_sources
+from rag.links.build import index_paths
 from rag.search import Index, open_index
 
 
@@ -225,8 +225,7 @@ class LiveIndex:
             search = str(self._index.manifest.get("search", "exact"))
         report = index_paths(sources.paths, index=self.location, encoder=self.encoder,
                              follow_links=sources.follow_links, search=search,
-                             progress=self.echo, on_progress=self._progress,
-                             derived=(LINKS,))
+                             progress=self.echo, on_progress=self._progress)
         if report.changed or self._index is None:
             self._progress("swapping", 0, 1)
             self._swap(open_index(self.location, encoder=self.encoder))

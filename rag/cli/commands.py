@@ -44,7 +44,7 @@ def sources_for(location: Path | str) -> Sources:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from rag.index import index_paths
+    from rag.links.build import index_paths
     from rag.links.stored import LINKS
 
     location = index_location(args)
@@ -63,7 +63,7 @@ def cmd_index(args: argparse.Namespace) -> int:
             print(notice, file=sys.stderr, flush=True)
         report = index_paths(sources.paths, index=location, encoder=encoder,
                              search=args.search, follow_links=sources.follow_links,
-                             progress=not args.quiet, derived=(LINKS,))
+                             progress=not args.quiet)
     print_skipped(report.skipped_files)
     print(report.summary(), file=sys.stderr)
     if report.changed:
