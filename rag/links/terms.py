@@ -9,12 +9,13 @@ more than 证券 in the Securities Law.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from rag.index.tokenize import tokenize
+from rag.index.tokenize import tokenize, word_spans
 from rag.links.duties import ACTORS
 
 # words of statutory drafting that say nothing about the conduct itself
@@ -65,15 +66,39 @@ class Weights:
 
 
 def spans_of(words: Sequence[str], text: str, offset: int) -> list[tuple[int, int]]:
-    """Document offsets of the first occurrence of each word in ``text`` (which starts
-    at ``offset``), longest words first and without overlaps, in text order."""
+    """Document offsets of where each word shows in ``text`` (which starts at ``offset``)
+    as whole words, longest words first and without overlaps, in text order.
+
+    A term found inside a longer word (search mode gives 作人 for 工作人员) stands for the
+    whole word it is part of (内幕 → 内幕信息), never for a piece of it; an occurrence that
+    is a whole word is preferred, and a word that is only ever part of a drafting word
+    (工作人员) is left out.
+    """
+    cut = word_spans(text)
+    starts = [s for _, s, _ in cut]
+    ends = [e for _, _, e in cut]
+    begins, finishes = set(starts), set(ends)
     taken: list[tuple[int, int]] = []
+
+    def free(a: int, b: int) -> bool:
+        return not any(x < b and a < y for x, y in taken)
+
     for word in sorted(words, key=len, reverse=True):
+        exact = whole = None
         at = text.find(word)
-        while at >= 0 and any(a < at + len(word) and at < b for a, b in taken):
+        while at >= 0 and exact is None:
+            a, b = at, at + len(word)
+            if a in begins and b in finishes:
+                exact = (a, b) if free(a, b) else None
+            elif whole is None:
+                a = starts[bisect.bisect_right(starts, a) - 1]
+                b = ends[bisect.bisect_left(ends, b)]
+                if free(a, b) and text[a:b] not in GENERIC:
+                    whole = (a, b)
             at = text.find(word, at + 1)
-        if at >= 0:
-            taken.append((at, at + len(word)))
+        found = exact or whole
+        if found is not None:
+            taken.append(found)
     return [(offset + a, offset + b) for a, b in sorted(taken)]
 
 
