@@ -29,6 +29,7 @@ from rag.encoders import Encoder, HashingEncoder
 from rag.export.register import Row, register_bytes, register_rows, write_register
 from rag.export.text import format_answer
 from rag.links import Link, LinkTable, duties, links_for, modality
+from rag.links.score import FEATURES
 from rag.readers import read_document
 from rag.search import Index
 from ui.render import citation_card_html
@@ -95,11 +96,19 @@ def test_who_pays_is_not_part_of_the_conduct_a_civil_provision_names(
         shipped_index: Index) -> None:
     # 公司法第二百二十六条 "违反本法规定减少注册资本的，股东应当退还其收到的资金": the
     # conduct is the unlawful reduction (by the company); 股东 is who pays back, so the
-    # company's duty in 第二百二十四条 (公司减少注册资本，应当…) is reached
-    link = links_to(shipped_index, f"{CO}#art224")[f"{CO}#art226"]
+    # company's duty in 第二百二十四条 (公司减少注册资本，应当…) is reached: the rule links
+    # it, and the fitted model sees no clash of actors (whether it links is its threshold's)
+    rules = LinkTable(shipped_index.documents.values(), shipped_index.clauses, scorer="rules")
+    link = {k.target: k for k in rules.penalties(f"{CO}#art224")}[f"{CO}#art226"]
     assert link.kind == "civil" and link.conduct is not None
     assert shipped_index.documents[CO].text[slice(*link.conduct)] == "违反本法规定减少注册资本的"
     assert evidence_is_verbatim(shipped_index, link)
+    learned = LinkTable(shipped_index.documents.values(), shipped_index.clauses)
+    pair = next(c for c in learned.candidates_of(CO)
+                if (c.source, c.target) == (f"{CO}#art224", f"{CO}#art226"))
+    best = pair.best(learned.model)
+    assert best.conduct.text == "违反本法规定减少注册资本的"
+    assert best.features[FEATURES.index("actor_clash")] == 0.0
 
 
 def test_penalties_come_administrative_then_criminal_then_civil(shipped_index: Index) -> None:

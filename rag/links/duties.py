@@ -35,7 +35,7 @@ _LIABILITY = re.compile(
 
 # Who the duty is on: named actors, longest first so 上市公司 wins over 公司.
 ACTORS = (
-    "证券监督管理机构", "信息披露义务人", "证券登记结算机构", "证券投资咨询机构",
+    "证券监督管理机构", "公司登记机关", "信息披露义务人", "证券登记结算机构", "证券投资咨询机构",
     "证券服务机构", "证券交易场所", "证券交易所", "债券受托管理人", "投资者保护机构",
     "会计师事务所", "律师事务所", "基金管理人", "基金托管人", "基金服务机构",
     "私募基金管理人", "期货公司", "期货交易场所", "高级管理人员", "实际控制人", "控股股东",
@@ -53,7 +53,14 @@ EN_ACTORS = (
 )
 _EN_ACTOR = re.compile(
     r"\b(" + "|".join(sorted(EN_ACTORS, key=len, reverse=True)) + r")(?:s|es)?\b", re.I)
+# an actor whose rules, approval or decision a text speaks of is not the one acting:
+# 不符合…国务院证券监督管理机构规定的 / 经证券交易所批准
+_RULE_MAKER = re.compile(r"(?:的|依法)?(?:有关)?(?:规定|批准|核准|认可|要求|决定|许可)")
 _FIRST_PHRASE = re.compile(r"[^，,：:；;]*")
+_PHRASE_END = re.compile(r"[，,：:；;]")
+# who a phrase is about, when it starts with them: 投资者持有…时 / 由公司登记机关登记…
+_LEADS = re.compile(r"(?:由|凡|但|该|各)?((?:" + ACTOR.pattern + r")"
+                    r"(?:(?:、|和|及其|以及|及|或者)(?:" + ACTOR.pattern + r"))*)")
 _SENTENCE_END = re.compile(r"[。！？!?]|(?<=[.;])\s+(?=[A-Z(])|\n")
 
 
@@ -86,7 +93,8 @@ def modality(sentence: str) -> tuple[str, str] | None:
 def actors_in(text: str) -> tuple[str, ...]:
     """The actors ``text`` names, in order, once each."""
     found: list[str] = []
-    named = [(m.start(), m.group()) for m in ACTOR.finditer(text)]
+    named = [(m.start(), m.group()) for m in ACTOR.finditer(text)
+             if not _RULE_MAKER.match(text, m.end())]
     named += [(m.start(), m.group(1).lower()) for m in _EN_ACTOR.finditer(text)]
     for _, actor in sorted(named):
         if actor not in found:
@@ -147,6 +155,19 @@ def duties(clause: Clause) -> list[Duty]:
             clause_id=clause.id, doc_id=clause.doc_id, label=clause.label,
             start=clause.start + start, end=clause.start + end, text=text,
             modality=modal[0], modal=modal[1],
-            actors=actors_in(subject) or actors_in(text),
+            actors=leading_actors(text[:max(cut, 0)]) or actors_in(subject) or actors_in(text),
         ))
     return found
+
+
+def leading_actors(before: str) -> tuple[str, ...]:
+    """Who a duty binds, from its words before the modal word: the actors the nearest
+    phrase that starts with one names (投资者持有…达到百分之五时，应当… → 投资者; not
+    通过证券交易所的…, where the actor is what the phrase is done through); () when no
+    phrase before the modal word starts with an actor."""
+    phrases = _PHRASE_END.split(before)
+    for phrase in reversed(phrases):
+        match = _LEADS.match(phrase.strip())
+        if match:
+            return actors_in(match.group(1))
+    return ()

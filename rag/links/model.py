@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -72,12 +73,27 @@ def own_article(clause: Clause, said: list[Duty], found: list[Conduct]) -> list[
             for c in found[:1]]
 
 
-def actors_meet(penalty: Sequence[str], duty: Sequence[str]) -> bool:
+# A role the law defines by what its holder must do also covers an investor or
+# shareholder a duty obliges to do it: one bound to report or announce is a 信息披露义务人
+# (a 5 % holder, 证券法第六十三条), one bound in a takeover (收购) a 收购人 (an 投资者
+# crossing 30 %, 第六十五条).
+ROLE_ACTS = {
+    "信息披露义务人": (re.compile(r"公告|披露|报送|报告|公布|发布"), ("投资者", "股东")),
+    "收购人": (re.compile(r"收购"), ("投资者", "股东")),
+}
+
+
+def actors_meet(penalty: Sequence[str], duty: Sequence[str], duty_text: str = "") -> bool:
     """Whether a penalty on ``penalty`` reaches a duty on ``duty`` (a duty that names no
-    one binds whoever acts; a penalty that names no one punishes whoever acts)."""
+    one binds whoever acts; a penalty that names no one punishes whoever acts); a role of
+    :data:`ROLE_ACTS` reaches its holders when their duty sentence ``duty_text`` does
+    its act."""
     if not penalty or not duty:
         return True
     wanted = set(penalty)
     for actor in penalty:
         wanted.update(ROLES.get(actor, ()))
+        act, holders = ROLE_ACTS.get(actor, (None, ()))
+        if act is not None and act.search(duty_text):
+            wanted.update(holders)
     return bool(wanted & set(duty))

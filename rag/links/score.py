@@ -17,12 +17,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from importlib import resources
 
 from rag.core.clauses import Clause
+from rag.links.criminal import REFERENCE
 from rag.links.duties import Duty
 from rag.links.model import actors_meet
 from rag.links.penalties import Conduct
@@ -132,9 +134,11 @@ def pair_features(alts: Sequence[Alternative], duty: Duty, have: frozenset[str],
     """The matches of one duty sentence with each alternative of one penalty conduct that
     shares a term with it, with their features."""
     named = bool(conduct.actors and duty.actors)
-    meet = actors_meet(conduct.actors, duty.actors)
+    meet = actors_meet(conduct.actors, duty.actors, duty.text)
     out = []
-    for _, acts, wanted in alts:
+    paragraph_cites = cites_other
+    for said, acts, wanted in alts:
+        cites_other = paragraph_cites and not stands_alone(said)
         around = context() if any(g[0] for g in wanted) else frozenset()
         found, common = coverage(wanted, have, weights, context=around)
         if not common:
@@ -147,6 +151,18 @@ def pair_features(alts: Sequence[Alternative], duty: Duty, have: frozenset[str],
                            float(named and not meet), float(cites_other), float(rule)),
                           duty, conduct, common))
     return out
+
+
+# the norm an alternative names for itself: …，或者转让股票不符合法律、行政法规和国务院证券
+# 监督管理机构规定的 (证券法第一百八十六条) is a conduct of its own, not one more way of
+# breaching the article the paragraph cites for its first alternative
+_OWN_NORM = re.compile(r"(?:不符合|违反|未按照|未依照|不按照)[^，。；]{0,40}规定")
+
+
+def stands_alone(alternative: str) -> bool:
+    """Whether an alternative of a paragraph that cites an article punishes a conduct of
+    its own: it does not cite the article itself and names the norm it breaches."""
+    return not REFERENCE.search(alternative) and bool(_OWN_NORM.search(alternative))
 
 
 def matches(prepared: Prepared, context: Callable[[str], frozenset[str]]
@@ -175,11 +191,13 @@ def rule_matches(prepared: Prepared, context: Callable[[str], frozenset[str]]) -
     and the penalty paragraph cites no article (it punishes the one it cites)."""
     referring, duties_found, conduct_terms, weights = prepared
     links: list[Match] = []
-    for clause, conduct, alts in conduct_terms:
+    for clause, conduct, every in conduct_terms:
+        alts = every
         if (clause.unit_id, conduct.paragraph) in referring:
-            continue
+            alts = [alt for alt in every if stands_alone(alt[0])]
         for unit, duty, have in duties_found:
-            if unit == clause.unit_id or not actors_meet(conduct.actors, duty.actors):
+            if unit == clause.unit_id or not actors_meet(conduct.actors, duty.actors,
+                                                                     duty.text):
                 continue
             score, shared = 0.0, frozenset[str]()
             for _, acts, wanted in alts:

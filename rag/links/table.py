@@ -30,6 +30,8 @@ from rag.core.documents import Document
 from rag.links.criminal import REFERENCE as _REFERENCE
 from rag.links.criminal import CrimeMatcher
 from rag.links.duties import Duty, duties
+from rag.links.failures import CONFIDENCE as FAILURE_CONFIDENCE
+from rag.links.failures import failure, failure_matches
 from rag.links.model import (
     ORDER,
     Evidence,
@@ -305,11 +307,17 @@ class LinkTable:
         ]
         conduct_terms = []
         for clause, conduct in pairs:
-            words = _HARM.sub("", _REFERENCE.sub("", predicate(conduct.text)))
+            named_failure = failure(conduct.text)
+            if named_failure is not None and named_failure.whole:
+                continue  # it names the duty it punishes: :meth:`_failures` links it
+            said = _HARM.sub("", predicate(conduct.text))
+            words = _REFERENCE.sub("", said)
             conditions = [g for g in groups(words) if g[0]]
+            # each alternative as written (with its reference, if it has one), its verbs
+            # and its terms without the reference
             conduct_terms.append((clause, conduct, [
-                (alt, verbs(alt), [g for g in groups(alt) if not g[0]] + conditions)
-                for alt in alternatives(words)]))
+                (alt, verbs(bare), [g for g in groups(bare) if not g[0]] + conditions)
+                for alt in alternatives(said) for bare in (_REFERENCE.sub("", alt),)]))
         weights = Weights([t for *_, t in candidates]
                           + [frozenset().union(*(p for _, g in wanted for p in g))
                              for *_, alts in conduct_terms for *_, wanted in alts])
@@ -319,9 +327,9 @@ class LinkTable:
                   duty_units: dict[str, list[Duty]], named: set[str]) -> list[Link]:
         """Penalty paragraphs without a reference, matched to duties: by the fitted model
         (:mod:`rag.links.score`), or with ``scorer="rules"`` by the hand-written rule."""
+        links = self._failures(penalty_conducts, duty_units, named)
         if self.model is None:
-            return self._implicit_rules(penalty_conducts, duty_units, named)
-        links = []
+            return links + self._implicit_rules(penalty_conducts, duty_units, named)
         for candidate in self.candidates(penalty_conducts, duty_units, named):
             best = candidate.best(self.model)
             chance = self.model.probability(best.features)
@@ -329,6 +337,14 @@ class LinkTable:
                 links.append(self._link(candidate.source, candidate.target, candidate.kind,
                                         chance, best.duty, best.conduct, best.shared))
         return links
+
+    def _failures(self, penalty_conducts: dict[str, list[tuple[Clause, Conduct]]],
+                  duty_units: dict[str, list[Duty]], named: set[str]) -> list[Link]:
+        """Penalty paragraphs that name the duty they punish the failure of
+        (:mod:`rag.links.failures`), linked to the obligations that do what they name."""
+        return [self._link(unit, target, "implicit", FAILURE_CONFIDENCE, duty, conduct, words)
+                for unit, target, duty, conduct, words
+                in failure_matches(penalty_conducts, duty_units, named)]
 
     def candidates_of(self, doc_id: str) -> list[Candidate]:
         """The scored (duty article, penalty article) pairs of one document."""
