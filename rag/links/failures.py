@@ -4,12 +4,15 @@ A penalty paragraph may say which duty was not performed instead of citing its a
 收购人未按照本法规定履行上市公司收购的公告、发出收购要约义务的 (证券法第一百九十六条)
 punishes a takeover party that does not announce or does not make the offer, whatever
 article obliges it to; 公司登记机关…未履行职责或者履行职责不当的 (公司法第二百五十八条)
-punishes the registrar for any duty of its own. Such a paragraph links the obligations
-(应当 / 必须: a failure to act breaches an obligation, not a prohibition) of an actor it
-reaches (:func:`rag.links.model.actors_meet`) whose words after the modal word do what it
-names (公告; 发出…收购…要约); a duty that only sets a policy (应当优化…、提高…) is not
-one a penalty can be applied to. Nothing else is compared: what such a paragraph
-punishes is said by the duty it names, so it is not matched on other shared words.
+punishes the registrar for any duty of its own (its prohibitions too); 未依照本法规定办理
+有关变更登记 the duty to register a change; 未依法登记为有限责任公司…，而冒用…名义 the
+duty to register one's establishment (设立…登记), whoever poses. Such a paragraph links
+the obligations (应当 / 必须: a failure to act breaches an obligation, not a prohibition)
+of an actor it reaches (:func:`rag.links.model.actors_meet`; who fails in words no actor
+names, 金融机构、非银行支付机构, must be the duty's own) whose words do what it names
+(公告; 发出…收购…要约); a duty that only sets a policy (应当优化…、提高…) is not one a
+penalty can be applied to. When the paragraph is only such a failure, nothing else is
+compared: what it punishes is said by the duty it names, not by other shared words.
 """
 
 from __future__ import annotations
@@ -21,16 +24,21 @@ from dataclasses import dataclass
 from rag.core.clauses import Clause
 from rag.links.criminal import REFERENCE
 from rag.links.duties import ACTOR, Duty
-from rag.links.model import actors_meet
+from rag.links.model import DISCLOSES, actors_meet
 from rag.links.penalties import Conduct
 from rag.links.terms import terms
 
 # 未按照本法规定履行X义务 / 未履行职责 / 不履行其他法定职责 / 未按照本法规定报送有关报告或者…
 _FAILURE = re.compile(
     r"(?:未|不)(?:依法|依照[^，。；]{0,12}规定|按照[^，。；]{0,12}规定)?"
-    r"(?P<acts>(?:履行|报送)[^，。；]*?)(?P<tail>义务|职责)?(?:不当)?(?:的)?$")
+    r"(?P<acts>(?:履行|报送|办理)[^，。；]*?)(?P<tail>义务|职责)?(?:不当)?(?:的)?$")
+# 未依法登记为有限责任公司…，而冒用有限责任公司…名义的: using a name one was not registered
+# under fails the duty to register one's establishment
+_NOT_REGISTERED = re.compile(r"^未(?:依法|经)?(?:登记|注册)为(?P<what>[^，,]+)[，,]而冒用")
 # who the sanction falls on, written after the conduct: ，对负有责任的领导人员…依法
 _SANCTIONED = re.compile(r"(?<=的)[，,]对[^，,]*$")
+# who fails, written before 未 when it is no actor of ACTORS: 金融机构、非银行支付机构未履行…
+_UNKNOWN_SUBJECT = re.compile(r"^((?!违反|未|不|在|对)[^，,；。未不]{2,30}?)(?=未|不)")
 _OBLIGED = re.compile(r"应当|必须|应予|须")
 _ACT_SPLIT = re.compile(r"、|或者|和|及")
 _DUTY_WORD = re.compile(r"^(?:履行)?(?:其他)?(?:法定|本法规定的)?(?:职责|义务)?(?:不当)?$")
@@ -50,6 +58,8 @@ class Failure:
     acts: tuple[frozenset[str], ...]
     every_duty: bool
     whole: bool  # the conduct is only this failure (else it names other conduct too)
+    anyone: bool = False  # whoever does it (the actors it names are a status it lacks)
+    who: tuple[str, ...] = ()  # who fails it, when not an actor :data:`ACTORS` knows
 
 
 def failure(conduct: str) -> Failure | None:
@@ -58,14 +68,20 @@ def failure(conduct: str) -> Failure | None:
     if REFERENCE.search(conduct):
         return None
     subject = ACTOR.match(conduct)
+    unknown = _UNKNOWN_SUBJECT.match(conduct) if subject is None else None
+    who = tuple(unknown.group(1).split("、")) if unknown else ()
     text = re.sub(r"违反法律、行政法规(?:的)?规定", "", conduct[subject.end() if subject else 0:])
     text = _SANCTIONED.sub("", text)
+    registered = _NOT_REGISTERED.match(text)
+    if registered is not None:
+        return Failure((frozenset({"设立", "登记"}) | terms(registered.group("what")),), False,
+                       True, anyone=True)
     match = _FAILURE.search(text.rstrip("，, "))
-    if match is None or not (match.group("tail") or match.group("acts").startswith("报送")):
+    if match is None or not (match.group("tail") or match.group("acts").startswith(("报送",
+                                                                                     "办理"))):
         return None
-    named = match.group("acts")
     acts = []
-    for item in _ACT_SPLIT.split(named):
+    for item in _ACT_SPLIT.split(match.group("acts")):
         item = re.sub(r"^(?:履行)", "", item)
         item = item.split("的")[-1]  # 上市公司收购的公告 → 公告
         if _DUTY_WORD.match(item):
@@ -76,7 +92,9 @@ def failure(conduct: str) -> Failure | None:
     every = not acts
     if every and match.group("tail") != "职责":
         return None  # 未履行义务 without saying which: too vague to link
-    return Failure(tuple(acts), every, match.start() == 0)
+    # only this failure, perhaps when something happens (公司登记事项发生变更时，未…)
+    whole = match.start() == 0 or bool(re.fullmatch(r"[^，,]*时[，,]", text[:match.start()]))
+    return Failure(tuple(acts), every, whole, who=who)
 
 
 def performs(failed: Failure, duty: Duty, penalty_actors: tuple[str, ...]) -> frozenset[str] | None:
@@ -90,6 +108,10 @@ def performs(failed: Failure, duty: Duty, penalty_actors: tuple[str, ...]) -> fr
     act = duty.text[modal.end():]
     if _POLICY.match(act):
         return None
+    if failed.anyone:
+        penalty_actors = ()
+    if failed.who and not any(w in duty.text[:modal.start()] for w in failed.who):
+        return None  # it names who fails; this duty binds someone else
     if failed.every_duty:
         # a named actor's own duties only: the penalty says who failed
         if penalty_actors and set(penalty_actors) & set(duty.actors):
@@ -99,7 +121,8 @@ def performs(failed: Failure, duty: Duty, penalty_actors: tuple[str, ...]) -> fr
         return None
     # what the duty is about: its act, and for disclosure what it says before the modal
     # word too (依照前条规定所作的公告，应当包括下列内容)
-    have = terms(act) | (frozenset({"披露"}) if DISCLOSE.search(duty.text) else frozenset())
+    have = terms(duty.text[:modal.start()]) | terms(act) \
+        | (frozenset({"披露"}) if DISCLOSES.search(duty.text) else frozenset())
     for wanted in failed.acts:
         if "披露" in wanted and "披露" in have:
             return frozenset(w for w in terms(duty.text) if DISCLOSE.search(w))

@@ -77,8 +77,11 @@ def own_article(clause: Clause, said: list[Duty], found: list[Conduct]) -> list[
 # shareholder a duty obliges to do it: one bound to report or announce is a 信息披露义务人
 # (a 5 % holder, 证券法第六十三条), one bound in a takeover (收购) a 收购人 (an 投资者
 # crossing 30 %, 第六十五条).
+# a duty that reports or announces: 报告 as an act (向…报告, 作出书面报告), not a document
+# the duty speaks of (无保留意见审计报告)
+DISCLOSES = re.compile(r"公告|披露|报送|公布|发布|(?:向[^，。；]{1,30}|作出(?:书面)?|书面)报告")
 ROLE_ACTS = {
-    "信息披露义务人": (re.compile(r"公告|披露|报送|报告|公布|发布"), ("投资者", "股东")),
+    "信息披露义务人": (DISCLOSES, ("投资者", "股东")),
     "收购人": (re.compile(r"收购"), ("投资者", "股东")),
 }
 
