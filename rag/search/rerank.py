@@ -20,8 +20,19 @@ from rag.core.documents import AUTHORITY
 from rag.core.script import has_chinese
 from rag.core.titles import compact, title_aliases
 from rag.learned import Learned
+from rag.learned.artifacts import LearnedError
 from rag.search.catalog import Index
 from rag.search.lexical import coverage, query_terms
+from rag.search.liability import (
+    admin_sanction,
+    asks_crime,
+    asks_fine,
+    criminal_law,
+    criminal_sanction,
+    implied_families,
+    implied_law,
+    liability_match,
+)
 from rag.search.query import Hit, Query
 
 FEATURES = (
@@ -30,7 +41,10 @@ FEATURES = (
     "kind_interpretation", "kind_regulation", "preferred", "repealed", "title_named",
     "title_overlap", "article_number", "article_share", "length", "parts", "doc_units",
     "doc_best", "coverage", "latin", "liability_path", "asks_penalty", "question_length",
+    "implied_law", "criminal_law", "criminal_sanction", "admin_sanction", "asks_crime",
+    "asks_fine", "liability_match", "enforces_top",
 )
+TOP = 10  # "ranks high": the pool's first units whose enforcing clauses enforces_top marks
 _ARTICLE_ID = re.compile(r"#art(\d+)")
 _PENALTY = re.compile(
     r"罚|处罚|判刑|坐牢|刑事|拘留|赔偿|责任|吊销|没收|penalt|fine|punish|liab|prison|sentence",
@@ -47,6 +61,30 @@ def _article_number(clause_id: str) -> int:
     return int(match.group(1)) if match else 0
 
 
+def enforces_top(hits: Sequence[Hit], *, index: Index, sanctions: Sequence[bool]
+                 ) -> list[float]:
+    """Per hit: 1/(1 + p) when it is a sanction clause (``sanctions``) that refers to a
+    clause of the unit at position ``p < TOP`` in ``hits`` other than itself — the penalty
+    of a duty that ranks high (违反本法第五十三条的规定…处以…罚款 for 第五十三条), the
+    explicit penalty links of :mod:`rag.links` as the index's cross-references resolve
+    them — else 0."""
+    top: dict[str, int] = {}
+    for position, hit in enumerate(hits[:TOP]):
+        top.setdefault(hit.clause.unit_id, position)
+    out = []
+    for hit, sanction in zip(hits, sanctions, strict=True):
+        best: int | None = None
+        if sanction:
+            own = hit.clause.unit_id
+            for part in hit.parts or (hit.clause,):
+                for row in index.references.rows(part):
+                    unit = index.clauses[row].unit_id
+                    if unit != own and unit in top:
+                        best = min(top[unit], best if best is not None else TOP)
+        out.append(0.0 if best is None else 1.0 / (1 + best))
+    return out
+
+
 def features(query: Query, hits: Sequence[Hit], *, index: Index) -> np.ndarray:
     """One row of :data:`FEATURES` per hit, in order."""
     nan = math.nan
@@ -56,6 +94,13 @@ def features(query: Query, hits: Sequence[Hit], *, index: Index) -> np.ndarray:
     latin = 0.0 if has_chinese(query.question) else 1.0
     penalty = 1.0 if _PENALTY.search(query.question) else 0.0
     length = math.log1p(len(query.question))
+    families = implied_families(query.question)
+    crime, fine = asks_crime(query.question), asks_fine(query.question)
+    texts = [" ".join(part.text for part in hit.parts or (hit.clause,)) for hit in hits]
+    administrative = [admin_sanction(text) for text in texts]
+    criminal_text = [criminal_sanction(text) for text in texts]
+    enforcing = enforces_top(hits, index=index, sanctions=[
+        a or c for a, c in zip(administrative, criminal_text, strict=True)])
     dense_top = max((h.scores["dense"] for h in hits if "dense" in h.scores), default=nan)
     bm25_top = max((h.scores["bm25"] for h in hits if "bm25" in h.scores), default=nan)
     fused_top = max((h.scores.get("fused", h.score) for h in hits), default=0.0) or 1.0
@@ -105,14 +150,38 @@ def features(query: Query, hits: Sequence[Hit], *, index: Index) -> np.ndarray:
         row[27] = any(word in part for part in clause.path for word in _LIABILITY)
         row[28] = penalty
         row[29] = length
+        criminal = criminal_law(doc.title)
+        row[30] = implied_law(families, doc.title)
+        row[31] = criminal
+        row[32] = criminal_text[i]
+        row[33] = administrative[i]
+        row[34] = crime
+        row[35] = fine
+        row[36] = liability_match(crime=crime, fine=fine, criminal=criminal or criminal_text[i],
+                                  administrative=administrative[i])
+        row[37] = enforcing[i]
     return rows
+
+
+def check_features(learned: Learned) -> None:
+    """Refuse a reranker trained on other features than :data:`FEATURES` (its manifest
+    lists the ones it was trained with, in order): its trees would read the wrong columns."""
+    if tuple(learned.features) != FEATURES:
+        missing = [f for f in FEATURES if f not in learned.features]
+        extra = [f for f in learned.features if f not in FEATURES]
+        raise LearnedError(
+            f"the reranker was trained with {len(learned.features)} features, this program "
+            f"computes {len(FEATURES)} (missing from it: {missing or 'none'}; unknown here: "
+            f"{extra or 'none'}; else their order differs); retrain it with "
+            "`python benchmarks/train_retrieval.py` or reinstall rag")
 
 
 def rerank(query: Query, hits: list[Hit], *, index: Index, learned: Learned, k: int) -> list[Hit]:
     """The top ``k`` of ``hits`` in the reranker's order; each hit's score becomes its
     reranker score (the fused one stays in ``scores["fused"]``)."""
-    if not hits or learned.reranker is None:
+    if not hits or learned.reranker_model is None:
         return hits[:k]
+    check_features(learned)
     scores = learned.score(features(query, hits, index=index))
     order = sorted(range(len(hits)), key=lambda i: (-scores[i], i))[:k]
     return [replace(hits[i], score=float(scores[i]),
