@@ -4,6 +4,7 @@
     python benchmarks/train_retrieval.py --check       # cross-validate only, write nothing
     python benchmarks/train_retrieval.py --ablation    # also: each feature group left out
     python benchmarks/train_retrieval.py --compare     # the shipped artefacts: train-CV | dev
+    python benchmarks/train_retrieval.py --keep-adapter  # retrain the reranker only
 
 Deterministic (seeded folds, torch and LightGBM seeds, fixed threads). Settings are
 chosen by 5-fold cross-validation inside train.jsonl; the train-CV figures are printed
@@ -51,6 +52,7 @@ from stard import (
 from rag.encoders import load_encoder
 from rag.learned import Learned
 from rag.learned.artifacts import folder as learned_folder
+from rag.learned.artifacts import learned_for
 from rag.search import Fusion, Index, channel_results, open_index, prepare, rank
 from rag.search.rerank import FEATURES, features
 
@@ -71,7 +73,15 @@ GROUPS = {  # feature groups for the ablation
     "document consensus": ("doc_units", "doc_best"),
     "lexical coverage": ("coverage",),
     "question": ("latin", "asks_penalty", "question_length"),
+    "liability and law implied": ("implied_law", "criminal_law", "criminal_sanction",
+                                  "admin_sanction", "asks_crime", "asks_fine",
+                                  "liability_match", "enforces_top"),
 }
+# features whose score may only rise with them, when CV picks constraints: the law the
+# question implies, the liability it asks about, the penalty of a duty that ranks high
+MONOTONE = {"implied_law": 1, "liability_match": 1, "enforces_top": 1}
+# the features the reranker had before issue 20 gave it the liability group
+OLD = tuple(f for f in FEATURES if f not in GROUPS["liability and law implied"])
 
 
 # ---------------------------------------------------------------- data
@@ -190,12 +200,15 @@ def pools(index: Index, encoder: Any, questions: list[dict[str, Any]], queries: 
     return out
 
 
-def lgb_params(leaves: int, seed: int) -> dict[str, Any]:
-    return {"objective": "lambdarank", "metric": "ndcg", "ndcg_eval_at": [10],
-            "learning_rate": 0.05, "num_leaves": leaves, "min_data_in_leaf": 20,
-            "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1,
-            "lambdarank_truncation_level": 20, "seed": seed, "deterministic": True,
-            "num_threads": 2, "force_row_wise": True, "verbose": -1}
+def lgb_params(leaves: int, seed: int, monotone: bool = False) -> dict[str, Any]:
+    params = {"objective": "lambdarank", "metric": "ndcg", "ndcg_eval_at": [10],
+              "learning_rate": 0.05, "num_leaves": leaves, "min_data_in_leaf": 20,
+              "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1,
+              "lambdarank_truncation_level": 20, "seed": seed, "deterministic": True,
+              "num_threads": 2, "force_row_wise": True, "verbose": -1}
+    if monotone:
+        params["monotone_constraints"] = [MONOTONE.get(f, 0) for f in FEATURES]
+    return params
 
 
 def fit(data: list, ids: list[int], params: dict[str, Any], rounds: int,
@@ -269,6 +282,10 @@ def main() -> int:
     parser.add_argument("--ablation", action="store_true", help="each feature group left out")
     parser.add_argument("--compare", action="store_true",
                         help="train nothing: the shipped artefacts' train-CV beside dev")
+    parser.add_argument("--keep-adapter", action="store_true",
+                        help="keep the shipped adapter.npy byte for byte (its out-of-fold "
+                        "copies for the pools are trained with its recorded settings) and "
+                        "retrain the reranker only")
     args = parser.parse_args()
     if args.compare:
         side_by_side(args.index, load_encoder(args.model))
@@ -309,8 +326,15 @@ def main() -> int:
 
     plain_rank = dense_articles(index, vectors, queries)
     plain = mean([score(r, gold_keys(q)) for r, q in zip(plain_rank, questions, strict=True)])
-    grid = [{"temperature": t, "reg": r, "epochs": e}
-            for t in (0.05,) for r in (0.01, 0.1, 1.0) for e in (2, 5, 10)]
+    shipped = json.loads((learned_folder() / "manifest.json").read_text(encoding="utf-8"))
+    if args.keep_adapter:
+        if shipped.get("model_identity") != encoder.identity or not shipped.get("adapter"):
+            raise SystemExit("--keep-adapter: rag/learned/ holds no adapter for "
+                             f"{args.model}; run without it")
+        grid = [{k: shipped["adapter"][k] for k in ("temperature", "reg", "epochs")}]
+    else:
+        grid = [{"temperature": t, "reg": r, "epochs": e}
+                for t in (0.05,) for r in (0.01, 0.1, 1.0) for e in (2, 5, 10)]
     results = []
     for settings in grid:
         cv, weights = cv_adapter(settings)
@@ -318,28 +342,66 @@ def main() -> int:
         print(f"adapter {settings}: train-CV dense " +
               " ".join(f"{k} {v:.3f}" for k, v in cv.items()), file=sys.stderr)
     _, best_settings, adapter_cv, fold_weights = max(results, key=lambda r: r[0])
-    adapter = train_adapter(vectors, queries, gold, negatives, seed=args.seed,
-                            temperature=best_settings["temperature"], reg=best_settings["reg"],
-                            epochs=int(best_settings["epochs"]))
+    if args.keep_adapter:
+        adapter = np.load(learned_folder() / shipped["adapter"]["file"], allow_pickle=False)
+    else:
+        adapter = train_adapter(vectors, queries, gold, negatives, seed=args.seed,
+                                temperature=best_settings["temperature"],
+                                reg=best_settings["reg"], epochs=int(best_settings["epochs"]))
 
     # 2. reranker: pools with out-of-fold adapters, settings by cross-validation
     adapters = [fold_weights[folds[i]] for i in range(len(questions))]
     data = pools(index, encoder, questions, queries, adapters)
     fused_cv = mean(reranked_scores(data, list(range(len(data))), questions, None))
-    candidates = []
-    for leaves in (7, 15, 31):
-        cv, rounds = cross_validate_reranker(data, folds, questions, lgb_params(leaves, args.seed))
-        candidates.append((objective(cv), leaves, rounds, cv))
-        print(f"reranker leaves {leaves}: {rounds} rounds; train-CV " +
-              " ".join(f"{k} {v:.3f}" for k, v in cv.items()), file=sys.stderr)
-    _, leaves, rounds, rerank_cv = max(candidates, key=lambda c: c[0])
-    params = lgb_params(leaves, args.seed)
-    booster = fit(data, [i for i in range(len(data)) if data[i][1].any()], params, rounds)
+    new = tuple(FEATURES.index(n) for n in FEATURES if n not in OLD)
+
+    def choose(drop: tuple[int, ...], name: str, constraints: tuple[bool, ...]
+               ) -> tuple[int, bool, int, dict[str, float]]:
+        """Leaves (and monotone constraints) by train-CV (early stopping inside each
+        training split)."""
+        candidates = []
+        for monotone in constraints:
+            for leaves in (7, 15, 31):
+                cv, rounds = cross_validate_reranker(
+                    data, folds, questions, lgb_params(leaves, args.seed, monotone), drop=drop)
+                candidates.append((objective(cv), leaves, monotone, rounds, cv))
+                print(f"reranker ({name}) leaves {leaves}, monotone {monotone}: {rounds} "
+                      "rounds; train-CV " + " ".join(f"{k} {v:.3f}" for k, v in cv.items()),
+                      file=sys.stderr)
+        _, leaves, monotone, rounds, cv = max(candidates, key=lambda c: c[0])
+        return leaves, monotone, rounds, cv
+
+    old_leaves, _, old_rounds, old_cv = choose(new, f"the {len(OLD)} features before issue 20",
+                                               (False,))
+    leaves, monotone, rounds, rerank_cv = choose((), f"all {len(FEATURES)} features",
+                                                 (False, True))
+    params = lgb_params(leaves, args.seed, monotone)
+    labelled = [i for i in range(len(data)) if data[i][1].any()]
+    booster = fit(data, labelled, params, rounds)
+    old_booster = fit(data, labelled, lgb_params(old_leaves, args.seed), old_rounds, drop=new)
 
     figures = {"dense (e5-small, plain)": plain, "dense + adapter": adapter_cv,
                "fused pool with adapter (no reranker)": fused_cv,
+               f"+ reranker, {len(OLD)} features (before)": old_cv,
                "+ reranker (full stack)": rerank_cv}
     print(table(figures, title=f"\ntrain-CV ({FOLDS} folds of train.jsonl, held-out folds)"))
+    # dev, reported only: the pools of the adapter written, each reranker trained above
+    from stard import DEV
+
+    dev = load_questions(DEV)
+    dev_prepared = [prepare(q["question"], index=index) for q in dev]
+    dev_queries = np.concatenate([encoder.encode_queries([p.text for p in
+                                                          dev_prepared[s:s + 64]])
+                                  for s in range(0, len(dev_prepared), 64)])
+    dev_data = pools(index, encoder, dev, dev_queries, [adapter] * len(dev))
+    every = list(range(len(dev)))
+    print(table({"fused pool with adapter (no reranker)":
+                 mean(reranked_scores(dev_data, every, dev, None)),
+                 f"+ reranker, {len(OLD)} features (before)":
+                 mean(reranked_scores(dev_data, every, dev, old_booster, drop=new)),
+                 f"+ reranker, {len(FEATURES)} features":
+                 mean(reranked_scores(dev_data, every, dev, booster))},
+                title="\nSTARD dev (reported, never chosen on)"))
     if args.ablation:
         ablation = {}
         for group, names in GROUPS.items():
@@ -352,21 +414,25 @@ def main() -> int:
         return 0
 
     out = learned_folder()
-    np.save(out / "adapter.npy", adapter, allow_pickle=False)
+    if not args.keep_adapter:
+        np.save(out / "adapter.npy", adapter, allow_pickle=False)
     (out / "reranker.txt").write_text(booster.model_to_string(), encoding="utf-8")
     digest = {name: hashlib.sha256((out / name).read_bytes()).hexdigest()
               for name in ("adapter.npy", "reranker.txt")}
     manifest = {
+        **shipped,  # what other scripts record there (the encoder delta) stays
         "model_identity": encoder.identity,
         "adapter": {"file": "adapter.npy", "sha256": digest["adapter.npy"], **best_settings},
         "reranker": {"file": "reranker.txt", "sha256": digest["reranker.txt"],
                      "features": list(FEATURES), "pool": POOL, "num_leaves": leaves,
+                     "monotone": {f: c for f, c in MONOTONE.items()} if monotone else {},
                      "rounds": rounds},
         "training": {
             "questions": str(TRAIN.name),
             "questions_sha256": hashlib.sha256(TRAIN.read_bytes()).hexdigest(),
             "seed": args.seed, "folds": FOLDS, "hard_negatives": HARD_NEGATIVES,
-            "command": "python benchmarks/train_retrieval.py",
+            "command": "python benchmarks/train_retrieval.py"
+                       + (" --keep-adapter" if args.keep_adapter else ""),
             "train_cv": {k: {m: round(v, 4) for m, v in row.items()}
                          for k, row in figures.items()},
         },
@@ -392,8 +458,11 @@ def side_by_side(index_path: Path, encoder: Any) -> None:
     from stard import DEV
     from stard_eval import PLAIN, channel_runs, evaluate
 
-    index = open_index(index_path, encoder=encoder)
-    learned = index.learned
+    # the parts just written, whichever parts the index records (an index records the
+    # parts it was last built for; `rag index` updates that without re-embedding)
+    index = open_index(index_path, encoder=encoder, trained=False)
+    learned_for.cache_clear()
+    learned = index.learned = learned_for(encoder.identity)
     if learned is None:
         raise SystemExit(f"{index_path}: no trained parts for this index's model")
     cv = learned.meta["training"]["train_cv"]
