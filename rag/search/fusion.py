@@ -50,9 +50,11 @@ class Fusion:
     # the trained parts (rag.learned), used when the index's model has them, for questions
     # with Chinese: they were trained on STARD's Chinese questions, and on the English set
     # they lowered hit@5 (0.957 plain, 0.900 with them), so English is searched without.
-    # The reranker is opt-in: it lifts STARD dev MRR@10 further (0.522 → 0.561) but, trained
-    # on lay criminal and civil questions, it ranks the criminal clause above the securities
-    # law's own penalty (证券法第一百九十一条 falls to 6th for 利用内幕消息炒股会被罚多少钱).
+    # The reranker is opt-in: it lifts STARD dev MRR@10 further (0.522 → 0.565) but, trained
+    # on lay criminal and civil questions, it still ranks the criminal clause above the
+    # securities law's own penalty (证券法第一百九十一条 4th, 刑法第一百八十条 1st for
+    # 利用内幕消息炒股会被罚多少钱) and loses 5 compliance questions
+    # (benchmarks/reranker_safety.py; README "Trained on real questions").
     use_adapter: bool = True  # map the question vector before the dense search
     use_reranker: bool = False  # re-order the fused candidates with the learned model
     # question memory (rag.search.memory): confirmed questions at least memory_floor
