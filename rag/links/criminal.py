@@ -9,8 +9,8 @@ from collections.abc import Mapping, Sequence
 from rag.core.clauses import Clause
 from rag.core.documents import Document
 from rag.core.numbering import article_pattern
-from rag.links.duties import Duty
-from rag.links.model import Evidence, Link
+from rag.links.duties import ACTOR, Duty
+from rag.links.model import Evidence, Link, actors_meet
 from rag.links.penalties import Conduct, conduct_words, paragraphs
 from rag.links.terms import Weights, spans_of, terms
 
@@ -25,6 +25,47 @@ REFERENCE = re.compile(
     r"(?:违反)?本法" + article_pattern() + r"(?:第[^条，的]{1,4}款)?(?:的?规定)?")
 
 
+# who a crime names as its doer, written first: 依法负有信息披露义务的公司、企业 → 公司;
+# 公司、企业或者其他单位的工作人员 → their staff (从业人员), persons, not the company
+_DUTY_HOLDER = re.compile(r"^(?:依法)?负有[^，。；]{0,12}的")
+_JOIN = re.compile(r"、|和|及其|以及|及|或者|的")
+_STAFF = re.compile(r"[^，。；]{0,60}?的(?:工作人员|人员|从业人员)")
+# a crime of a company (单位犯罪) is also its officers' and controllers' (直接负责的主管人员;
+# 控股股东、实际控制人组织、指使) and an issuer's; not an outside investor's or holder's
+_UNIT = ("公司", "上市公司", "有限责任公司", "股份有限公司")
+_UNIT_REACH = ("发行人", "董事", "监事", "高级管理人员", "控股股东", "实际控制人")
+
+
+def crime_actors(conduct: str) -> tuple[str, ...]:
+    """The actors a crime's words start with (() when they start otherwise: 证券、期货交易
+    内幕信息的知情人员 names no actor the duties are bound as)."""
+    text = _DUTY_HOLDER.sub("", conduct)
+    found: list[str] = []
+    at = 0
+    while True:
+        match = ACTOR.match(text, at)
+        if match:
+            found.append(match.group())
+            at = match.end()
+            continue
+        joined = _JOIN.match(text, at)
+        if not (joined and found):
+            break
+        at = joined.end()
+    if found and _STAFF.match(text, at):
+        return ("从业人员",)
+    return tuple(dict.fromkeys(found))
+
+
+def doers_meet(crime: Sequence[str], said: Sequence[Duty]) -> bool:
+    """Whether a crime on ``crime`` can be the duty's: some duty sentence of the article
+    binds an actor it names (or names none)."""
+    bound = [d.actors for d in said if d.actors]
+    if any(actor in _UNIT for actor in crime):
+        crime = (*crime, *_UNIT_REACH)
+    return not crime or not bound or any(actors_meet(crime, actors) for actors in bound)
+
+
 class CrimeMatcher:
     """The crimes of the indexed criminal codes, each with its conduct terms and their
     weights (computed on first use), matched against administrative penalty links."""
@@ -35,13 +76,18 @@ class CrimeMatcher:
         self._clauses = clauses
         self._row_of = row_of
         self._table: tuple[list[tuple[Conduct, frozenset[str]]], Weights] | None = None
+        self._doers: dict[Conduct, tuple[str, ...]] = {}
+        self.words: dict[Conduct, str] = {}  # each crime's conduct words
 
     def _crime_table(self) -> tuple[list[tuple[Conduct, frozenset[str]]], Weights]:
         if self._table is None:
             found = []
             for crime in self.crimes:
                 clause = self._clauses[self._row_of[crime.clause_id]]
-                found.append((crime, terms(conduct_words(clause, crime.paragraph))))
+                words = conduct_words(clause, crime.paragraph)
+                self._doers[crime] = crime_actors(words)
+                self.words[crime] = words
+                found.append((crime, terms(words)))
             self._table = (found, Weights(t for _, t in found))
         return self._table
 
@@ -61,6 +107,10 @@ class CrimeMatcher:
             target_doc = documents[clauses[unit_rows[link.target][0]].doc_id]
             penalty = terms(REFERENCE.sub("", target_doc.text[slice(*link.conduct)]))
             said = duty_units.get(link.source, [])
+            # the duty sentences the link was made through (its evidence), else all
+            through = [d for d in said if any(
+                e.doc_id == d.doc_id and d.start <= e.start < e.end <= d.end
+                for e in link.evidence)] or said
             wanted = penalty | terms(" ".join(d.text for d in said))
             if len(penalty) < 2:
                 continue
@@ -68,7 +118,8 @@ class CrimeMatcher:
             top: tuple[float, Conduct, frozenset[str]] | None = None
             for crime, have in crime_terms:
                 shared = wanted & have
-                if len(shared) < CRIMINAL_TERMS or len(shared & penalty) < 2:
+                if len(shared) < CRIMINAL_TERMS or len(shared & penalty) < 2 \
+                        or not doers_meet(self._doers[crime], through):
                     continue
                 covered = weights.total(shared & penalty) / total
                 described = weights.total(shared) / weights.total(have)
@@ -80,16 +131,33 @@ class CrimeMatcher:
             if top is None:
                 continue
             score, crime, shared = top
-            target = clauses[row_of[crime.clause_id]]
-            doc = documents[target.doc_id]
-            text = paragraph_text(target, crime.paragraph)
-            offset = target.start + target.text.find(text)
-            evidence = tuple(Evidence(target.doc_id, a, b, doc.text[a:b])
-                             for a, b in spans_of(sorted(shared), text, offset))
-            out.append(Link(link.source, target.unit_id, "criminal",
-                            round(score * link.confidence, 3), evidence,
-                            paragraph=crime.paragraph, via=link.target))
+            out.append(crime_link(link.source, crime, shared, score * link.confidence,
+                                  clauses=clauses, row_of=row_of, documents=documents,
+                                  via=link.target))
         return out
+
+    def direct(self, duty_units: Mapping[str, Sequence[Duty]], *,
+               clauses: Sequence[Clause], row_of: Mapping[str, int],
+               documents: Mapping[str, Document]) -> list[Link]:
+        """Crimes for prohibitions no administrative penalty enforces, compared with the
+        prohibited acts themselves (:func:`direct_matches`)."""
+        return [crime_link(unit, crime, shared, DIRECT_CONFIDENCE * score, clauses=clauses,
+                           row_of=row_of, documents=documents)
+                for unit, crime, score, shared in direct_matches(self, duty_units)]
+
+
+def crime_link(source: str, crime: Conduct, shared: frozenset[str], confidence: float, *,
+               clauses: Sequence[Clause], row_of: Mapping[str, int],
+               documents: Mapping[str, Document], via: str | None = None) -> Link:
+    """A criminal link to ``crime``, its shared words shown in the crime's paragraph."""
+    target = clauses[row_of[crime.clause_id]]
+    doc = documents[target.doc_id]
+    text = paragraph_text(target, crime.paragraph)
+    offset = target.start + target.text.find(text)
+    evidence = tuple(Evidence(target.doc_id, a, b, doc.text[a:b])
+                     for a, b in spans_of(sorted(shared), text, offset))
+    return Link(source, target.unit_id, "criminal", round(confidence, 3), evidence,
+                paragraph=crime.paragraph, via=via)
 
 
 def paragraph_text(clause: Clause, label: str) -> str:
@@ -98,3 +166,84 @@ def paragraph_text(clause: Clause, label: str) -> str:
         if found == label:
             return clause.text[start:end]
     return clause.text
+
+
+# how 刑法 words a conduct a regulatory statute words otherwise: a crime's words are
+# also read as these (非法占为己有 is 侵占; 本单位财物 are 财产)
+CRIME_SYNONYMS = {"占为己有": "侵占", "财物": "财产", "营业": "业务"}
+# the circumstance every crime in office names (利用职务上的便利): not its conduct
+_IN_OFFICE = re.compile(r"利用(?:职务|职权)(?:上的)?(?:便利)?")
+_ITEM = re.compile(r"（[一二三四五六七八九十]+）")
+_PIECE_SPLIT = re.compile(r"、|或者|；|\n")
+DIRECT_MIN = 0.6  # share of a prohibited act's term weight the crime must have
+DIRECT_CONFIDENCE = 0.8
+
+
+def prohibited_acts(duty: Duty) -> list[str]:
+    """What a prohibition forbids, act by act: each listed item (（一）侵占公司财产、挪用
+    公司资金) and each alternative of it, else the words after the modal word."""
+    at = duty.text.find(duty.modal)
+    if at < 0:
+        return []
+    said = duty.text[at + len(duty.modal):]
+    if re.search(r"情形|情况", _ITEM.split(duty.text)[0]):
+        said = _ITEM.split(said)[0]  # 有下列情形之一的，不得担任…：its items are not acts
+    items = [i for i in _ITEM.split(said) if i.strip()] if _ITEM.search(said) else [said]
+    out: list[str] = []
+    for item in items:
+        item = _IN_OFFICE.sub("", item).strip("：:；;。，, \n")
+        pieces = [p for p in _PIECE_SPLIT.split(item) if p.strip()]
+        out.extend(pieces if len(pieces) > 1 else [item])  # each alternative on its own
+    return out
+
+
+def objects(act: str) -> frozenset[str]:
+    """The nouns of an act (what it is done to: 资金, 财产, 秘密, 业务)."""
+    from jieba import posseg
+
+    return frozenset(w for w, tag in posseg.lcut(act) if tag.startswith("n") and len(w) > 1)
+
+
+def direct_matches(matcher: CrimeMatcher, duty_units: Mapping[str, Sequence[Duty]]
+                   ) -> list[tuple[str, Conduct, float, frozenset[str]]]:
+    """(duty article, crime, score, shared terms) for prohibitions compared with the
+    crimes directly: an act whose terms the crime has (≥ :data:`DIRECT_MIN` of their
+    weight, two terms, a verb of the act), by a doer it names (or names none), the
+    crime naming a doer that meets preferred."""
+    from rag.links.terms import verbs
+
+    if not matcher.crimes:
+        return []
+    table, weights = matcher._crime_table()
+    read = [(crime, have | {CRIME_SYNONYMS[t] for t in have if t in CRIME_SYNONYMS})
+            for crime, have in table]
+    out: list[tuple[str, Conduct, float, frozenset[str]]] = []
+    for unit, said in duty_units.items():
+        found: dict[Conduct, tuple[float, frozenset[str]]] = {}
+        for duty in said:
+            if duty.modality != "prohibition":
+                continue
+            for act in prohibited_acts(duty):
+                wanted = terms(act)
+                acts = verbs(act)
+                things = objects(act) - {"公司"}  # what it is done to (公司资金: 本单位资金)
+                if len(wanted) < 2 or not acts or not things & wanted:
+                    continue
+                total = weights.total(wanted)
+                best: tuple[tuple[bool, float], Conduct, frozenset[str]] | None = None
+                for crime, have in read:
+                    shared = wanted & have
+                    named = sum(t in have or t in matcher.words[crime] for t in things)
+                    if len(shared) < 2 or not shared & acts or 3 * named < 2 * len(things):
+                        continue  # it must be done to what the crime names (two thirds)
+                    covered = weights.total(shared) / total
+                    doers = matcher._doers[crime]
+                    if covered < DIRECT_MIN or not doers_meet(doers, [duty]):
+                        continue
+                    rank = (bool(doers), covered)
+                    if best is None or rank > best[0]:
+                        best = (rank, crime, shared)
+                if best is not None and best[0][1] > found.get(best[1], (0.0,))[0]:
+                    found[best[1]] = (best[0][1], best[2])
+        out.extend((unit, crime, score, shared) for crime, (score, shared) in found.items())
+    return out

@@ -28,10 +28,12 @@ EN_SANCTION = (
     r"\b(?:shall|must|may|will) (?:also )?be (?:fined|ordered to|punished|subject(?:ed)? to "
     r"(?:a |an )?(?:fine|penalty|sanction))|\b(?:is|are|shall be) (?:jointly )?liable (?:to|for)\b"
     r"|\bcriminal liability\b|\bimprisonment\b")
+# what a breach earned is given up: …所得的收入应当归公司所有 (a consequence, not a duty)
+DISGORGE = r"应当归[^，。；]{0,8}所有"
 # liability, not duty: 应当（依法）承担（连带）赔偿责任 / 应当承担相应的法律责任
 _LIABILITY = re.compile(
-    r"(?:应当|应|须)(?:依法)?(?:与[^，。；]{1,20})?承担[^，。；]{0,8}责任"
-    r"|(?:" + EN_SANCTION + r")[^.;]*", re.I)
+    r"(?:应当|应|须)(?:依法)?(?:与[^，。；]{1,20})?承担[^，。；]{0,8}责任|" + DISGORGE
+    + r"|(?:" + EN_SANCTION + r")[^.;]*", re.I)
 
 # Who the duty is on: named actors, longest first so 上市公司 wins over 公司.
 ACTORS = (

@@ -35,6 +35,8 @@ _FAILURE = re.compile(
 # 未依法登记为有限责任公司…，而冒用有限责任公司…名义的: using a name one was not registered
 # under fails the duty to register one's establishment
 _NOT_REGISTERED = re.compile(r"^未(?:依法|经)?(?:登记|注册)为(?P<what>[^，,]+)[，,]而冒用")
+# each status one posed as: 未依法登记为有限责任公司或者股份有限公司的分公司 → 分公司
+_REGISTERED_AS = re.compile(r"(?:登记|注册)为(?:[^，,]*的)?([^，,的]+)[，,]而冒用")
 # who the sanction falls on, written after the conduct: ，对负有责任的领导人员…依法
 _SANCTIONED = re.compile(r"(?<=的)[，,]对[^，,]*$")
 # who fails, written before 未 when it is no actor of ACTORS: 金融机构、非银行支付机构未履行…
@@ -47,6 +49,11 @@ _DUTY_WORD = re.compile(r"^(?:履行)?(?:其他)?(?:法定|本法规定的)?(?:�
 DISCLOSE = re.compile(r"公告|披露|报送|报告|公布|发布")
 # a duty that sets a policy rather than an act: 应当优化…流程，提高…效率
 _POLICY = re.compile(r"^(?:依法)?(?:进一步)?(?:优化|提高|加强|推行|提升|完善|促进|鼓励|支持)")
+# a conduct done without the approval a duty requires: 擅自设立 / 未经批准 / 未经核准
+_UNAUTHORISED = re.compile(r"擅自|未经(?:[^，。；]{0,12})?(?:批准|核准|许可|同意|注册)")
+_APPROVAL = re.compile(r"批准|核准|许可|同意|注册|审批|申请")
+# what was approved, described (经批准设立的外国公司分支机构): not an approval required
+_APPROVED = re.compile(r"经[^，。；]{0,8}(?:批准|核准|许可)[^，。；]{0,6}的")
 CONFIDENCE = 0.9  # the penalty names the duty's act (or every duty of its actor)
 
 
@@ -60,6 +67,9 @@ class Failure:
     whole: bool  # the conduct is only this failure (else it names other conduct too)
     anyone: bool = False  # whoever does it (the actors it names are a status it lacks)
     who: tuple[str, ...] = ()  # who fails it, when not an actor :data:`ACTORS` knows
+    # what was to be set up, for a registration whoever poses (有限责任公司, 分公司): a
+    # duty to register setting up something else (外国公司…设立分支机构) is not failed
+    founded: tuple[str, ...] = ()
 
 
 def failure(conduct: str) -> Failure | None:
@@ -74,8 +84,12 @@ def failure(conduct: str) -> Failure | None:
     text = _SANCTIONED.sub("", text)
     registered = _NOT_REGISTERED.match(text)
     if registered is not None:
+        # each status and its kind (有限责任公司 is a 公司)
+        founded = tuple(dict.fromkeys(
+            k for what in _REGISTERED_AS.findall(conduct) for w in _ACT_SPLIT.split(what)
+            for k in (w, w[-2:]) if k))
         return Failure((frozenset({"设立", "登记"}) | terms(registered.group("what")),), False,
-                       True, anyone=True)
+                       True, anyone=True, founded=founded)
     match = _FAILURE.search(text.rstrip("，, "))
     if match is None or not (match.group("tail") or match.group("acts").startswith(("报送",
                                                                                      "办理"))):
@@ -110,6 +124,10 @@ def performs(failed: Failure, duty: Duty, penalty_actors: tuple[str, ...]) -> fr
         return None
     if failed.anyone:
         penalty_actors = ()
+        if failed.founded and not re.search(
+                r"设立(?:[^，。；、]{0,4})(?:" + "|".join(map(re.escape, failed.founded)) + ")",
+                duty.text):
+            return None  # it sets up something other than what one posed as
     if failed.who and not any(w in duty.text[:modal.start()] for w in failed.who):
         return None  # it names who fails; this duty binds someone else
     if failed.every_duty:
@@ -162,3 +180,10 @@ def failure_matches(penalty_conducts: Mapping[str, Sequence[tuple[Clause, Conduc
                     break
     return [match for made in found.values()
             for direct, match in made if direct or not any(d for d, _ in made)]
+
+
+def lacks_approval(conduct: str, duty: str) -> bool:
+    """Whether ``conduct`` is done without an approval (擅自…) that ``duty`` does not
+    require: such a penalty enforces the duty to seek approval, not others about the
+    same act (外国公司…擅自…设立分支机构 → 经批准后…登记, not …应当指定代表人)."""
+    return bool(_UNAUTHORISED.search(conduct)) and not _APPROVAL.search(_APPROVED.sub("", duty))

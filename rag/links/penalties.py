@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rag.core.clauses import Clause
-from rag.links.duties import ACTOR, EN_SANCTION, actors_in, body_start
+from rag.links.duties import ACTOR, DISGORGE, EN_SANCTION, actors_in, body_start
 
 _CHAPTER = re.compile(r"法律责任|罚则|处罚|(?i:\blegal liabilit|\bpenalt|\bsanctions\b)")
 # words that impose a sanction; the conduct punished is written before them
@@ -22,16 +22,19 @@ SANCTION = re.compile(
     r"责令|处以|(?<![应之判])处(?:[一二三四五六七八九十百千万\d]|罚款|违法所得|非法|所|业务|买卖|"
     r"隐匿|虚报|融资)|没收|给予警告|警告|吊销|撤销[^，。；]{0,8}许可|予以取缔|取缔|"
     r"暂停[^，。；]{0,8}业务|追究[^，。；]{0,4}责任|有期徒刑|拘役|罚金|给予[^，。；]{0,4}处分|"
-    r"承担[^，。；]{0,8}赔偿责任|依照[^。；]{0,40}处罚|从重处罚|"
+    r"承担[^，。；]{0,8}赔偿责任|依照[^。；]{0,40}处罚|从重处罚|" + DISGORGE + "|"
     r"应当[^，。；]{0,20}(?:退还|返还|恢复原状)|" + EN_SANCTION, re.I
 )
 # a sanction strong enough to make an article outside a 法律责任 chapter a penalty clause
 _STRONG = re.compile(r"处以?[^。；]{0,30}罚款|有期徒刑|拘役|罚金|追究刑事责任|没收违法所得|"
                      r"(?i:" + EN_SANCTION + ")")
+# what a breach earned goes to whom it wronged: 违反本法第一百八十一条至第一百八十四条规定
+# 所得的收入应当归公司所有 (disgorgement: civil liability outside a penalty chapter)
+_DISGORGES = re.compile(r"(?:违反|违背)[^。；]{0,60}(?:所得|获得|取得)的?(?:收入|收益)" + DISGORGE)
 _CRIMINAL = re.compile(r"有期徒刑|拘役|管制|罚金|(?i:\bimprisonment\b)")
 _CIVIL = re.compile(
-    r"承担[^，。；]{0,8}(?:赔偿|民事)责任|应当[^，。；]{0,20}(?:退还|返还|恢复原状)"
-    r"|(?i:\bliable (?:to compensate|for (?:the )?(?:damages|losses|compensation))\b)")
+    r"承担[^，。；]{0,8}(?:赔偿|民事)责任|应当[^，。；]{0,20}(?:退还|返还|恢复原状)|" + DISGORGE
+    + r"|(?i:\bliable (?:to compensate|for (?:the )?(?:damages|losses|compensation))\b)")
 _ADMIN = re.compile(r"罚款|责令|没收|警告|吊销|撤销|取缔|暂停|处分|禁止[^，。；]{0,6}从事"
                     r"|(?i:\b(?:fined?|ordered|confiscat|revok|warning))")
 # what follows the conduct inside a penalty: who else is fined, amounts, aggravation
@@ -86,7 +89,8 @@ def is_civil_liability(clause: Clause) -> bool:
     """Whether an article outside a penalty chapter says someone is liable for damages for
     conduct it describes (…致使投资者遭受损失的，…应当承担赔偿责任)."""
     return clause.kind == "article" and bool(
-        re.search(r"(?:的，|, )[^。.]{0,40}(?:" + _CIVIL.pattern + ")", clause.text))
+        re.search(r"(?:的，|, )[^。.]{0,40}(?:" + _CIVIL.pattern + ")", clause.text)
+        or _DISGORGES.search(clause.text))
 
 
 def paragraphs(clause: Clause) -> list[tuple[str, int, int]]:

@@ -18,7 +18,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from importlib import resources
@@ -26,9 +26,11 @@ from importlib import resources
 from rag.core.clauses import Clause
 from rag.links.criminal import REFERENCE
 from rag.links.duties import Duty
+from rag.links.failures import failure, lacks_approval
+from rag.links.liability import HARM, generic
 from rag.links.model import actors_meet
-from rag.links.penalties import Conduct
-from rag.links.terms import Group, Weights, coverage, distinct
+from rag.links.penalties import Conduct, predicate
+from rag.links.terms import Group, Weights, alternatives, coverage, distinct, groups, terms, verbs
 
 MODEL_FILE = "penalty_model.json"
 FEATURES = ("coverage", "duty_share", "shared_verb", "two_terms", "actor_named",
@@ -176,13 +178,49 @@ def matches(prepared: Prepared, context: Callable[[str], frozenset[str]]
         kind = "civil" if conduct.sanction == "civil" else "implicit"
         every = frozenset().union(*(p for *_, wanted in alts for _, g in wanted for p in g))
         for unit, duty, have in duties_found:
-            if unit == clause.unit_id or not every & have:
+            if unit == clause.unit_id or not every & have \
+                    or lacks_approval(conduct.text, duty.text):
                 continue
             options = pair_features(alts, duty, have, conduct, weights,
                                     context=partial(context, unit), cites_other=cites)
             if options:
                 found.setdefault((unit, clause.unit_id, kind), []).extend(options)
     return [Candidate(*key, tuple(options)) for key, options in sorted(found.items())]
+
+
+def prepare(doc_id: str, pairs: Sequence[tuple[Clause, Conduct]],
+            duty_units: Mapping[str, Sequence[Duty]], named: set[str],
+            mentions: Callable[[Clause], Sequence[tuple[int, int, int]]]) -> Prepared:
+    """What the implicit links of one document compare: the penalty paragraphs that
+    cite an article, the duties no penalty names by number with their terms, each
+    conduct's alternatives, and the terms' weights."""
+    referring_paragraphs = {
+        (c.unit_id, k.paragraph) for c, k in pairs
+        if any(c.start + s >= k.start and c.start + e <= k.end
+               for _, s, e in mentions(c))}
+    candidates = [
+        (unit, duty, terms(duty.text)) for unit, found in duty_units.items()
+        for duty in found
+        if duty.doc_id == doc_id and unit not in named
+        and duty.modality in ("obligation", "prohibition")
+    ]
+    conduct_terms = []
+    for clause, conduct in pairs:
+        named_failure = failure(conduct.text)
+        if (named_failure is not None and named_failure.whole) or generic(conduct.text):
+            continue  # it names the failed duty (:mod:`rag.links.failures`), or no conduct
+        said = HARM.sub("", predicate(conduct.text))
+        words = REFERENCE.sub("", said)
+        conditions = [g for g in groups(words) if g[0]]
+        # each alternative as written (with its reference, if it has one), its verbs
+        # and its terms without the reference
+        conduct_terms.append((clause, conduct, [
+            (alt, verbs(bare), [g for g in groups(bare) if not g[0]] + conditions)
+            for alt in alternatives(said) for bare in (REFERENCE.sub("", alt),)]))
+    weights = Weights([t for *_, t in candidates]
+                      + [frozenset().union(*(p for _, g in wanted for p in g))
+                         for *_, alts in conduct_terms for *_, wanted in alts])
+    return referring_paragraphs, candidates, conduct_terms, weights
 
 
 def rule_matches(prepared: Prepared, context: Callable[[str], frozenset[str]]) -> list[Match]:
@@ -197,7 +235,8 @@ def rule_matches(prepared: Prepared, context: Callable[[str], frozenset[str]]) -
             alts = [alt for alt in every if stands_alone(alt[0])]
         for unit, duty, have in duties_found:
             if unit == clause.unit_id or not actors_meet(conduct.actors, duty.actors,
-                                                                     duty.text):
+                                                         duty.text) \
+                    or lacks_approval(conduct.text, duty.text):
                 continue
             score, shared = 0.0, frozenset[str]()
             for _, acts, wanted in alts:

@@ -9,9 +9,13 @@
     证券公司应当妥善保存…资料); only for duties no penalty names explicitly; decided by
     the fitted model of :mod:`rag.links.score` (``scorer="rules"``: the hand-written
     rule it replaced);
-  - *civil*: the same, where the paragraph makes someone liable for damages;
+  - *civil*: the same, where the paragraph makes someone liable for damages or to give
+    up what it earned; a role's general liability for breaching the law in office covers
+    that role's duties in its chapter (:mod:`rag.links.liability`);
   - *criminal*: the article of a criminal code (刑法) whose conduct is the conduct of an
-    administrative penalty already linked to the duty (欺诈发行, 内幕交易, 操纵).
+    administrative penalty already linked to the duty (欺诈发行, 内幕交易, 操纵), or, for
+    a prohibition no administrative penalty enforces, the act it prohibits (挪用公司资金
+    → 挪用资金罪; :func:`rag.links.criminal.direct_matches`).
 Every link carries a confidence (1.0 for an explicit reference; the model's probability
 for an implicit or civil one, or with the rule the weighted share of the penalty's
 conduct terms the duty has; for a criminal one, its word match times that of the link it
@@ -27,11 +31,12 @@ from collections.abc import Iterable, Sequence
 
 from rag.core.clauses import Clause
 from rag.core.documents import Document
-from rag.links.criminal import REFERENCE as _REFERENCE
 from rag.links.criminal import CrimeMatcher
 from rag.links.duties import Duty, duties
 from rag.links.failures import CONFIDENCE as FAILURE_CONFIDENCE
-from rag.links.failures import failure, failure_matches
+from rag.links.failures import failure_matches
+from rag.links.liability import CONFIDENCE as BREACH_CONFIDENCE
+from rag.links.liability import breach_matches, chapter, with_ranges
 from rag.links.model import (
     ORDER,
     Evidence,
@@ -47,7 +52,6 @@ from rag.links.penalties import (
     in_penalty_chapter,
     is_civil_liability,
     is_penalty,
-    predicate,
 )
 from rag.links.score import (
     RULE_MIN,
@@ -56,22 +60,16 @@ from rag.links.score import (
     Prepared,
     default_model,
     matches,
+    prepare,
     rule_matches,
 )
-from rag.links.terms import (
-    Weights,
-    alternatives,
-    groups,
-    spans_of,
-    terms,
-    verbs,
-)
+from rag.links.terms import spans_of, terms
 from rag.search.crossrefs import CrossReferences
 
 # crimes a regulatory statute's conduct is compared with: those against the economic
 # order (刑法 第二编第三章 破坏社会主义市场经济秩序罪), where securities, company and fund
-# offences are
-ECONOMIC = re.compile(r"经济秩序")
+# offences are, and against property (第五章: 职务侵占, 挪用资金 by a company's staff)
+ECONOMIC = re.compile(r"经济秩序|侵犯财产")
 # documents whose articles do not bind those who comply: courts' interpretations, news
 NOT_DUTIES = ("judicial_interpretation", "news")
 
@@ -100,6 +98,8 @@ class LinkTable:
         self.unit_rows: dict[str, list[int]] = {}
         for row, clause in enumerate(self.clauses):
             self.unit_rows.setdefault(clause.unit_id, []).append(row)
+        self._label_rows = {(c.doc_id, c.label): r for r, c in enumerate(self.clauses)
+                            if c.kind == "article" and c.label}
         self._referenced_by: dict[str, list[str]] = {}
         self._penalties: dict[str, list[Link]] = {}
         self._enforces: dict[str, list[Link]] = {}
@@ -196,7 +196,7 @@ class LinkTable:
         duty_docs = {d for d, doc in self.documents.items()
                      if doc.kind not in NOT_DUTIES and d not in criminal_docs}
         for clause in self.clauses:
-            for row, _, _ in self.references.mentions(clause):
+            for row, _, _ in self._mentions(clause):
                 cited = self.clauses[row].unit_id
                 citing = self._referenced_by.setdefault(cited, [])
                 if clause.unit_id not in citing:
@@ -227,6 +227,11 @@ class LinkTable:
         self._named = {link.source for link in explicit}
         self._record(explicit)
 
+    def _mentions(self, clause: Clause) -> list[tuple[int, int, int]]:
+        """The clause's resolved references, every article of a range (A至B) included."""
+        return with_ranges(clause, self.references.mentions(clause), self.clauses,
+                           self._label_rows)
+
     def _add_duties(self, clause: Clause, said: list[Duty]) -> None:
         self._duties.setdefault(clause.doc_id, []).extend(said)
         self._duty_units.setdefault(clause.unit_id, []).extend(said)
@@ -256,9 +261,16 @@ class LinkTable:
             made = [k for k in self._penalties_in(doc_id)
                     if k.kind == "explicit" and k.source != k.target] + implicit
             self._record(implicit)
-            self._record(self._crime_matcher().links(
+            crimes = self._crime_matcher()
+            self._record(crimes.links(
                 made, clauses=self.clauses, row_of=self.row_of, unit_rows=self.unit_rows,
                 documents=self.documents, duty_units=self._duty_units))
+            # a prohibition enforced only civilly or not at all: its acts against the crimes
+            enforced = {k.source for k in self._penalties_in(doc_id)
+                        if k.kind != "civil" and k.source != k.target}
+            self._record(crimes.direct(
+                {u: d for u, d in units.items() if u not in enforced},
+                clauses=self.clauses, row_of=self.row_of, documents=self.documents))
             self._done.add(doc_id)
 
     def _ensure_all(self) -> None:
@@ -276,7 +288,7 @@ class LinkTable:
         for pairs in penalty_conducts.values():
             for clause, conduct in pairs:
                 lo, hi = conduct.start - clause.start, conduct.end - clause.start
-                for row, start, end in self.references.mentions(clause):
+                for row, start, end in self._mentions(clause):
                     cited = self.clauses[row]
                     if not (lo <= start and end <= hi) or cited.unit_id not in duty_units:
                         continue
@@ -292,36 +304,8 @@ class LinkTable:
 
     def _prepared(self, doc_id: str, pairs: list[tuple[Clause, Conduct]],
                   duty_units: dict[str, list[Duty]], named: set[str]) -> Prepared:
-        """What the implicit links of one document compare: the penalty paragraphs that
-        cite an article, the duties no penalty names by number with their terms, each
-        conduct's alternatives, and the terms' weights."""
-        referring_paragraphs = {
-            (c.unit_id, k.paragraph) for c, k in pairs
-            if any(c.start + s >= k.start and c.start + e <= k.end
-                   for _, s, e in self.references.mentions(c))}
-        candidates = [
-            (unit, duty, terms(duty.text)) for unit, found in duty_units.items()
-            for duty in found
-            if duty.doc_id == doc_id and unit not in named
-            and duty.modality in ("obligation", "prohibition")
-        ]
-        conduct_terms = []
-        for clause, conduct in pairs:
-            named_failure = failure(conduct.text)
-            if named_failure is not None and named_failure.whole:
-                continue  # it names the duty it punishes: :meth:`_failures` links it
-            said = _HARM.sub("", predicate(conduct.text))
-            words = _REFERENCE.sub("", said)
-            conditions = [g for g in groups(words) if g[0]]
-            # each alternative as written (with its reference, if it has one), its verbs
-            # and its terms without the reference
-            conduct_terms.append((clause, conduct, [
-                (alt, verbs(bare), [g for g in groups(bare) if not g[0]] + conditions)
-                for alt in alternatives(said) for bare in (_REFERENCE.sub("", alt),)]))
-        weights = Weights([t for *_, t in candidates]
-                          + [frozenset().union(*(p for _, g in wanted for p in g))
-                             for *_, alts in conduct_terms for *_, wanted in alts])
-        return referring_paragraphs, candidates, conduct_terms, weights
+        """What the implicit links of one document compare (:func:`prepare`)."""
+        return prepare(doc_id, pairs, duty_units, named, self.references.mentions)
 
     def _implicit(self, penalty_conducts: dict[str, list[tuple[Clause, Conduct]]],
                   duty_units: dict[str, list[Duty]], named: set[str]) -> list[Link]:
@@ -344,7 +328,11 @@ class LinkTable:
         (:mod:`rag.links.failures`), linked to the obligations that do what they name."""
         return [self._link(unit, target, "implicit", FAILURE_CONFIDENCE, duty, conduct, words)
                 for unit, target, duty, conduct, words
-                in failure_matches(penalty_conducts, duty_units, named)]
+                in failure_matches(penalty_conducts, duty_units, named)] + [
+            self._link(unit, target, "civil", BREACH_CONFIDENCE, duty, conduct, words)
+            for pairs in penalty_conducts.values()
+            for unit, target, duty, conduct, words in breach_matches(
+                pairs, duty_units, lambda u: chapter(self.clauses[self.unit_rows[u][0]]))]
 
     def candidates_of(self, doc_id: str) -> list[Candidate]:
         """The scored (duty article, penalty article) pairs of one document."""
@@ -392,7 +380,4 @@ class LinkTable:
                                                 row_of=self.row_of)
         return self._crimes_matched
 
-
-# the harm a civil liability clause names, which every duty could cause
-_HARM = re.compile(r"[，,]?(?:给|致使)[^，。；]{0,30}(?:造成|遭受)[^，。；]{0,6}(?:损失|损害)的?")
 
