@@ -188,13 +188,20 @@ def prohibited_acts(duty: Duty) -> list[str]:
     said = duty.text[at + len(duty.modal):]
     if re.search(r"情形|情况", _ITEM.split(duty.text)[0]):
         said = _ITEM.split(said)[0]  # 有下列情形之一的，不得担任…：its items are not acts
-    items = [i for i in _ITEM.split(said) if i.strip()] if _ITEM.search(said) else [said]
+    parts = _ITEM.split(said)  # the lead-in (不得有下列行为：) and its items, if any
+    items = [i for i in parts[1:] if i.strip()] if len(parts) > 1 else parts
     out: list[str] = []
     for item in items:
         item = _IN_OFFICE.sub("", item).strip("：:；;。，, \n")
         pieces = [p for p in _PIECE_SPLIT.split(item) if p.strip()]
         out.extend(pieces if len(pieces) > 1 else [item])  # each alternative on its own
     return out
+
+
+def as_written(shared: frozenset[str], words: str) -> frozenset[str]:
+    """Shared terms as the crime writes them (侵占 → 占为己有), to show as its evidence."""
+    return frozenset(w for t in shared for w in (
+        [t] if t in words else [k for k, v in CRIME_SYNONYMS.items() if v == t and k in words]))
 
 
 def objects(act: str) -> frozenset[str]:
@@ -245,5 +252,6 @@ def direct_matches(matcher: CrimeMatcher, duty_units: Mapping[str, Sequence[Duty
                         best = (rank, crime, shared)
                 if best is not None and best[0][1] > found.get(best[1], (0.0,))[0]:
                     found[best[1]] = (best[0][1], best[2])
-        out.extend((unit, crime, score, shared) for crime, (score, shared) in found.items())
+        out.extend((unit, crime, score, as_written(shared, matcher.words[crime]))
+                   for crime, (score, shared) in found.items())
     return out
