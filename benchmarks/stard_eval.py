@@ -249,7 +249,8 @@ def memory_rows(index: Index, encoder: Any, questions: list[dict[str, Any]],
                 pairs.append((question["question"], clause.id))
     vectors = encoder.encode_queries([memory_text(q) for q, _ in pairs])
     print(f"memory: {len(pairs)} train pairs learned ({unresolved} gold articles not in the "
-          f"index); weight {fusion.memory_weight}, floor {fusion.memory_floor}",
+          f"index); weight {fusion.memory_weight}, null {fusion.memory_null}, "
+          f"temperature {fusion.memory_temperature}",
           file=sys.stderr)
     plain_runs = channel_runs(index, encoder, questions, fusion)
     without = evaluate(index, plain_runs, questions, fusion, ("dense", "bm25"))

@@ -4,6 +4,7 @@ on a paraphrase, respect filters, survive rebuilds, and report clauses that vani
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -61,11 +62,13 @@ def test_a_paraphrase_votes_above_the_floor_only(
     vector = hashing_encoder.encode_queries([paraphrase])[0]
     similarity = float(index.memory.vectors.nearest(vector, 1)[0][0])  # type: ignore[union-attr]
     assert 0.3 < similarity < 0.99
-    low = Fusion(memory_floor=similarity - 0.2, memory_weight=10.0)
+    low = Fusion(memory_floor=similarity - 0.2, memory_null=similarity - 0.1,
+                 memory_weight=10.0)
     hits = retrieve(paraphrase, index=index, encoder=hashing_encoder, k=5, fusion=low)
     assert CRIMINAL in [h.clause.id for h in hits]
     assert hits[[h.clause.id for h in hits].index(CRIMINAL)].via == "search"  # voted, not pinned
-    high = Fusion(memory_floor=min(0.999, similarity + 0.05), memory_weight=10.0)
+    high = Fusion(memory_floor=min(0.999, similarity + 0.05), memory_null=similarity - 0.1,
+                  memory_weight=10.0)
     hits = retrieve(paraphrase, index=index, encoder=hashing_encoder, k=20, fusion=high)
     assert CRIMINAL not in [h.clause.id for h in hits]
     off = Fusion(memory_weight=0.0)
@@ -84,7 +87,8 @@ def test_memory_respects_filters_and_unknown_clauses(
     assert all(h.via == "search" for h in hits)
     assert index.memory is not None
     ranked = memory_channel(index.memory, hashing_encoder.encode_queries([QUESTION])[0],
-                            QUESTION, row_of=index.row_of, admits=lambda row: True, floor=0.9)
+                            QUESTION, row_of=index.row_of, admits=lambda row: True,
+                            fusion=Fusion(memory_floor=0.9))
     assert ranked[1].tolist() == [index.row_of[CRIMINAL]]  # "gone#art1" does not vote
 
 
@@ -93,12 +97,40 @@ def test_normalized_and_votes() -> None:
     memory = Memory.from_pairs([("a", "x#1"), ("b", "y#1"), ("a", "z#1")],
                                np.array([[1, 0], [0.6, 0.8], [1, 0]], np.float32))
     assert memory.exact("A") == ("x#1", "z#1")
-    votes = memory.votes(np.array([1.0, 0.0]), floor=0.5)
-    assert [(c, round(v, 3)) for c, v, _ in votes] == [("x#1", 1.0), ("z#1", 1.0),
-                                                      ("y#1", 0.2)]
-    assert memory.votes(np.array([1.0, 0.0]), floor=0.7)[-1][0] == "z#1"
+    votes = memory.votes(np.array([1.0, 0.0]), floor=0.5, null=0.8, temperature=0.1)
+    # weights e^2, e^2 (x, z: similarity 1) and e^-2 (y: 0.6) against 1 for "none of them"
+    total = 1 + 2 * math.exp(2) + math.exp(-2)
+    assert [(c, round(v, 4)) for c, v, _ in votes] == [
+        ("x#1", round(math.exp(2) / total, 4)), ("z#1", round(math.exp(2) / total, 4)),
+        ("y#1", round(math.exp(-2) / total, 4))]
+    assert [e for _, _, e in votes] == [0, 2, 1]  # each clause's strongest voter
+    assert [c for c, _, _ in memory.votes(np.array([1.0, 0.0]), floor=0.7, null=0.8,
+                                          temperature=0.1)] == ["x#1", "z#1"]
+    with pytest.raises(ValueError, match="temperature must be positive"):
+        memory.votes(np.array([1.0, 0.0]), floor=0.5, null=0.8, temperature=0.0)
     with pytest.raises(ValueError, match="2 pairs but 1 vectors"):
         Memory.from_pairs([("a", "x"), ("b", "y")], np.ones((1, 2)))
+
+
+def test_a_lone_close_question_outvotes_a_crowd() -> None:
+    """The vote is a share: one confirmed question near the asked one takes nearly all of
+    it, while ten equally near ones naming ten clauses each get a tenth at most."""
+    angle = np.deg2rad(8)  # cosine 0.990
+    near = np.array([np.cos(angle), np.sin(angle)], np.float32)
+    lone = Memory.from_pairs([("a", "x#1")], near[None, :])
+    crowd = Memory.from_pairs([(f"q{i}", f"c#{i}") for i in range(10)], np.tile(near, (10, 1)))
+    asked = np.array([1.0, 0.0])
+    (_, alone, _), = lone.votes(asked, floor=0.85, null=0.95, temperature=0.01)
+    shared = crowd.votes(asked, floor=0.85, null=0.95, temperature=0.01)
+    assert alone > 0.95
+    assert len(shared) == 10 and all(v < 0.1 for _, v, _ in shared)
+    far = lone.votes(asked, floor=0.85, null=0.999, temperature=0.01)
+    assert far[0][1] < 0.5  # a question less similar than the null: less than even odds
+
+
+def test_fusion_refuses_a_bad_memory_temperature() -> None:
+    with pytest.raises(ValueError, match="memory_temperature must be positive"):
+        Fusion(memory_temperature=0.0)
 
 
 def test_learn_all_formats_and_memory_from_the_store(

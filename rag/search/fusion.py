@@ -58,12 +58,15 @@ class Fusion:
     use_adapter: bool = True  # map the question vector before the dense search
     use_reranker: bool = False  # re-order the fused candidates with the learned model
     # question memory (rag.search.memory): confirmed questions at least memory_floor
-    # similar to the question vote for their clauses with this weight. Chosen by 5-fold
-    # CV on STARD train.jsonl over the full national corpus, without the adapter (it was
-    # trained on all of train; benchmarks/memory_eval.py --no-adapter; figures in the
-    # README); 0 turns memory off.
-    memory_weight: float = 0.5
-    memory_floor: float = 0.87
+    # similar vote for their clauses, each weighing exp((similarity - memory_null) /
+    # memory_temperature) against "none of them" weighing 1; the channel's weight in the
+    # fusion is memory_weight (0 turns memory off). Chosen by 5-fold CV on STARD
+    # train.jsonl over the full national corpus, each fold searched with a query adapter
+    # trained on the other folds (benchmarks/memory_eval.py; figures in the README).
+    memory_weight: float = 1.0
+    memory_floor: float = 0.85
+    memory_null: float = 0.88
+    memory_temperature: float = 0.01
     memory_depth: int = 50  # nearest confirmed questions consulted
 
     def __post_init__(self) -> None:
@@ -73,6 +76,9 @@ class Fusion:
             raise ValueError(f"fusion depth must be at least 1, not {self.depth}")
         if not 0.0 <= self.memory_floor < 1.0:
             raise ValueError(f"memory_floor must be in [0, 1), not {self.memory_floor}")
+        if self.memory_temperature <= 0:
+            raise ValueError(f"memory_temperature must be positive, not "
+                             f"{self.memory_temperature}")
         if self.cross_lingual_bm25_factor <= 0:
             raise ValueError("cross_lingual_bm25_factor must be positive, not "
                              f"{self.cross_lingual_bm25_factor}")
@@ -93,7 +99,7 @@ def scaled(channel: str, scores: np.ndarray) -> np.ndarray:
     """A channel's scores on a 0–1 scale: min-max over its candidates for the searched
     channels (cosines and BM25 live on unrelated scales), share of the best for the
     derived ones: definition flags as they are, reference votes (already shares of the
-    best hit's score) and memory votes (rescaled similarities) capped at 1."""
+    best hit's score) and memory votes (shares of the neighbours' weight) capped at 1."""
     if scores.size == 0:
         return scores.astype(np.float64)
     values = scores.astype(np.float64)

@@ -54,8 +54,8 @@ def channel_results(
         vector = index.query_encoder(encoder).encode_queries([query.text])[0]
     if memory and "memory" in channels and vector is not None:
         ranked["memory"] = memory_channel(
-            memory, vector, query.question, row_of=index.row_of, floor=fusion.memory_floor,
-            depth=fusion.memory_depth, admits=lambda row: query.admits(index.clauses[row]))
+            memory, vector, query.question, row_of=index.row_of, fusion=fusion,
+            admits=lambda row: query.admits(index.clauses[row]))
     if "dense" in channels and vector is not None:
         if index.learned is not None and fusion.use_adapter:
             vector = index.learned.adapt(vector)  # the question as the trained map sees it

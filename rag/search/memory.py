@@ -1,11 +1,17 @@
 """Question memory: confirmed (question, clause) pairs as a retrieval channel.
 
 A new question is compared (cosine, on the encoder's query side) with every confirmed
-question; those above ``Fusion.memory_floor`` vote for their clauses, each clause worth
-its best voter's similarity rescaled between the floor (0) and the nearest confirmed
-question (1): e5's cosines crowd into 0.85–0.97, so an absolute scale gave a paraphrase
-at 0.92 a quarter of a vote (5-fold CV on STARD train tied; the paraphrase set preferred
-the relative scale, 0.875 vs 0.850 hit@5 — benchmarks/memory_eval.py). The
+question; those at least ``Fusion.memory_floor`` similar vote for their clauses like a
+nearest-neighbour classifier: each weighs ``exp((similarity - null) / temperature)``
+and "none of them" weighs 1, so a clause's vote is the share of that weight naming it.
+A confirmed question as similar as ``memory_null`` is as likely to share the answer as
+not; a lone close paraphrase takes nearly the whole vote, while many neighbours at the
+same distance naming different clauses split it. The earlier vote (the best voter's
+similarity rescaled from the floor to the nearest confirmed question) gave the nearest
+voter a full vote however crowded: on STARD train (5-fold CV, each fold searched with an
+adapter trained on the other folds) it had to be weighted down to 0.25, which cost the
+paraphrase set 0.05 hit@5; this vote ties it on train at weight 1 and keeps the
+paraphrases (benchmarks/memory_eval.py; figures in the README). The
 same question asked again (after trimming, case and end punctuation) pins its clauses
 first: a reader already said they govern it.
 
@@ -19,6 +25,7 @@ database) for a folder index, a collection beside the clauses for an index on Mi
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +33,7 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.search.fusion import Ranked
+from rag.search.fusion import Fusion, Ranked
 
 _TRIM = re.compile(r"[\s\u3000?？!！。.,，;；:：、\"'“”‘’《》()（）]+")
 
@@ -108,39 +115,49 @@ class Memory:
         """Clause ids confirmed for this very question (normalised), in confirmation order."""
         return self._exact.get(normalized(question), ())
 
-    def votes(self, vector: np.ndarray, *, floor: float, depth: int = 50
-              ) -> list[tuple[str, float, int]]:
-        """(clause id, vote, voting entry) of the clauses the nearest confirmed questions
-        above ``floor`` vote for, best first; a vote is the voter's similarity rescaled
-        from ``floor`` (0) to the nearest voter's (1)."""
+    def votes(self, vector: np.ndarray, *, floor: float, null: float, temperature: float,
+              depth: int = 50) -> list[tuple[str, float, int]]:
+        """(clause id, vote, strongest voter's entry) of the clauses the ``depth`` nearest
+        confirmed questions at least ``floor`` similar vote for, best first; a vote is the
+        share of ``exp((similarity - null) / temperature)`` naming the clause, "none of
+        them" weighing 1."""
         if not len(self):
             return []
+        if temperature <= 0:
+            raise ValueError(f"memory temperature must be positive, not {temperature}")
         sims, entries = self.vectors.nearest(vector, depth)
-        best: dict[str, tuple[float, int]] = {}
-        top = float(sims[0]) if len(sims) else 0.0
+        mass: dict[str, float] = {}
+        strongest: dict[str, tuple[float, int]] = {}
+        total = 1.0  # "none of the confirmed questions shares this one's answer"
         for sim, entry in zip(sims.tolist(), entries.tolist(), strict=True):
             if sim < floor:
                 break
-            value = min(1.0, (sim - floor) / max(1e-9, top - floor)) if top > floor else 1.0
+            weight = math.exp(min(50.0, (sim - null) / temperature))
+            total += weight
             clause_id = self.clause_ids[entry]
-            if clause_id not in best or value > best[clause_id][0]:
-                best[clause_id] = (value, entry)
-        ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[0]))
-        return [(clause_id, value, entry) for clause_id, (value, entry) in ranked]
+            mass[clause_id] = mass.get(clause_id, 0.0) + weight
+            if clause_id not in strongest or sim > strongest[clause_id][0]:
+                strongest[clause_id] = (sim, entry)
+        ranked = sorted(mass.items(), key=lambda item: (-item[1], item[0]))
+        return [(clause_id, value / total, strongest[clause_id][1])
+                for clause_id, value in ranked]
 
 
 def memory_channel(memory: Memory, vector: np.ndarray, question: str, *,
-                   row_of: dict[str, int], admits: Callable[[int], bool], floor: float,
-                   depth: int = 50) -> Ranked:
+                   row_of: dict[str, int], admits: Callable[[int], bool],
+                   fusion: Fusion) -> Ranked:
     """The memory channel's (scores, rows), best first: clauses confirmed for this very
-    question score 1, the others the rescaled similarity of their best voter. Clauses
-    the index does not hold, or the filters exclude, do not vote."""
+    question score 1, the others their vote (:meth:`Memory.votes` with ``fusion``'s
+    memory settings). Clauses the index does not hold, or the filters exclude, do not
+    vote."""
     scores: dict[int, float] = {}
     for clause_id in memory.exact(question):
         row = row_of.get(clause_id)
         if row is not None:
             scores[row] = 1.0
-    for clause_id, value, _ in memory.votes(vector, floor=floor, depth=depth):
+    for clause_id, value, _ in memory.votes(
+            vector, floor=fusion.memory_floor, null=fusion.memory_null,
+            temperature=fusion.memory_temperature, depth=fusion.memory_depth):
         row = row_of.get(clause_id)
         if row is not None and row not in scores:
             scores[row] = value
