@@ -15,10 +15,17 @@ import pytest
 from rag.chunking import chunk_documents
 from rag.core.clauses import Clause
 from rag.links import LinkTable
-from rag.links.criminal import crime_actors, doers_meet, prohibited_acts
+from rag.links.criminal import (
+    covered_by,
+    crime_actors,
+    doers_meet,
+    manner,
+    objects,
+    prohibited_acts,
+)
 from rag.links.failures import failure, lacks_approval
 from rag.links.liability import generic
-from rag.links.penalties import is_civil_liability
+from rag.links.penalties import conducts, is_civil_liability
 from rag.readers import read_document
 
 from .conftest import CORPUS
@@ -152,7 +159,8 @@ def test_a_companys_crime_is_not_an_investors() -> None:
 def test_a_prohibition_enforced_only_civilly_is_compared_with_crimes_act_by_act() -> None:
     found = {k.target.split("#")[1]: k for k in table().penalties(f"{CO}#art181")
              if k.kind == "criminal"}
-    assert sorted(found) == ["art271", "art272"]  # 侵占公司财产; 挪用公司资金
+    # 侵占公司财产; 挪用公司资金; 收受其他非法收入 (收受他人财物); 擅自披露公司秘密
+    assert sorted(found) == ["art163", "art219", "art271", "art272"]
     assert [e.text for e in found["art271"].evidence] == ["财物", "占为己有"]  # as 刑法 writes
     assert found["art272"].via is None
     assert {e.text for e in found["art272"].evidence} == {"挪用", "资金"}
@@ -171,3 +179,51 @@ def test_a_prohibition_enforced_only_civilly_is_compared_with_crimes_act_by_act(
 ])
 def test_near_misses_of_a_direct_crime_are_not_linked(doc_id: str, article: int) -> None:
     assert [t for t, kind in links(doc_id, article) if kind == "criminal"] == []
+
+
+# ------------------------------------------------- how 刑法 names the conduct of an office
+
+def test_bribe_taking_and_disclosing_secrets_are_the_crimes_of_a_companys_staff() -> None:
+    # 公司法第一百八十一条 （三）…收受其他非法收入 → 刑法第一百六十三条 (公司、企业…的工作人员…
+    # 非法收受他人财物): 财物 read as 收入, 非法收入 covered by 非法 + 收入; （五）擅自披露
+    # 公司秘密 → 第二百一十九条 (…披露…商业秘密): 擅自 says how, not what
+    found = {k.target.split("#")[1]: k for k in table().penalties(f"{CO}#art181")
+             if k.kind == "criminal"}
+    assert {e.text for e in found["art163"].evidence} == {"非法", "收受", "人财物"}
+    assert {e.text for e in found["art219"].evidence} == {"披露", "商业秘密"}
+    assert (found["art163"].confidence, found["art219"].confidence) == (0.8, 0.8)
+    assert manner("擅自披露公司秘密") == {"擅自"}
+    assert objects("收受其他非法收入") == {"非法收入"}  # the word it ends on
+    assert objects("非法买卖") == frozenset()  # a verb is no object
+    act = frozenset({"收受", "非法", "收入", "非法收入"})  # terms("收受其他非法收入")
+    assert covered_by(act, frozenset({"收受", "非法", "收入"})) == act
+    assert covered_by(frozenset({"非法收入"}), frozenset({"非法"})) == frozenset()
+
+
+def test_a_listed_crime_with_graded_sanctions_keeps_its_items() -> None:
+    # 刑法第二百一十九条 "有下列侵犯商业秘密行为之一，情节严重的，处…；情节特别严重的，处…："
+    # the second sanction does not end the list: its three items are its conducts
+    crime = next(c for c in table().clauses if c.unit_id == f"{CRIMES}#art219")
+    found = [c.text for c in conducts(crime)]
+    assert found[0].startswith("以盗窃、贿赂、欺诈、胁迫、电子侵入")
+    assert found[2].startswith("违反保密义务或者违反权利人有关保守商业秘密的要求")
+    assert len(found) == 3  # 明知前款所列行为…以侵犯商业秘密论 states no sanction of its own
+
+
+def test_a_named_duty_links_the_crime_of_breaching_it_by_its_doers() -> None:
+    # 公司法第一百八十条 "董事、监事、高级管理人员对公司负有忠实义务" → 刑法第一百六十九条之一
+    # (上市公司的董事、监事、高级管理人员违背对公司的忠实义务): the duty named, the doer met
+    made = [k for k in table().penalties(f"{CO}#art180") if k.kind == "criminal"]
+    assert [(k.target, k.paragraph, k.confidence) for k in made] == [
+        (f"{CRIMES}#art169-1", "第一款", 0.8)]
+    assert [e.text for e in made[0].evidence] == ["忠实", "义务"]
+
+
+@pytest.mark.parametrize(("doc_id", "article"), [
+    (CO, 182),  # 与本公司订立合同…应当报告: names no duty it owes, shares no act
+    (CO, 187),  # 列席并接受股东的质询: no crime
+    (SEC, 42),  # 证券服务机构…不得买卖该证券: 负有 no named duty, 刑法第一百八十条 is 内幕
+])
+def test_near_misses_of_a_named_duty_are_not_linked_to_a_breach(doc_id: str,
+                                                               article: int) -> None:
+    assert "art169-1" not in [t for t, kind in links(doc_id, article) if kind == "criminal"]

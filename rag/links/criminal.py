@@ -82,7 +82,11 @@ class CrimeMatcher:
     def _crime_table(self) -> tuple[list[tuple[Conduct, frozenset[str]]], Weights]:
         if self._table is None:
             found = []
+            seen: set[tuple[str, str]] = set()
             for crime in self.crimes:
+                if (crime.clause_id, crime.paragraph) in seen:
+                    continue  # a paragraph's words are its conducts' (its listed items) together
+                seen.add((crime.clause_id, crime.paragraph))
                 clause = self._clauses[self._row_of[crime.clause_id]]
                 words = conduct_words(clause, crime.paragraph)
                 self._doers[crime] = crime_actors(words)
@@ -141,9 +145,13 @@ class CrimeMatcher:
                documents: Mapping[str, Document]) -> list[Link]:
         """Crimes for prohibitions no administrative penalty enforces, compared with the
         prohibited acts themselves (:func:`direct_matches`)."""
+        found = direct_matches(self, duty_units)
+        made = {(unit, crime.clause_id) for unit, crime, _, _ in found}
+        found += [m for m in breached_duties(self, duty_units)
+                  if (m[0], m[1].clause_id) not in made]
         return [crime_link(unit, crime, shared, DIRECT_CONFIDENCE * score, clauses=clauses,
                            row_of=row_of, documents=documents)
-                for unit, crime, score, shared in direct_matches(self, duty_units)]
+                for unit, crime, score, shared in found]
 
 
 def crime_link(source: str, crime: Conduct, shared: frozenset[str], confidence: float, *,
@@ -169,8 +177,9 @@ def paragraph_text(clause: Clause, label: str) -> str:
 
 
 # how 刑法 words a conduct a regulatory statute words otherwise: a crime's words are
-# also read as these (非法占为己有 is 侵占; 本单位财物 are 财产)
-CRIME_SYNONYMS = {"占为己有": "侵占", "财物": "财产", "营业": "业务"}
+# also read as these (非法占为己有 is 侵占; 本单位财物 are 财产; 收受他人财物 is 收受…收入)
+CRIME_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "占为己有": ("侵占",), "财物": ("财产", "收入"), "营业": ("业务",)}
 # the circumstance every crime in office names (利用职务上的便利): not its conduct
 _IN_OFFICE = re.compile(r"利用(?:职务|职权)(?:上的)?(?:便利)?")
 _ITEM = re.compile(r"（[一二三四五六七八九十]+）")
@@ -201,14 +210,36 @@ def prohibited_acts(duty: Duty) -> list[str]:
 def as_written(shared: frozenset[str], words: str) -> frozenset[str]:
     """Shared terms as the crime writes them (侵占 → 占为己有), to show as its evidence."""
     return frozenset(w for t in shared for w in (
-        [t] if t in words else [k for k, v in CRIME_SYNONYMS.items() if v == t and k in words]))
+        [t] if t in words else [k for k, v in CRIME_SYNONYMS.items() if t in v and k in words]))
 
 
 def objects(act: str) -> frozenset[str]:
-    """The nouns of an act (what it is done to: 资金, 财产, 秘密, 业务)."""
+    """The nouns of an act (what it is done to: 资金, 财产, 秘密, 业务), else the word it
+    ends on (收受其他非法收入 → 非法收入: a verb comes before its object)."""
     from jieba import posseg
 
-    return frozenset(w for w, tag in posseg.lcut(act) if tag.startswith("n") and len(w) > 1)
+    from rag.links.terms import verbs
+
+    words = [(w, tag) for w, tag in posseg.lcut(act) if len(w) > 1]
+    found = frozenset(w for w, tag in words if tag.startswith("n"))
+    # a last word that is a verb (非法买卖, 提供) names no object: the act has none
+    return found or frozenset(w for w, tag in words[-1:] if not tag.startswith("v")
+                              and not verbs(w))
+
+
+def manner(act: str) -> frozenset[str]:
+    """The adverbs of an act (擅自, 直接): how it is done, not what is done."""
+    from jieba import posseg
+
+    return frozenset(w for w, tag in posseg.lcut(act) if tag in ("d", "ad") and len(w) > 1)
+
+
+def covered_by(wanted: frozenset[str], have: frozenset[str]) -> frozenset[str]:
+    """The terms of ``wanted`` that ``have`` has, a compound of two of them too (非法收入
+    when it has 非法 and 收入)."""
+    shared = wanted & have
+    return shared | {t for t in wanted - shared
+                     if any(t.startswith(a) and t[len(a):] in shared for a in shared)}
 
 
 def direct_matches(matcher: CrimeMatcher, duty_units: Mapping[str, Sequence[Duty]]
@@ -222,7 +253,7 @@ def direct_matches(matcher: CrimeMatcher, duty_units: Mapping[str, Sequence[Duty
     if not matcher.crimes:
         return []
     table, weights = matcher._crime_table()
-    read = [(crime, have | {CRIME_SYNONYMS[t] for t in have if t in CRIME_SYNONYMS})
+    read = [(crime, have | {w for t in have for w in CRIME_SYNONYMS.get(t, ())})
             for crime, have in table]
     out: list[tuple[str, Conduct, float, frozenset[str]]] = []
     for unit, said in duty_units.items():
@@ -231,7 +262,7 @@ def direct_matches(matcher: CrimeMatcher, duty_units: Mapping[str, Sequence[Duty
             if duty.modality != "prohibition":
                 continue
             for act in prohibited_acts(duty):
-                wanted = terms(act)
+                wanted = terms(act) - manner(act)  # 擅自披露: 披露
                 acts = verbs(act)
                 things = objects(act) - {"公司"}  # what it is done to (公司资金: 本单位资金)
                 if len(wanted) < 2 or not acts or not things & wanted:
@@ -239,8 +270,9 @@ def direct_matches(matcher: CrimeMatcher, duty_units: Mapping[str, Sequence[Duty
                 total = weights.total(wanted)
                 best: tuple[tuple[bool, float], Conduct, frozenset[str]] | None = None
                 for crime, have in read:
-                    shared = wanted & have
-                    named = sum(t in have or t in matcher.words[crime] for t in things)
+                    shared = covered_by(wanted, have)
+                    named = sum(t in shared or t in have or t in matcher.words[crime]
+                                for t in things)
                     if len(shared) < 2 or not shared & acts or 3 * named < 2 * len(things):
                         continue  # it must be done to what the crime names (two thirds)
                     covered = weights.total(shared) / total
@@ -255,3 +287,30 @@ def direct_matches(matcher: CrimeMatcher, duty_units: Mapping[str, Sequence[Duty
         out.extend((unit, crime, score, as_written(shared, matcher.words[crime]))
                    for crime, (score, shared) in found.items())
     return out
+
+
+# a duty a statute names (董事…对公司负有忠实义务) and the crime of breaching it by name
+# (上市公司的董事…违背对公司的忠实义务: 刑法第一百六十九条之一)
+_OWED = re.compile(r"负有(?:对[^，。；]{1,8}?的?)?([\u4e00-\u9fff]{2})义务")
+_BREACHED = re.compile(r"(?:违背|违反)(?:对[^，。；]{1,8}?的?)?([\u4e00-\u9fff]{2})义务")
+
+
+def breached_duties(matcher: CrimeMatcher, duty_units: Mapping[str, Sequence[Duty]]
+                    ) -> list[tuple[str, Conduct, float, frozenset[str]]]:
+    """(duty article, crime, score, shared terms) where a duty sentence names the duty it
+    owes (负有忠实义务) and a crime names its breach (违背…忠实义务), by a doer the crime
+    names that the sentence binds; a crime naming no doer (违反保密义务, anyone's) is
+    not linked this way."""
+    if not matcher.crimes:
+        return []
+    table, _ = matcher._crime_table()
+    out: dict[tuple[str, Conduct], frozenset[str]] = {}
+    for unit, said in duty_units.items():
+        for duty in said:
+            owed = {m.group(1) for m in _OWED.finditer(duty.text)}
+            for crime, _ in table if owed and duty.actors else ():
+                named = {m.group(1) for m in _BREACHED.finditer(matcher.words[crime])} & owed
+                doers = matcher._doers[crime]
+                if named and doers and doers_meet(doers, [duty]):
+                    out.setdefault((unit, crime), frozenset({*named, "义务"}))
+    return [(unit, crime, 1.0, shared) for (unit, crime), shared in out.items()]

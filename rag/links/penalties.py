@@ -142,6 +142,8 @@ def conducts(clause: Clause, *, civil_only: bool = False) -> Iterator[Conduct]:
                 continue
             kind = sanction_kind(words[sanction.start():])
             conduct = _before_sanction(words)
+            if listing is not None and _FOLLOW_ON.match(conduct):
+                continue  # 有下列…行为之一，情节严重的，处…；情节特别严重的，处…：the items follow
             listing = kind if _LISTS.search(conduct) else None
             if civil_only and kind != "civil":
                 continue
