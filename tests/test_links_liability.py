@@ -20,6 +20,7 @@ from rag.links.criminal import (
     crime_actors,
     doers_meet,
     manner,
+    names_some,
     objects,
     prohibited_acts,
 )
@@ -227,3 +228,13 @@ def test_a_named_duty_links_the_crime_of_breaching_it_by_its_doers() -> None:
 def test_near_misses_of_a_named_duty_are_not_linked_to_a_breach(doc_id: str,
                                                                article: int) -> None:
     assert "art169-1" not in [t for t, kind in links(doc_id, article) if kind == "criminal"]
+
+
+def test_a_crime_through_a_penalty_must_name_something_the_duty_says() -> None:
+    # 证券法第六十四条 "依照前条规定所作的公告，应当包括下列内容：（一）持股人的名称、住所…"
+    # is enforced by 第一百九十七条, whose words are 刑法第一百六十一条's (信息披露义务, 报告),
+    # but the duty says none of the crime's words: no crime; 第七十七条 (…报告，予公告) keeps it
+    assert links(SEC, 64) == [("art197", "implicit")]
+    assert ("art161", "criminal") in links(SEC, 77)
+    assert names_some(frozenset({"出资"}), frozenset({"出资额"}))  # inside a longer word
+    assert not names_some(frozenset({"信息", "披露"}), frozenset({"持股人", "名称", "住所"}))

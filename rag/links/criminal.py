@@ -66,6 +66,12 @@ def doers_meet(crime: Sequence[str], said: Sequence[Duty]) -> bool:
     return not crime or not bound or any(actors_meet(crime, actors) for actors in bound)
 
 
+def names_some(have: frozenset[str], bid: frozenset[str]) -> bool:
+    """Whether a crime's terms ``have`` name something a duty says (a term, or one inside
+    a longer word of it: 出资 in 出资额)."""
+    return bool(have & bid) or any(h in b for b in bid for h in have if len(h) > 1)
+
+
 class CrimeMatcher:
     """The crimes of the indexed criminal codes, each with its conduct terms and their
     weights (computed on first use), matched against administrative penalty links."""
@@ -118,11 +124,16 @@ class CrimeMatcher:
             wanted = penalty | terms(" ".join(d.text for d in said))
             if len(penalty) < 2:
                 continue
+            # what the duty sentences the link came through say: the crime must name some of
+            # it, not only the penalty's words (证券法第六十四条 公告应当包括…持股人的名称…
+            # says nothing of 刑法第一百六十一条's 信息披露)
+            bid = terms(" ".join(d.text for d in through))
             total = weights.total(penalty)
             top: tuple[float, Conduct, frozenset[str]] | None = None
             for crime, have in crime_terms:
                 shared = wanted & have
                 if len(shared) < CRIMINAL_TERMS or len(shared & penalty) < 2 \
+                        or not names_some(have, bid) \
                         or not doers_meet(self._doers[crime], through):
                     continue
                 covered = weights.total(shared & penalty) / total
