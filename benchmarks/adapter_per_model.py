@@ -9,13 +9,18 @@ benchmarks/train_retrieval.py (its functions, seeds and objective: dense channel
 level); then, for the model without and with its adapter, the dense channel alone and the
 fused (hybrid: dense + BM25, the shipped Fusion) ranking, each scored by stard_eval's
 article-level metrics: on train.jsonl with each fold's out-of-fold adapter (train-CV) and
-on dev with the adapter trained on all of train (reported, never chosen on). Nothing is
-written: the shipped rag/learned/ is untouched and every index is opened read-only.
+on dev with the adapter trained on all of train (reported, never chosen on). Every index
+is opened read-only; nothing is written unless ``--write MODEL`` names one of the runs'
+models: then that adapter goes to rag/learned/MODEL/ (adapter.npy and a manifest with its
+sha256, settings and train-CV figures; a folder holding a reranker is refused, retrain it
+with train_retrieval.py --model MODEL).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import sys
 import time
 from pathlib import Path
@@ -26,6 +31,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from finetune_encoder import git_commit, versions
 from stard import (
     DEV,
     TRAIN,
@@ -49,6 +55,7 @@ from train_retrieval import (
 )
 
 from rag.encoders import load_encoder
+from rag.learned.artifacts import model_folder
 from rag.search import Fusion, Index, channel_results, open_index, prepare, rank
 
 GRID = [{"temperature": 0.05, "reg": r, "epochs": e}
@@ -81,7 +88,9 @@ def scored(index: Index, questions: list[dict[str, Any]], queries: np.ndarray,
 SHORT = {"multilingual-e5-small": "base", "multilingual-e5-small-statutes": "fine-tuned"}
 
 
-def study(index_path: Path, model: str, seed: int) -> dict[str, dict[str, float]]:
+def study(index_path: Path, model: str, seed: int
+          ) -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
+    """The rows of one model, and its adapter trained on all of train (with its settings)."""
     started = time.perf_counter()
     name = SHORT.get(model, model)
     encoder = load_encoder(model)
@@ -136,7 +145,46 @@ def study(index_path: Path, model: str, seed: int) -> dict[str, dict[str, float]
             rows[f"{name}{label}, {channel}, train-CV"] = on_train[channel]
             rows[f"{name}{label}, {channel}, dev"] = on_dev[channel]
     print(f"  {model} done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    return rows
+    return rows, {"adapter": adapter, "settings": best, "identity": encoder.identity,
+                  "corpus_fingerprint": index.manifest.get("corpus_fingerprint"),
+                  "clauses": len(index.clauses),
+                  "train_cv": {k.removesuffix(", train-CV"): v for k, v in rows.items()
+                               if k.endswith(", train-CV")}}
+
+
+def write(model: str, trained: dict[str, Any], seed: int, command: str) -> Path:
+    """rag/learned/<model>/: the adapter and its manifest (no reranker)."""
+    out = model_folder(model)
+    if (out / "manifest.json").is_file():
+        old = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        if old.get("reranker"):
+            raise SystemExit(f"{out} holds a reranker trained with its adapter; retrain both "
+                             f"with `python benchmarks/train_retrieval.py --model {model}`")
+    out.mkdir(exist_ok=True)
+    np.save(out / "adapter.npy", trained["adapter"], allow_pickle=False)
+    manifest = {
+        "model_identity": trained["identity"],
+        "adapter": {"file": "adapter.npy",
+                    "sha256": hashlib.sha256((out / "adapter.npy").read_bytes()).hexdigest(),
+                    **trained["settings"]},
+        "reranker": None,
+        "training": {
+            "questions": TRAIN.name,
+            "questions_sha256": hashlib.sha256(TRAIN.read_bytes()).hexdigest(),
+            "seed": seed, "folds": FOLDS, "hard_negatives": HARD_NEGATIVES,
+            "negatives": "the index's dense top hits not gold (train_retrieval.py)",
+            "corpus_fingerprint": trained["corpus_fingerprint"],
+            "index_clauses": trained["clauses"],
+            "git_commit": git_commit(),
+            "versions": versions(),
+            "command": command,
+            "train_cv": {k: {m: round(v, 4) for m, v in row.items()}
+                         for k, row in trained["train_cv"].items()},
+        },
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2)
+                                       + "\n", encoding="utf-8")
+    return out
 
 
 def main() -> int:
@@ -144,13 +192,22 @@ def main() -> int:
     parser.add_argument("--run", nargs=2, action="append", metavar=("INDEX", "MODEL"),
                         required=True, help="an index and the model that built it")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--write", metavar="MODEL",
+                        help="write this run's adapter to rag/learned/MODEL/")
     args = parser.parse_args()
+    if args.write and args.write not in [model for _, model in args.run]:
+        parser.error(f"--write {args.write}: not the model of any --run")
     import torch
 
     torch.set_num_threads(1)
     rows: dict[str, dict[str, float]] = {}
     for index_path, model in args.run:
-        rows.update(study(Path(index_path), model, args.seed))
+        found, trained = study(Path(index_path), model, args.seed)
+        rows.update(found)
+        if model == args.write:
+            where = write(model, trained, args.seed,
+                          "python benchmarks/adapter_per_model.py " + " ".join(sys.argv[1:]))
+            print(f"wrote {where}/adapter.npy and manifest.json", file=sys.stderr)
         print(table(rows, title="\nsame run so far"), file=sys.stderr)
     for split in ("train-CV", "dev"):
         chosen = {k.removesuffix(f", {split}"): v for k, v in rows.items()
