@@ -86,7 +86,8 @@ def test_each_model_gets_the_parts_its_folder_names(parts: Path) -> None:
     assert mine.adapter_sha == hashlib.sha256((parts / "adapter.npy").read_bytes()).hexdigest()
     assert theirs.adapter_sha == hashlib.sha256((other / "adapter.npy").read_bytes()).hexdigest()
     assert mine.adapter_sha != theirs.adapter_sha and mine.model_identity == ENCODER.identity
-    assert theirs.adapter is not None and not np.array_equal(mine.adapter, theirs.adapter)
+    assert mine.adapter is not None and theirs.adapter is not None
+    assert not np.array_equal(mine.adapter, theirs.adapter)
     assert learned_for("sha256:unknown-model") is None
 
 
