@@ -1,6 +1,6 @@
 """Train the query adapter and the reranker on STARD's 1,000 training questions (never dev).
 
-    python benchmarks/train_retrieval.py               # cross-validate, train, write rag/learned/
+    python benchmarks/train_retrieval.py               # CV, train, write rag/learned/<model>/
     python benchmarks/train_retrieval.py --check       # cross-validate only, write nothing
     python benchmarks/train_retrieval.py --ablation    # also: each feature group left out
     python benchmarks/train_retrieval.py --compare     # the shipped artefacts: train-CV | dev
@@ -8,7 +8,7 @@
 
 Deterministic (seeded folds, torch and LightGBM seeds, fixed threads). Settings are
 chosen by 5-fold cross-validation inside train.jsonl; the train-CV figures are printed
-and recorded in rag/learned/manifest.json; after writing, dev is scored with what was
+and recorded in rag/learned/<model>/manifest.json; after writing, dev is scored with what was
 written and printed beside them (a large gap = overfit). Dev is only reported, never used
 to choose anything; stard_eval.py prints the full dev table and latencies.
 
@@ -49,10 +49,9 @@ from stard import (
     table,
 )
 
-from rag.encoders import load_encoder
+from rag.encoders import BASE_MODEL, load_encoder
 from rag.learned import Learned
-from rag.learned.artifacts import folder as learned_folder
-from rag.learned.artifacts import learned_for
+from rag.learned.artifacts import learned_for, model_folder
 from rag.search import Fusion, Index, channel_results, open_index, prepare, rank
 from rag.search.rerank import FEATURES, features
 
@@ -326,10 +325,12 @@ def main() -> int:
 
     plain_rank = dense_articles(index, vectors, queries)
     plain = mean([score(r, gold_keys(q)) for r, q in zip(plain_rank, questions, strict=True)])
-    shipped = json.loads((learned_folder() / "manifest.json").read_text(encoding="utf-8"))
+    out = model_folder(args.model)  # this model's trained parts (rag/learned/<model>/)
+    shipped = (json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+               if (out / "manifest.json").is_file() else {})
     if args.keep_adapter:
         if shipped.get("model_identity") != encoder.identity or not shipped.get("adapter"):
-            raise SystemExit("--keep-adapter: rag/learned/ holds no adapter for "
+            raise SystemExit(f"--keep-adapter: {out} holds no adapter for "
                              f"{args.model}; run without it")
         grid = [{k: shipped["adapter"][k] for k in ("temperature", "reg", "epochs")}]
     else:
@@ -343,7 +344,7 @@ def main() -> int:
               " ".join(f"{k} {v:.3f}" for k, v in cv.items()), file=sys.stderr)
     _, best_settings, adapter_cv, fold_weights = max(results, key=lambda r: r[0])
     if args.keep_adapter:
-        adapter = np.load(learned_folder() / shipped["adapter"]["file"], allow_pickle=False)
+        adapter = np.load(out / shipped["adapter"]["file"], allow_pickle=False)
     else:
         adapter = train_adapter(vectors, queries, gold, negatives, seed=args.seed,
                                 temperature=best_settings["temperature"],
@@ -413,14 +414,14 @@ def main() -> int:
     if args.check:
         return 0
 
-    out = learned_folder()
+    out.mkdir(exist_ok=True)
     if not args.keep_adapter:
         np.save(out / "adapter.npy", adapter, allow_pickle=False)
     (out / "reranker.txt").write_text(booster.model_to_string(), encoding="utf-8")
     digest = {name: hashlib.sha256((out / name).read_bytes()).hexdigest()
               for name in ("adapter.npy", "reranker.txt")}
     manifest = {
-        **shipped,  # what other scripts record there (the encoder delta) stays
+        **shipped,  # what other scripts record there stays
         "model_identity": encoder.identity,
         "adapter": {"file": "adapter.npy", "sha256": digest["adapter.npy"], **best_settings},
         "reranker": {"file": "reranker.txt", "sha256": digest["reranker.txt"],
@@ -432,6 +433,7 @@ def main() -> int:
             "questions_sha256": hashlib.sha256(TRAIN.read_bytes()).hexdigest(),
             "seed": args.seed, "folds": FOLDS, "hard_negatives": HARD_NEGATIVES,
             "command": "python benchmarks/train_retrieval.py"
+                       + (f" --model {args.model}" if args.model != BASE_MODEL else "")
                        + (" --keep-adapter" if args.keep_adapter else ""),
             "train_cv": {k: {m: round(v, 4) for m, v in row.items()}
                          for k, row in figures.items()},

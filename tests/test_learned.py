@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.encoders import HashingEncoder
+from rag.encoders import BASE_MODEL, BUNDLED_MODELS, TUNED_MODEL, HashingEncoder
 from rag.index import StoreError, index_paths
 from rag.learned import artifacts
 from rag.learned.artifacts import LearnedError, learned_for
@@ -48,10 +48,12 @@ def write_parts(where: Path, *, identity: str, seed: int, scale: float = 1.0) ->
 
 @pytest.fixture()
 def parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    where = tmp_path / "learned"
-    where.mkdir()
+    """rag/learned/ as a temporary folder: the hashing model's parts in a folder of theirs."""
+    root = tmp_path / "learned"
+    where = root / ENCODER.name
+    where.mkdir(parents=True)
     write_parts(where, identity=ENCODER.identity, seed=1)
-    monkeypatch.setattr(artifacts, "folder", lambda: where)
+    monkeypatch.setattr(artifacts, "folder", lambda: root)
     learned_for.cache_clear()
     yield where
     learned_for.cache_clear()
@@ -69,6 +71,43 @@ def test_parts_load_for_their_model_only(parts: Path) -> None:
     vector = ENCODER.encode_queries(["内幕交易"])[0]
     adapted = learned.adapt(vector)
     assert abs(float(np.linalg.norm(adapted)) - 1.0) < 1e-5 and not np.allclose(adapted, vector)
+
+
+def test_each_model_gets_the_parts_its_folder_names(parts: Path) -> None:
+    """Folders are matched by the identity their manifest names, not by their name."""
+    other = parts.parent / "renamed-by-hand"
+    other.mkdir()
+    write_parts(other, identity="sha256:another-model", seed=5, scale=3.0)
+    (parts.parent / "__pycache__").mkdir()  # a folder without a manifest is not a model's
+    (parts.parent / "manifest.json").write_text('{"encoder_delta": null}', "utf-8")
+    learned_for.cache_clear()
+    mine, theirs = learned_for(ENCODER.identity), learned_for("sha256:another-model")
+    assert mine is not None and theirs is not None
+    assert mine.adapter_sha == hashlib.sha256((parts / "adapter.npy").read_bytes()).hexdigest()
+    assert theirs.adapter_sha == hashlib.sha256((other / "adapter.npy").read_bytes()).hexdigest()
+    assert mine.adapter_sha != theirs.adapter_sha and mine.model_identity == ENCODER.identity
+    assert mine.adapter is not None and theirs.adapter is not None
+    assert not np.array_equal(mine.adapter, theirs.adapter)
+    assert learned_for("sha256:unknown-model") is None
+
+
+def test_an_adapter_without_a_reranker_loads(parts: Path) -> None:
+    meta = json.loads((parts / "manifest.json").read_text("utf-8"))
+    meta["reranker"] = None
+    (parts / "manifest.json").write_text(json.dumps(meta), "utf-8")
+    learned_for.cache_clear()
+    learned = learned_for(ENCODER.identity)
+    assert learned is not None and learned.adapter is not None and learned.reranker is None
+    assert learned.identity == {"adapter": meta["adapter"]["sha256"], "reranker": None}
+
+
+def test_two_folders_for_one_model_are_refused(parts: Path) -> None:
+    twin = parts.parent / "copy"
+    twin.mkdir()
+    write_parts(twin, identity=ENCODER.identity, seed=2)
+    learned_for.cache_clear()
+    with pytest.raises(LearnedError, match="trained parts for the same model"):
+        learned_for(ENCODER.identity)
 
 
 def test_a_tampered_file_is_refused(parts: Path) -> None:
@@ -121,14 +160,24 @@ def test_search_uses_the_adapter_and_the_reranker(parts: Path, tmp_path: Path) -
 
 
 def test_the_shipped_parts_load_and_match_their_manifest() -> None:
-    """The artefacts in the repository: present, untampered, for the default model."""
+    """The artefacts in the repository: present, untampered, one folder per bundled model
+    (the base: adapter and reranker; the fine-tuned model: an adapter of its own)."""
     learned_for.cache_clear()
-    meta = json.loads((artifacts.folder() / "manifest.json").read_text("utf-8"))
-    learned = learned_for(meta["model_identity"])
-    assert learned is not None and learned.adapter is not None and learned.reranker is not None
-    assert learned.adapter.shape == (384, 384)  # e5-small's dimension
-    assert learned.identity == {"adapter": meta["adapter"]["sha256"],
-                                "reranker": meta["reranker"]["sha256"]}
-    assert meta["reranker"]["features"] == list(FEATURES)
-    assert meta["training"]["questions"] == "train.jsonl"
+    root = artifacts.folder()
+    metas = {name: json.loads((root / name / "manifest.json").read_text("utf-8"))
+             for name in BUNDLED_MODELS}
+    delta = json.loads((root / "manifest.json").read_text("utf-8"))["encoder_delta"]
+    assert metas[BASE_MODEL]["model_identity"] == "sha256:" + delta["base_weights_sha256"]
+    for name, meta in metas.items():
+        learned = learned_for(meta["model_identity"])
+        assert learned is not None and learned.adapter is not None, name
+        assert learned.adapter.shape == (384, 384)  # e5-small's dimension
+        assert learned.adapter_sha == meta["adapter"]["sha256"]
+        assert meta["training"]["questions"] == "train.jsonl"
+    base = learned_for(metas[BASE_MODEL]["model_identity"])
+    assert base is not None and base.reranker is not None
+    assert base.reranker_sha == metas[BASE_MODEL]["reranker"]["sha256"]
+    assert metas[BASE_MODEL]["reranker"]["features"] == list(FEATURES)
+    tuned = learned_for(metas[TUNED_MODEL]["model_identity"])
+    assert tuned is not None and tuned.reranker is None and tuned != base
     assert learned_for("sha256:" + "0" * 64) is None  # another model gets none

@@ -1,9 +1,10 @@
 """Retrieval parts trained on real questions: a query adapter and a learned reranker.
 
-The files live beside this module as package data (``manifest.json``, ``adapter.npy``,
-``reranker.txt`` — plain arrays, JSON and LightGBM's own text format, no pickle), each
-with its sha256, for the one embedding model they were trained with.
-``benchmarks/train_retrieval.py`` rebuilds them from STARD's training questions.
+Each model's parts live in their own folder as package data, ``rag/learned/<model
+name>/`` (``manifest.json`` naming the model identity, ``adapter.npy``, ``reranker.txt`` —
+plain arrays, JSON and LightGBM's own text format, no pickle), each with its sha256.
+``benchmarks/train_retrieval.py --model NAME`` rebuilds them from STARD's training
+questions. The fine-tuned encoder's delta is in this folder's own ``manifest.json``.
 """
 
 from rag.learned.artifacts import Learned, learned_for

@@ -1,4 +1,9 @@
-"""Loading the trained parts for a model: checked against their sha256, identified by it."""
+"""Loading the trained parts for a model: checked against their sha256, identified by it.
+
+Each model's parts are in a folder of their own, ``rag/learned/<model name>/`` (its
+``manifest.json`` names the model identity they were trained with); the package folder's
+own ``manifest.json`` records the fine-tuned encoder's delta (rag.encoders.lora).
+"""
 
 from __future__ import annotations
 
@@ -23,6 +28,13 @@ class LearnedError(RuntimeError):
 def folder() -> Path:
     """Where the trained files are (package data)."""
     return Path(str(resources.files(PACKAGE)))
+
+
+def model_folder(model: str) -> Path:
+    """The folder of the trained parts of the model named ``model`` (it may not exist)."""
+    if not model or "/" in model or "\\" in model or model.startswith("."):
+        raise ValueError(f"{model!r} is not a model name")
+    return folder() / model
 
 
 def sha256_of(path: Path) -> str:
@@ -115,8 +127,27 @@ def load(where: Path) -> Learned | None:
                    features, pool, data)
 
 
+def recorded_identity(where: Path) -> str | None:
+    """The model identity the manifest in ``where`` names (None without a manifest)."""
+    path = where / MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        identity = json.loads(path.read_text(encoding="utf-8")).get("model_identity")
+    except (ValueError, AttributeError) as error:
+        raise LearnedError(f"{path}: not a manifest of trained parts ({error}); reinstall rag "
+                           "or retrain") from error
+    return str(identity) if identity else None
+
+
 @lru_cache(maxsize=4)
 def learned_for(model_identity: str) -> Learned | None:
-    """The shipped trained parts when they were trained with this model, else None."""
-    found = load(folder())
-    return found if found is not None and found.model_identity == model_identity else None
+    """The shipped trained parts of the model with this identity (the folder under
+    rag/learned/ whose manifest names it), checked against their sha256; None when no
+    folder names it."""
+    found = [where for where in sorted(folder().iterdir())
+             if where.is_dir() and recorded_identity(where) == model_identity]
+    if len(found) > 1:
+        raise LearnedError(f"{', '.join(map(str, found))}: trained parts for the same model "
+                           f"{model_identity}; keep one (reinstall rag)")
+    return load(found[0]) if found else None
