@@ -19,6 +19,12 @@ def title_key(title: str) -> str:
     return key.replace(PRC, "")
 
 
+def criminal_code(title: str) -> bool:
+    """Whether ``title`` names a criminal code (刑法 and its amendments): its articles
+    define crimes, not duties."""
+    return title_key(title).endswith(("刑法", "刑法修正案")) or "刑法修正案" in title
+
+
 def compact(text: str) -> str:
     """``text`` without title marks and spaces, for matching names inside questions."""
     return TITLE_NOISE.sub("", text)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from rag.core.clauses import Clause
 from rag.core.documents import Document
-from rag.core.titles import title_key
+from rag.core.titles import criminal_code
 from rag.links.duties import Duty
 from rag.links.penalties import Conduct
 
@@ -51,7 +51,7 @@ class Link:
 
 def is_criminal_code(doc: Document) -> bool:
     """A criminal code (刑法 and its amendments): its articles define crimes, not duties."""
-    return title_key(doc.title).endswith(("刑法", "刑法修正案")) or "刑法修正案" in doc.title
+    return criminal_code(doc.title)
 
 
 ORDER = {"explicit": 0, "implicit": 1, "criminal": 2, "civil": 3}

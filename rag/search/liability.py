@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 
-from rag.core.titles import title_key
+from rag.core.titles import criminal_code, title_key
 
 # law families a question implies by its words: a title word of the family → the question
 # words that imply it (lay and legal, Chinese and English)
@@ -68,8 +68,7 @@ def criminal_law(title: str) -> bool:
     """Whether a document titled ``title`` states criminal liability: a criminal code
     (刑法 and its amendments) or a criminal-case interpretation (…刑事案件…); not the
     criminal procedure law."""
-    key = title_key(title)
-    return key.endswith(("刑法", "刑法修正案")) or "刑法修正案" in key or "刑事案件" in key
+    return criminal_code(title) or "刑事案件" in title_key(title)
 
 
 def criminal_sanction(text: str) -> bool:
