@@ -45,7 +45,6 @@ from rag.evaluate.metrics import first_rank, mean, ranked_articles, score, table
 from rag.feedback.labelled import gold_clause
 from rag.feedback.recall import memory_text
 from rag.index import StoreError, index_paths
-from rag.learned.artifacts import folder as learned_folder
 from rag.search import Fusion, Index, channel_results, open_index, prepare, rank
 from rag.search.memory import Memory, memory_channel
 
@@ -165,11 +164,12 @@ def objective(row: dict[str, float]) -> float:
 def fold_adapters(index: Index, encoder: Any, questions: list[dict[str, Any]],
                   assignment: list[int], folds: int) -> list[np.ndarray | None]:
     """For each question, a query adapter trained on the other folds only, with the
-    shipped adapter's settings (rag/learned/manifest.json; benchmarks/train_retrieval.py)."""
+    shipped adapter's settings (the manifest of the index model's trained parts,
+    rag/learned/<model>/; benchmarks/train_retrieval.py)."""
     learned = index.learned
     if learned is None or learned.adapter is None:
         return [None] * len(questions)
-    settings = json.loads((learned_folder() / "manifest.json").read_text("utf-8"))["adapter"]
+    settings = learned.meta["adapter"]
     vectors = np.ascontiguousarray(index.backend.vectors, np.float32)  # type: ignore[attr-defined]
     queries = encoder.encode_queries([prepare(q["question"], index=index).text
                                       for q in questions])
