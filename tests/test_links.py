@@ -19,7 +19,6 @@ import pytest
 from openpyxl import load_workbook
 
 from rag.answer import answer
-from rag.answer.penalties import is_consequence
 from rag.answer.records import AnswerRecord
 from rag.answer.wording import NO_PENALTY
 from rag.chunking import chunk_document
@@ -32,6 +31,7 @@ from rag.links import Link, LinkTable, duties, links_for, modality
 from rag.links.score import FEATURES
 from rag.readers import read_document
 from rag.search import Index
+from rag.search.liability import asks_consequence
 from ui.render import citation_card_html
 
 from .conftest import CORPUS, DATA
@@ -190,7 +190,7 @@ def test_duty_sentences_are_verbatim_slices_with_their_actor() -> None:
     ("什么是内幕信息", False),
 ])
 def test_consequence_questions(question: str, expected: bool) -> None:
-    assert is_consequence(question) is expected
+    assert asks_consequence(question) is expected
 
 
 def test_a_consequence_question_quotes_the_penalty_after_the_duty(

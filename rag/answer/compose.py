@@ -13,7 +13,7 @@ from rag.answer.change_questions import prepare_question
 from rag.answer.cite import cite
 from rag.answer.facts import Facts
 from rag.answer.fold import fold_duplicates
-from rag.answer.penalties import is_consequence, with_penalties
+from rag.answer.penalties import with_penalties
 from rag.answer.refusal import Calibration, closest, evidence, load_calibration
 from rag.answer.types import Answer, Citation
 from rag.answer.wording import CHANGES, FOUND, NOT_FOUND
@@ -23,6 +23,7 @@ from rag.core.versions import VersionInfo
 from rag.encoders import Encoder
 from rag.search import Fusion, Hit, Index, Query, find_named, resolve, retrieve
 from rag.search.lexical import query_terms
+from rag.search.liability import asks_consequence
 
 MAX_TOP = 100
 
@@ -262,7 +263,7 @@ def _answer(
             facts=facts,
         ))
     citations = citations[:k]
-    if is_consequence(query.question) and citations:
+    if asks_consequence(query.question) and citations:
         def cite_penalty(clause: Clause, rank: int, duty: Citation) -> Citation:
             return replace(cite(index, clause, rank=rank, score=duty.score, scores={},
                                 ranks={}, weights=weights,

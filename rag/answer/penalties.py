@@ -9,7 +9,6 @@ linked penalty says so (:data:`rag.answer.wording.NO_PENALTY`); nothing is guess
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -19,18 +18,6 @@ from rag.core.citations import citation_string
 from rag.core.clauses import Clause
 from rag.links import Link, links_for
 from rag.search import Index
-
-_CONSEQUENCE = re.compile(
-    r"违反|会怎样|会怎么样|怎么处理|什么责任|何种责任|法律责任|承担.{0,4}责任|罚款|罚金|罚则|"
-    r"处罚|惩罚|被罚|罚多少|判刑|刑事|坐牢|后果|制裁|"
-    r"\bpenalt|\bsanction|\bfine[sd]?\b|\bliab|\bconsequence|\bpunish|\bbreach|\bviolat",
-    re.I,
-)
-
-
-def is_consequence(question: str) -> bool:
-    """Whether ``question`` asks what happens on breach (penalty, liability, fine)."""
-    return bool(_CONSEQUENCE.search(question))
 
 
 def _label(index: Index, clause_id: str) -> str:

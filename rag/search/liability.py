@@ -1,5 +1,9 @@
 """What a question asks about liability and which law it implies; what a clause sanctions.
 
+The one home of the question-side vocabularies: whether a question asks what happens on
+breach (the answer then quotes the penalties, :mod:`rag.answer.penalties`), whether it
+mentions a penalty at all or asks about crime or a fine (reranker features).
+
 Cheap, word-level facts the reranker (:mod:`rag.search.rerank`) crosses with each
 candidate: a question about insider trading (内幕消息炒股) implies the securities laws; one
 asking how much the fine is (罚多少钱) asks for an administrative sanction (罚款, 没收违法所得),
@@ -31,6 +35,18 @@ IMPLIED: dict[str, tuple[str, ...]] = {
     "保险": ("保险", "insurance"),
     "道路交通": ("交通事故", "酒驾", "醉驾", "驾驶证", "驾照", "车祸", "闯红灯"),
 }
+# asks what happens on breach: the answer quotes the penalty clauses after each duty
+_CONSEQUENCE = re.compile(
+    r"违反|会怎样|会怎么样|怎么处理|什么责任|何种责任|法律责任|承担.{0,4}责任|罚款|罚金|罚则|"
+    r"处罚|惩罚|被罚|罚多少|判刑|刑事|坐牢|后果|制裁|"
+    r"\bpenalt|\bsanction|\bfine[sd]?\b|\bliab|\bconsequence|\bpunish|\bbreach|\bviolat",
+    re.I,
+)
+# names a penalty or liability anywhere (the reranker's asks_penalty feature: its trained
+# trees read this pattern, so it changes only with a retrain)
+_MENTIONS_PENALTY = re.compile(
+    r"罚|处罚|判刑|坐牢|刑事|拘留|赔偿|责任|吊销|没收|penalt|fine|punish|liab|prison|sentence",
+    re.IGNORECASE)
 _ASKS_CRIME = re.compile(r"犯罪|判刑|坐牢|刑事责任|判几年|量刑|[什何]么罪|罪名|是否构成.{0,6}罪"
                          r"|crime|criminal|prison|jail", re.IGNORECASE)
 _ASKS_FINE = re.compile(r"罚款|罚多少|罚几|罚钱|怎么罚|如何处罚|处罚|\bfine[sd]?\b|penalt",
@@ -52,6 +68,16 @@ def implied_law(families: tuple[str, ...], title: str) -> float:
     if not families:
         return math.nan
     return 1.0 if any(family in title_key(title) for family in families) else 0.0
+
+
+def asks_consequence(question: str) -> bool:
+    """Whether ``question`` asks what happens on breach (penalty, liability, fine)."""
+    return bool(_CONSEQUENCE.search(question))
+
+
+def mentions_penalty(question: str) -> bool:
+    """Whether ``question`` names a penalty or liability at all (罚, 责任, prison…)."""
+    return bool(_MENTIONS_PENALTY.search(question))
 
 
 def asks_crime(question: str) -> bool:

@@ -32,6 +32,7 @@ from rag.search.liability import (
     implied_families,
     implied_law,
     liability_match,
+    mentions_penalty,
 )
 from rag.search.query import Hit, Query
 
@@ -46,9 +47,6 @@ FEATURES = (
 )
 TOP = 10  # "ranks high": the pool's first units whose enforcing clauses enforces_top marks
 _ARTICLE_ID = re.compile(r"#art(\d+)")
-_PENALTY = re.compile(
-    r"罚|处罚|判刑|坐牢|刑事|拘留|赔偿|责任|吊销|没收|penalt|fine|punish|liab|prison|sentence",
-    re.IGNORECASE)
 _LIABILITY = ("法律责任", "罚则", "责任")
 
 
@@ -92,7 +90,7 @@ def features(query: Query, hits: Sequence[Hit], *, index: Index) -> np.ndarray:
     asked = compact(query.question)
     asked_grams = _bigrams(asked)
     latin = 0.0 if has_chinese(query.question) else 1.0
-    penalty = 1.0 if _PENALTY.search(query.question) else 0.0
+    penalty = 1.0 if mentions_penalty(query.question) else 0.0
     length = math.log1p(len(query.question))
     families = implied_families(query.question)
     crime, fine = asks_crime(query.question), asks_fine(query.question)
