@@ -1,13 +1,14 @@
 """Whether the learned reranker loses anything on the compliance questions (issue 20).
 
-    python benchmarks/reranker_safety.py [--index DIR]
+    python benchmarks/reranker_safety.py [--index DIR] [--model NAME]
 
-Answers, with the reranker off and on (same run, same index of the shipped corpus, the
-real default model): every question of benchmarks/data/english_questions.jsonl in English
-and in its Chinese wording (``question_zh``), hit@1 and hit@5 of its gold clause among
-``answer()``'s citations (the units, as tests/test_english_questions.py counts them), and
-the Chinese questions tests/test_answer.py asserts a governing clause of in the top
-three, and the order of 证券法第一百九十一条 and 刑法第一百八十条 for 利用内幕消息炒股会被罚多少钱.
+Answers, with the reranker off and on (same run, same index of the shipped corpus, a
+real model: the base unless --model names another): every question of
+benchmarks/data/english_questions.jsonl in English and in its Chinese wording
+(``question_zh``), hit@1 and hit@5 of its gold clause among ``answer()``'s citations
+(the units, as tests/test_english_questions.py counts them), and the Chinese questions
+tests/test_answer.py asserts a governing clause of in the top three, and the order of
+证券法第一百九十一条 and 刑法第一百八十条 for 利用内幕消息炒股会被罚多少钱.
 It prints each question whose gold moved, the totals and the questions the reranker
 loses (worse on than off; the order above: wrong with it on); the reranker may be on
 by default only when nothing is lost here and STARD dev improves (``benchmarks/stard_eval.py``).
@@ -26,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from stard import REPO
 
 from rag.answer import answer
-from rag.encoders import load_encoder
+from rag.encoders import BASE_MODEL, load_encoder
 from rag.index import index_paths
 from rag.links.stored import LINKS
 from rag.search import Fusion, Index, open_index
@@ -52,8 +53,11 @@ def main() -> int:
     parser.add_argument("--index", type=Path, default=REPO / "embeddings" / "shipped",
                         help="an index of corpus/ (built or updated here; nothing is "
                         "re-embedded when it is current)")
+    parser.add_argument("--model", default=BASE_MODEL,
+                        help="the model (and so the trained parts) answered with (default "
+                        "%(default)s)")
     args = parser.parse_args()
-    encoder = load_encoder("multilingual-e5-small")
+    encoder = load_encoder(args.model)
     index_paths([REPO / "corpus"], index=args.index, encoder=encoder, derived=(LINKS,))
     index = open_index(args.index, encoder=encoder)
     if index.learned is None or index.learned.reranker is None:
