@@ -179,18 +179,23 @@ def objective(row: dict[str, float]) -> float:
 
 
 def pools(index: Index, encoder: Any, questions: list[dict[str, Any]], queries: np.ndarray,
-          adapters: list[np.ndarray | None]) -> list[tuple[np.ndarray, np.ndarray, list]]:
-    """Each question's fused pool (its fold's adapter), as features, labels and keys."""
+          adapters: list[np.ndarray | None], *, pool: int = POOL, depth: int | None = None
+          ) -> list[tuple[np.ndarray, np.ndarray, list]]:
+    """Each question's fused pool (its fold's adapter), as features, labels and keys:
+    the best ``pool`` units of the fusion over each channel's top ``depth`` (default
+    Fusion's)."""
     from tqdm import tqdm
 
     out = []
     fusion = Fusion(use_reranker=False)
+    if depth is not None:
+        fusion = replace(fusion, depth=depth)
     for i, question in enumerate(tqdm(questions, desc="pools", unit="q", file=sys.stderr)):
         index.learned = Learned("training", adapter=adapters[i])
         query = replace(prepare(question["question"], index=index), vector=queries[i])
         ranked = channel_results(query, index=index, encoder=encoder, depth=fusion.depth,
                                  fusion=fusion)
-        hits = rank(query, ranked, index=index, k=POOL, fusion=fusion)
+        hits = rank(query, ranked, index=index, k=pool, fusion=fusion)
         gold = gold_keys(question)
         keys = [article_key(index, h.clause) for h in hits]
         out.append((features(query, hits, index=index),
@@ -274,7 +279,8 @@ def cross_validate_reranker(data: list, folds: np.ndarray, questions: list[dict[
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--index", type=Path, default=REPO / "embeddings" / "lawrefbook-full")
+    default_index = REPO / "embeddings" / "lawrefbook-full"
+    parser.add_argument("--index", type=Path, default=default_index)
     parser.add_argument("--model", default="multilingual-e5-small")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--check", action="store_true", help="cross-validate, write nothing")
@@ -285,7 +291,16 @@ def main() -> int:
                         help="keep the shipped adapter.npy byte for byte (its out-of-fold "
                         "copies for the pools are trained with its recorded settings) and "
                         "retrain the reranker only")
+    parser.add_argument("--pool", type=int, default=POOL,
+                        help="fused units the reranker re-scores (default %(default)s)")
+    parser.add_argument("--depth", type=int, default=None,
+                        help="candidates per channel for the pools (default Fusion's; a "
+                        "pool deeper than it needs a deeper channel too)")
     args = parser.parse_args()
+    if args.depth is not None and args.depth != Fusion.depth and not args.check:
+        parser.error(f"--depth {args.depth} goes with --check: the product searches each "
+                     f"channel Fusion.depth ({Fusion.depth}) deep, so a reranker trained on "
+                     "deeper pools would not see them")
     if args.compare:
         side_by_side(args.index, load_encoder(args.model))
         return 0
@@ -352,7 +367,8 @@ def main() -> int:
 
     # 2. reranker: pools with out-of-fold adapters, settings by cross-validation
     adapters = [fold_weights[folds[i]] for i in range(len(questions))]
-    data = pools(index, encoder, questions, queries, adapters)
+    data = pools(index, encoder, questions, queries, adapters, pool=args.pool,
+                 depth=args.depth)
     fused_cv = mean(reranked_scores(data, list(range(len(data))), questions, None))
     new = tuple(FEATURES.index(n) for n in FEATURES if n not in OLD)
 
@@ -394,7 +410,8 @@ def main() -> int:
     dev_queries = np.concatenate([encoder.encode_queries([p.text for p in
                                                           dev_prepared[s:s + 64]])
                                   for s in range(0, len(dev_prepared), 64)])
-    dev_data = pools(index, encoder, dev, dev_queries, [adapter] * len(dev))
+    dev_data = pools(index, encoder, dev, dev_queries, [adapter] * len(dev), pool=args.pool,
+                     depth=args.depth)
     every = list(range(len(dev)))
     print(table({"fused pool with adapter (no reranker)":
                  mean(reranked_scores(dev_data, every, dev, None)),
@@ -414,6 +431,9 @@ def main() -> int:
     if args.check:
         return 0
 
+    import lightgbm
+    from finetune_encoder import git_commit, versions  # (it imports this module)
+
     out.mkdir(exist_ok=True)
     if not args.keep_adapter:
         np.save(out / "adapter.npy", adapter, allow_pickle=False)
@@ -425,18 +445,27 @@ def main() -> int:
         "model_identity": encoder.identity,
         "adapter": {"file": "adapter.npy", "sha256": digest["adapter.npy"], **best_settings},
         "reranker": {"file": "reranker.txt", "sha256": digest["reranker.txt"],
-                     "features": list(FEATURES), "pool": POOL, "num_leaves": leaves,
+                     "features": list(FEATURES), "pool": args.pool, "num_leaves": leaves,
                      "monotone": {f: c for f, c in MONOTONE.items()} if monotone else {},
                      "rounds": rounds},
         "training": {
+            # what another script recorded about these parts stays (adapter_per_model.py's
+            # rows and provenance); this run's provenance and train-CV rows join or replace
+            **shipped.get("training", {}),
             "questions": str(TRAIN.name),
             "questions_sha256": hashlib.sha256(TRAIN.read_bytes()).hexdigest(),
             "seed": args.seed, "folds": FOLDS, "hard_negatives": HARD_NEGATIVES,
+            "corpus_fingerprint": index.manifest.get("corpus_fingerprint"),
+            "index_clauses": len(index.clauses),
+            "git_commit": git_commit(),
+            "versions": {**versions(), "lightgbm": lightgbm.__version__},
             "command": "python benchmarks/train_retrieval.py"
                        + (f" --model {args.model}" if args.model != BASE_MODEL else "")
+                       + (f" --index {args.index}" if args.index != default_index else "")
                        + (" --keep-adapter" if args.keep_adapter else ""),
-            "train_cv": {k: {m: round(v, 4) for m, v in row.items()}
-                         for k, row in figures.items()},
+            "train_cv": {**shipped.get("training", {}).get("train_cv", {}),
+                         **{k: {m: round(v, 4) for m, v in row.items()}
+                            for k, row in figures.items()}},
         },
     }
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",

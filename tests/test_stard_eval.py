@@ -122,3 +122,16 @@ def test_reranker_cv_early_stops_on_an_inner_split_never_on_the_scored_fold(
         assert stop and train and not set(stop) & set(train)
         assert not (set(stop) | set(train)) & set(held)  # the scored fold is never looked at
         assert sorted(set(stop) | set(train) | set(held)) == list(range(50))
+
+
+def test_a_deeper_reranker_pool_is_measured_never_written(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """--depth (candidates per channel for the pools) goes with --check: the product
+    searches Fusion.depth deep, so a reranker trained on deeper pools is never written."""
+    import train_retrieval
+
+    monkeypatch.setattr(sys, "argv", ["train_retrieval.py", "--pool", "400", "--depth", "400"])
+    with pytest.raises(SystemExit) as refused:
+        train_retrieval.main()
+    assert refused.value.code == 2
+    assert "--depth 400 goes with --check" in capsys.readouterr().err
