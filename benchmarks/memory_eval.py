@@ -99,7 +99,7 @@ class Prepared:
 
 def settings(fusion: Fusion) -> str:
     return (f"w {fusion.memory_weight}, null {fusion.memory_null}, "
-            f"t {fusion.memory_temperature}")
+            f"t {fusion.memory_temperature}, floor {fusion.memory_floor}")
 
 
 def memory_of(pairs: list[tuple[str, str]], vectors: np.ndarray) -> Memory:
@@ -185,7 +185,8 @@ def fold_adapters(index: Index, encoder: Any, questions: list[dict[str, Any]],
     return [weights[assignment[i]] for i in range(len(questions))]
 
 
-def stard(index: Index, encoder: Any, fusion: Fusion, folds: int) -> Fusion:
+def stard(index: Index, encoder: Any, fusion: Fusion, folds: int,
+          nulls: tuple[float, ...] = NULLS) -> Fusion:
     train, train_clauses = resolvable(index, load_questions(TRAIN))
     dev, _ = resolvable(index, load_questions(DEV))
     print(f"\nSTARD restricted to the index's corpus: {len(train)} of train, {len(dev)} of "
@@ -218,7 +219,7 @@ def stard(index: Index, encoder: Any, fusion: Fusion, folds: int) -> Fusion:
     best, best_row = fusion, cv(fusion)
     for weight in WEIGHTS:
         for temperature in TEMPERATURES:
-            for null in NULLS:
+            for null in nulls:
                 trial = replace(fusion, memory_weight=weight, memory_temperature=temperature,
                                 memory_null=null)
                 row = cv(trial)
@@ -260,6 +261,12 @@ def main() -> int:
                         "of (re)building it from corpus/")
     parser.add_argument("--no-paraphrases", action="store_true",
                         help="skip the paraphrase set (its clause ids are the shipped corpus's)")
+    parser.add_argument("--nulls", default=",".join(map(str, NULLS)),
+                        help="the memory_null values searched, comma-separated (default "
+                        "%(default)s: the base model's cosine scale; a fine-tuned model's "
+                        "questions sit further apart)")
+    parser.add_argument("--floor", type=float, default=Fusion.memory_floor,
+                        help="memory_floor for every trial (default %(default)s, Fusion's)")
     parser.add_argument("--no-adapter", action="store_true",
                         help="the stack without the query adapter (with it, each train fold "
                         "is searched with an adapter trained on the other folds)")
@@ -272,11 +279,12 @@ def main() -> int:
         except StoreError as error:  # another run (a test session) is building it: use it
             print(f"not rebuilt: {error}", file=sys.stderr)
     index = open_index(args.index, encoder=encoder)
-    fusion = Fusion(use_adapter=not args.no_adapter)
+    fusion = Fusion(use_adapter=not args.no_adapter, memory_floor=args.floor)
+    nulls = tuple(float(v) for v in args.nulls.split(","))
     if not args.no_paraphrases:
         paraphrases(index, encoder, fusion)
     if not args.quick:
-        chosen = stard(index, encoder, fusion, args.folds)
+        chosen = stard(index, encoder, fusion, args.folds, nulls)
         if not args.no_paraphrases and settings(chosen) != settings(fusion):
             paraphrases(index, encoder, chosen)
     return 0
