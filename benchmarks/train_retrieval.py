@@ -440,6 +440,19 @@ def main() -> int:
     (out / "reranker.txt").write_text(booster.model_to_string(), encoding="utf-8")
     digest = {name: hashlib.sha256((out / name).read_bytes()).hexdigest()
               for name in ("adapter.npy", "reranker.txt")}
+    # where and how these parts were made: with --keep-adapter only the reranker was, so
+    # the adapter's own record (adapter_per_model.py's or an earlier run's) stays as it was
+    provenance = {
+        "corpus_fingerprint": index.manifest.get("corpus_fingerprint"),
+        "index_clauses": len(index.clauses),
+        "git_commit": git_commit(),
+        "versions": {**versions(), "lightgbm": lightgbm.__version__},
+        "command": "python benchmarks/train_retrieval.py"
+                   + (f" --model {args.model}" if args.model != BASE_MODEL else "")
+                   + (f" --index {args.index}" if args.index != default_index else "")
+                   + (" --keep-adapter" if args.keep_adapter else ""),
+    }
+    recorded = shipped.get("training", {})
     manifest = {
         **shipped,  # what other scripts record there stays
         "model_identity": encoder.identity,
@@ -447,23 +460,14 @@ def main() -> int:
         "reranker": {"file": "reranker.txt", "sha256": digest["reranker.txt"],
                      "features": list(FEATURES), "pool": args.pool, "num_leaves": leaves,
                      "monotone": {f: c for f, c in MONOTONE.items()} if monotone else {},
-                     "rounds": rounds},
+                     "rounds": rounds, "trained": provenance},
         "training": {
-            # what another script recorded about these parts stays (adapter_per_model.py's
-            # rows and provenance); this run's provenance and train-CV rows join or replace
-            **shipped.get("training", {}),
+            **recorded,
             "questions": str(TRAIN.name),
             "questions_sha256": hashlib.sha256(TRAIN.read_bytes()).hexdigest(),
             "seed": args.seed, "folds": FOLDS, "hard_negatives": HARD_NEGATIVES,
-            "corpus_fingerprint": index.manifest.get("corpus_fingerprint"),
-            "index_clauses": len(index.clauses),
-            "git_commit": git_commit(),
-            "versions": {**versions(), "lightgbm": lightgbm.__version__},
-            "command": "python benchmarks/train_retrieval.py"
-                       + (f" --model {args.model}" if args.model != BASE_MODEL else "")
-                       + (f" --index {args.index}" if args.index != default_index else "")
-                       + (" --keep-adapter" if args.keep_adapter else ""),
-            "train_cv": {**shipped.get("training", {}).get("train_cv", {}),
+            **({} if args.keep_adapter and recorded else provenance),
+            "train_cv": {**recorded.get("train_cv", {}),
                          **{k: {m: round(v, 4) for m, v in row.items()}
                             for k, row in figures.items()}},
         },
