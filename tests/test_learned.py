@@ -161,7 +161,7 @@ def test_search_uses_the_adapter_and_the_reranker(parts: Path, tmp_path: Path) -
 
 def test_the_shipped_parts_load_and_match_their_manifest() -> None:
     """The artefacts in the repository: present, untampered, one folder per bundled model
-    (the base: adapter and reranker; the fine-tuned model: an adapter of its own)."""
+    (each bundled model: an adapter and a reranker of its own)."""
     learned_for.cache_clear()
     root = artifacts.folder()
     metas = {name: json.loads((root / name / "manifest.json").read_text("utf-8"))
@@ -174,10 +174,12 @@ def test_the_shipped_parts_load_and_match_their_manifest() -> None:
         assert learned.adapter.shape == (384, 384)  # e5-small's dimension
         assert learned.adapter_sha == meta["adapter"]["sha256"]
         assert meta["training"]["questions"] == "train.jsonl"
+        assert learned.reranker is not None, name
+        assert learned.reranker_sha == meta["reranker"]["sha256"]
+        assert meta["reranker"]["features"] == list(FEATURES)
     base = learned_for(metas[BASE_MODEL]["model_identity"])
-    assert base is not None and base.reranker is not None
-    assert base.reranker_sha == metas[BASE_MODEL]["reranker"]["sha256"]
-    assert metas[BASE_MODEL]["reranker"]["features"] == list(FEATURES)
     tuned = learned_for(metas[TUNED_MODEL]["model_identity"])
-    assert tuned is not None and tuned.reranker is None and tuned != base
+    assert base is not None and tuned is not None
+    assert tuned.identity["adapter"] != base.identity["adapter"]
+    assert tuned.identity["reranker"] != base.identity["reranker"]
     assert learned_for("sha256:" + "0" * 64) is None  # another model gets none
