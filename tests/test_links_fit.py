@@ -1,0 +1,72 @@
+"""Whether a crime or a liability fits a duty: its doer, its conduct and what it is done to.
+
+Real articles of the shipped 证券法 (2019), 公司法 (2023) and 刑法, with the exact links
+expected and the near misses that must not link (rag/links/criminal.py's elements of a
+crime, rag/links/material.py).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from rag.chunking import chunk_documents
+from rag.links import LinkTable
+from rag.links.criminal import read_as_crime
+from rag.links.material import about_listed_event, listed_events
+from rag.readers import read_document
+
+from .conftest import CORPUS
+
+LAWS = CORPUS / "lawrefbook" / "民法商法"
+SEC = "证券法-2019-12-28"
+CO = "公司法-2023-12-29"
+
+
+@cache
+def table() -> LinkTable:
+    docs = [read_document(LAWS / "证券法(2019-12-28).md"),
+            read_document(LAWS / "公司法(2023-12-29).md"),
+            read_document(CORPUS / "lawrefbook" / "刑法" / "刑法.md")]
+    return LinkTable(docs, chunk_documents(docs))
+
+
+def links(doc_id: str, article: int) -> list[tuple[str, str]]:
+    return [(k.target.split("#")[1], k.kind) for k in table().penalties(f"{doc_id}#art{article}")]
+
+
+# --------------------------------------------------------------- what a crime adds to a penalty
+
+def test_a_crime_narrower_than_its_penalty_fits_only_a_duty_naming_what_it_adds() -> None:
+    # 刑法第一百六十一条 punishes false or concealed 财务会计报告 and undisclosed 重要信息;
+    # 证券法第一百九十七条 any failure to disclose. A duty about periodic financial
+    # reports, material events or true disclosure reaches the crime …
+    assert ("art161", "criminal") in links(SEC, 79)  # 年度财务会计报告
+    assert ("art161", "criminal") in links(SEC, 80)  # 重大事件 (重大 read as 重要)
+    assert ("art161", "criminal") in links(SEC, 78)  # 真实…不得有虚假记载
+    # … one on where disclosed information is published, or on voluntary disclosure and
+    # a commitment, reaches the administrative penalty only
+    assert links(SEC, 86) == [("art197", "implicit"), ("art85", "civil")]
+    assert ("art197", "implicit") in links(SEC, 84)
+    assert ("art161", "criminal") not in links(SEC, 84)
+
+
+def test_a_crime_saying_no_more_than_its_penalty_needs_nothing_more_of_the_duty() -> None:
+    # 第二百五十六条 (隐匿财产…未清偿债务前分配公司财产) says what 刑法第一百六十二条 says
+    # (虚伪记载 is its 虚假记载): the duty to pay debts before distributing reaches both
+    assert ("art256", "implicit") in links(CO, 236)
+    assert ("art162", "criminal") in links(CO, 236)
+    assert "虚伪" in read_as_crime(frozenset({"虚假"}))
+    assert "重要" in read_as_crime(frozenset({"重大"}))
+
+
+def test_an_event_the_statute_lists_as_material_is_important_information() -> None:
+    doc = next(d for d in table().documents.values() if d.doc_id == SEC)
+    events = listed_events(doc)
+    assert any({"合并", "分立"} <= item for item in events)
+    said = table().duties_of(f"{SEC}#art77")
+    assert [about_listed_event(d, events) for d in said] == [True]  # 分立…合并，应当…报告
+    assert ("art161", "criminal") in links(SEC, 77)
+    # 作出公开承诺的，应当披露: a commitment is no listed event; 依法披露的信息，应当…发布:
+    # what is done with the information, not an event
+    assert not any(about_listed_event(d, events) for d in table().duties_of(f"{SEC}#art84"))
+    assert not any(about_listed_event(d, events) for d in table().duties_of(f"{SEC}#art86"))
