@@ -12,6 +12,7 @@ from functools import cache
 from rag.chunking import chunk_documents
 from rag.links import LinkTable
 from rag.links.criminal import read_as_crime
+from rag.links.liability import ON_REQUEST
 from rag.links.material import about_listed_event, listed_events
 from rag.readers import read_document
 
@@ -70,3 +71,25 @@ def test_an_event_the_statute_lists_as_material_is_important_information() -> No
     # what is done with the information, not an event
     assert not any(about_listed_event(d, events) for d in table().duties_of(f"{SEC}#art84"))
     assert not any(about_listed_event(d, events) for d in table().duties_of(f"{SEC}#art86"))
+
+
+# --------------------------------------------------------------- which civil liability
+
+def test_a_duty_stating_its_own_liability_is_not_linked_to_a_general_one_by_words() -> None:
+    # 证券法第八十四条 says who pays for a broken commitment (不履行承诺给投资者造成损失的，
+    # 应当依法承担赔偿责任): 第八十五条 (damages for failed disclosure) is not linked to it;
+    # 第八十六条, which states no liability, keeps it
+    assert ("art85", "civil") not in links(SEC, 84)
+    assert ("art85", "civil") in links(SEC, 86)
+    assert ("art85", "civil") in links(SEC, 83)
+
+
+def test_a_duty_owed_on_request_is_not_the_conduct_of_the_office() -> None:
+    # 公司法第一百八十八条: officers pay the company's loss from breaching the law in office.
+    # 第一百八十七条 (股东会要求…列席会议的，…应当列席并接受股东的质询) is owed to the
+    # meeting that asks; 第一百七十九条 (应当遵守法律) and 第一百八十三条 are the office's
+    assert links(CO, 187) == []
+    assert ("art188", "civil") in links(CO, 179)
+    assert ("art188", "civil") in links(CO, 183)
+    assert ON_REQUEST.search("股东会要求董事、监事、高级管理人员列席会议的，")
+    assert not ON_REQUEST.search("董事、监事、高级管理人员")

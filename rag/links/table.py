@@ -110,6 +110,7 @@ class LinkTable:
         self._contexts: dict[str, frozenset[str]] = {}
         self._crimes_matched: CrimeMatcher | None = None
         self._named: set[str] = set()  # duties a penalty names by number
+        self._own_civil: set[str] = set()  # duty articles that state their own liability
         self._done: set[str] = set()  # documents whose implicit and criminal links are made
         self._lock = threading.RLock()
         self.penalty_ids: set[str] = set()
@@ -221,6 +222,7 @@ class LinkTable:
                 continue
             self._add_duties(clause, duties(clause))
             if is_civil_liability(clause):
+                self._own_civil.add(clause.unit_id)
                 self._conducts.setdefault(clause.doc_id, []).extend(
                     (clause, c) for c in conducts(clause, civil_only=True))
         explicit = self._explicit(self._conducts, self._duty_units) + own
@@ -313,14 +315,21 @@ class LinkTable:
         (:mod:`rag.links.score`), or with ``scorer="rules"`` by the hand-written rule."""
         links = self._failures(penalty_conducts, duty_units, named)
         if self.model is None:
-            return links + self._implicit_rules(penalty_conducts, duty_units, named)
+            links += self._implicit_rules(penalty_conducts, duty_units, named)
+            return self._own_liability_first(links)
         for candidate in self.candidates(penalty_conducts, duty_units, named):
             best = candidate.best(self.model)
             chance = self.model.probability(best.features)
             if chance >= self.model.threshold:
                 links.append(self._link(candidate.source, candidate.target, candidate.kind,
                                         chance, best.duty, best.conduct, best.shared))
-        return links
+        return self._own_liability_first(links)
+
+    def _own_liability_first(self, links: list[Link]) -> list[Link]:
+        """Without the civil links, found by words, of a duty article that states who pays
+        for its own breach (不履行承诺给投资者造成损失的，应当依法承担赔偿责任): the
+        liability written with the duty is the one for it, not a general one elsewhere."""
+        return [k for k in links if k.kind != "civil" or k.source not in self._own_civil]
 
     def _failures(self, penalty_conducts: dict[str, list[tuple[Clause, Conduct]]],
                   duty_units: dict[str, list[Duty]], named: set[str]) -> list[Link]:
