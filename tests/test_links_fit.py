@@ -11,9 +11,11 @@ from functools import cache
 
 from rag.chunking import chunk_documents
 from rag.links import LinkTable
-from rag.links.criminal import read_as_crime
+from rag.links.conditions import wrong_named
+from rag.links.criminal import read_as_crime, restated
 from rag.links.liability import ON_REQUEST
 from rag.links.material import about_listed_event, listed_events
+from rag.links.penalties import conducts
 from rag.readers import read_document
 
 from .conftest import CORPUS
@@ -93,3 +95,34 @@ def test_a_duty_owed_on_request_is_not_the_conduct_of_the_office() -> None:
     assert ("art188", "civil") in links(CO, 183)
     assert ON_REQUEST.search("股东会要求董事、监事、高级管理人员列席会议的，")
     assert not ON_REQUEST.search("董事、监事、高级管理人员")
+
+
+# --------------------------------------------------------------- the wrong a duty names
+
+def test_a_duty_conditioned_on_a_wrong_is_enforced_by_the_penalty_for_that_wrong() -> None:
+    # 公司法第三十九条 "虚报注册资本、提交虚假材料或者采取其他欺诈手段隐瞒重要事实取得公司设立
+    # 登记的，公司登记机关应当…予以撤销" names the wrong 第二百五十条 fines, and 刑法第一百五十八
+    # 条 (虚报注册资本罪) punishes: both, though its sentence binds the registrar
+    said = table().duties_of(f"{CO}#art39")
+    assert {"虚报", "注册资本", "欺诈", "取得", "登记"} <= wrong_named(said[0])
+    assert ("art250", "implicit") in links(CO, 39)
+    assert ("art158", "criminal") in links(CO, 39)
+    # near misses: a condition that is no wrong a penalty names (申请材料不齐全…的，公司登记
+    # 机关应当一次性告知), and a sentence without a condition
+    assert not wrong_named(table().duties_of(f"{CO}#art30")[0])  # 申请设立公司，应当提交…
+    assert ("art250", "implicit") not in links(CO, 31)  # 不符合…设立条件的，不得登记
+
+
+def test_a_fine_restating_a_conduct_is_read_as_the_conduct_it_restates() -> None:
+    # 第二百五十条 "…虚报注册资本、提交虚假材料…取得公司登记的，…；对提交虚假材料或者采取其他
+    # 欺诈手段隐瞒重要事实的公司，处以…": 第三十条 (提交的相关材料应当真实) is linked through the
+    # second, which says who is fined; the crime is compared with the whole wrong
+    penalty = next(c for c in table().clauses if c.unit_id == f"{CO}#art250")
+    second = next(c for c in conducts(penalty) if c.text.startswith("对提交"))
+    docs = table().documents
+    assert restated(penalty, (second.start, second.end), second.paragraph, docs).startswith(
+        "违反本法规定，虚报注册资本")
+    first = next(iter(conducts(penalty)))
+    assert restated(penalty, (first.start, first.end), first.paragraph, docs) == first.text
+    assert ("art250", "implicit") in links(CO, 30)
+    assert ("art158", "criminal") in links(CO, 30)

@@ -12,7 +12,7 @@ from rag.core.numbering import article_pattern
 from rag.links.duties import ACTOR, Duty
 from rag.links.material import about_listed_event, listed_events
 from rag.links.model import Evidence, Link, actors_meet
-from rag.links.penalties import Conduct, conduct_words, paragraphs
+from rag.links.penalties import Conduct, conduct_words, conducts, paragraphs
 from rag.links.terms import Weights, spans_of, terms
 
 # a crime matches when it has this share of the penalty's conduct terms (by weight) …
@@ -140,9 +140,11 @@ class CrimeMatcher:
     def fits(self, crime: Conduct, have: frozenset[str], penalty: frozenset[str],
              article: frozenset[str]) -> bool:
         """Whether a duty article (its terms ``article``) names what a crime says that
-        the penalty it comes through (``penalty``) does not, when the crime says more."""
+        the penalty it comes through (``penalty``) does not, when the crime says more; or
+        names the penalty's whole conduct (虚报注册资本…取得公司设立登记的，…应当予以撤销):
+        then it is about the very wrong, and the crime's more is how grave that wrong is."""
         own = self.elements(crime, have) - penalty
-        return not own or names_some(own, article)
+        return not own or names_some(own, article) or penalty <= article
 
     def links(self, links: Sequence[Link], *, clauses: Sequence[Clause],
               row_of: Mapping[str, int], unit_rows: Mapping[str, Sequence[int]],
@@ -157,8 +159,9 @@ class CrimeMatcher:
         for link in links:
             if link.kind not in ("explicit", "implicit") or link.conduct is None:
                 continue
-            target_doc = documents[clauses[unit_rows[link.target][0]].doc_id]
-            penalty = terms(REFERENCE.sub("", target_doc.text[slice(*link.conduct)]))
+            target = clauses[unit_rows[link.target][0]]
+            penalty = terms(REFERENCE.sub("", restated(target, link.conduct, link.paragraph,
+                                                       documents)))
             said = duty_units.get(link.source, [])
             # the duty sentences the link was made through (its evidence), else all
             through = [d for d in said if any(
@@ -214,6 +217,22 @@ class CrimeMatcher:
         return [crime_link(unit, crime, shared, DIRECT_CONFIDENCE * score, clauses=clauses,
                            row_of=row_of, documents=documents)
                 for unit, crime, score, shared in found]
+
+
+def restated(clause: Clause, span: tuple[int, int], paragraph: str,
+             documents: Mapping[str, Document]) -> str:
+    """The words of the conduct at ``span`` of a penalty clause, or of the one it restates
+    to say who is fined what (对提交虚假材料…的公司，处以… restates 虚报注册资本、提交虚假
+    材料…取得公司登记的): an earlier conduct of its paragraph with every term of it."""
+    said = documents[clause.doc_id].text[slice(*span)]
+    found = terms(said)
+    for conduct in conducts(clause):
+        if conduct.end > span[0]:
+            break
+        if conduct.paragraph == paragraph and found and found <= terms(conduct.text) \
+                and conduct.text != said:
+            return conduct.text
+    return said
 
 
 def crime_link(source: str, crime: Conduct, shared: frozenset[str], confidence: float, *,
