@@ -10,7 +10,7 @@ from rag.core.clauses import Clause
 from rag.core.documents import Document
 from rag.core.numbering import article_pattern
 from rag.links.duties import ACTOR, Duty
-from rag.links.material import about_listed_event, listed_events
+from rag.links.material import GRAVITY, about_listed_event, listed_events, read_as_crime
 from rag.links.model import Evidence, Link, actors_meet
 from rag.links.penalties import Conduct, conduct_words, conducts, paragraphs
 from rag.links.terms import Weights, spans_of, terms
@@ -75,19 +75,10 @@ def names_some(have: frozenset[str], bid: frozenset[str]) -> bool:
 
 # whom a crime's conduct is addressed to (向股东和社会公众提供…): not its conduct or object
 _RECIPIENT = re.compile(r"向([^，。；]{1,20}?)(?:提供|披露|报告|报送|公告)")
-# how a duty words an element a crime names: a duty to disclose 重大事件 speaks of the
-# 重要信息 of the crime, one to be 真实 of the 虚假 it punishes
-ELEMENT_WORDS: dict[str, tuple[str, ...]] = {
-    "重大": ("重要",), "真实": ("虚假", "虚伪"), "虚假": ("虚伪",)}
 # how 刑法 names a doer besides the actors duties bind (公司、企业, 其他单位)
 _DOER_NOUNS = frozenset({"企业", "单位"})
 # the harm a crime must cause (严重损害股东或者其他人利益): not what a duty speaks of
 _HARM = re.compile(r"损害[^，。；]{0,20}?利益")
-
-
-def read_as_crime(said: frozenset[str]) -> frozenset[str]:
-    """A duty's terms with the words a crime uses for them (:data:`ELEMENT_WORDS`)."""
-    return said | {w for t in said for w in ELEMENT_WORDS.get(t, ())}
 
 
 class CrimeMatcher:
@@ -140,11 +131,14 @@ class CrimeMatcher:
     def fits(self, crime: Conduct, have: frozenset[str], penalty: frozenset[str],
              article: frozenset[str]) -> bool:
         """Whether a duty article (its terms ``article``) names what a crime says that
-        the penalty it comes through (``penalty``) does not, when the crime says more; or
+        the penalty it comes through (``penalty``) does not, when the crime adds what
+        makes a wrong grave (:data:`GRAVITY`: 重要信息, 虚假 to a failure to disclose); or
         names the penalty's whole conduct (虚报注册资本…取得公司设立登记的，…应当予以撤销):
         then it is about the very wrong, and the crime's more is how grave that wrong is."""
         own = self.elements(crime, have) - penalty
-        return not own or names_some(own, article) or penalty <= article
+        if not own & GRAVITY:
+            return True  # it adds only how it words the same wrong (招股说明书, 证明文件)
+        return names_some(own, article) or penalty <= article
 
     def links(self, links: Sequence[Link], *, clauses: Sequence[Clause],
               row_of: Mapping[str, int], unit_rows: Mapping[str, Sequence[int]],

@@ -1,4 +1,4 @@
-"""Material events: what a statute lists as its 重大事件 makes a duty about it material."""
+"""What makes a wrong grave: words of gravity, and the events a statute lists as material."""
 
 from __future__ import annotations
 
@@ -9,6 +9,13 @@ from rag.core.documents import Document
 from rag.links.duties import Duty
 from rag.links.terms import terms
 
+# how a duty words an element a crime names: a duty to disclose 重大事件 speaks of the
+# 重要信息 of the crime, one to be 真实 of the 虚假 it punishes
+ELEMENT_WORDS: dict[str, tuple[str, ...]] = {
+    "重大": ("重要",), "真实": ("虚假", "虚伪"), "虚假": ("虚伪",)}
+# what makes a wrong a crime's rather than a fine's: the information is material, the
+# statement false or the fact concealed
+GRAVITY = frozenset({"重要", "重大", "虚假", "虚伪", "隐瞒", "编造"})
 # a statute's own list of material events (前款所称重大事件包括：（一）…（十二）…)
 _LIST = re.compile(r"所称重大事件包括[：:]")
 _ITEM = re.compile(r"（[一二三四五六七八九十]+）")
@@ -37,3 +44,8 @@ def about_listed_event(duty: Duty, events: Sequence[frozenset[str]]) -> bool:
     at = duty.text.find(duty.modal)
     event = terms(duty.text[:max(at, 0)]) - _DISCLOSING
     return len(event) >= 2 and any(event <= item for item in events)
+
+
+def read_as_crime(said: frozenset[str]) -> frozenset[str]:
+    """A duty's terms with the words a crime uses for them (:data:`ELEMENT_WORDS`)."""
+    return said | {w for t in said for w in ELEMENT_WORDS.get(t, ())}
