@@ -12,10 +12,12 @@ from functools import cache
 from rag.chunking import chunk_documents
 from rag.links import LinkTable
 from rag.links.conditions import wrong_named
-from rag.links.criminal import read_as_crime, restated
+from rag.links.criminal import restated
 from rag.links.liability import ON_REQUEST
-from rag.links.material import about_listed_event, listed_events
+from rag.links.material import GRAVITY, about_listed_event, listed_events, read_as_crime
 from rag.links.penalties import conducts
+from rag.links.score import with_elided_actors
+from rag.links.terms import with_disposals
 from rag.readers import read_document
 
 from .conftest import CORPUS
@@ -51,6 +53,14 @@ def test_a_crime_narrower_than_its_penalty_fits_only_a_duty_naming_what_it_adds(
     assert links(SEC, 86) == [("art197", "implicit"), ("art85", "civil")]
     assert ("art197", "implicit") in links(SEC, 84)
     assert ("art161", "criminal") not in links(SEC, 84)
+
+
+def test_a_crime_adding_no_gravity_to_its_penalty_needs_nothing_more_of_the_duty() -> None:
+    # 刑法第一百六十条 adds to 证券法第一百八十一条 only how it words the same fraud
+    # (招股说明书、认股书…): the duty to publish the offering documents reaches it
+    assert ("art181", "implicit") in links(SEC, 23)
+    assert ("art160", "criminal") in links(SEC, 23)
+    assert {"重要", "虚假", "隐瞒"} <= GRAVITY
 
 
 def test_a_crime_saying_no_more_than_its_penalty_needs_nothing_more_of_the_duty() -> None:
@@ -126,3 +136,42 @@ def test_a_fine_restating_a_conduct_is_read_as_the_conduct_it_restates() -> None
     assert restated(penalty, (first.start, first.end), first.paragraph, docs) == first.text
     assert ("art250", "implicit") in links(CO, 30)
     assert ("art158", "criminal") in links(CO, 30)
+
+
+# --------------------------------------------------------------- the act, and who does it
+
+def test_moving_assets_abroad_before_paying_debts_is_disposing_of_them() -> None:
+    # 公司法第二百四十九条 "未清偿债务之前，不得将其分支机构的财产转移至…境外" is enforced by
+    # 第二百五十六条 ("在未清偿债务前分配公司财产的") and 刑法第一百六十二条 (妨害清算罪), as
+    # 第二百三十六条 (不得分配给股东) is
+    assert with_disposals(frozenset({"转移", "财产"})) >= {"分配", "转让", "处分"}
+    assert with_disposals(frozenset({"保存", "财产"})) == {"保存", "财产"}
+    assert ("art256", "implicit") in links(CO, 249)
+    assert ("art162", "criminal") in links(CO, 249)
+    # near miss: the branch's duty to obey Chinese law (第二百四十八条) is no disposal
+    assert ("art256", "implicit") not in links(CO, 248)
+
+
+def test_a_sentence_without_its_subject_is_bound_as_the_one_before() -> None:
+    said = table().duties_of(f"{CO}#art249")
+    assert [d.actors for d in said] == [("公司",), ()]  # as written (the register shows it)
+    assert [d.actors for d in with_elided_actors(said)] == [("公司",), ("公司",)]
+    # a sentence with a subject of its own, though no actor it knows, keeps none
+    futures = read_document(CORPUS / "lawrefbook" / "行政法规" / "期货交易管理条例(2017-03-01).md")
+    rules = LinkTable([futures], chunk_documents([futures]))
+    margin = rules.duties_of(f"{futures.doc_id}#art28")
+    assert margin[2].text.startswith("期货交易所向会员收取的保证金") and not margin[2].actors
+    assert not with_elided_actors(margin)[2].actors
+
+
+def test_an_authority_punishing_under_other_articles_is_no_conduct() -> None:
+    # 反洗钱法 (2024) 第五十六条 "国务院反洗钱行政主管部门…依照本法第五十二条至第五十四条规定
+    # 对金融机构进行处罚的，还可以…": no conduct is read before 处罚, so no duty naming the
+    # authority (第二十二条 应当经国务院反洗钱行政主管部门…批准) is linked to it
+    law = read_document(CORPUS / "lawrefbook" / "经济法" / "反洗钱法(2024-11-08).md")
+    clauses = chunk_documents([law])
+    fines = next(c for c in clauses if c.unit_id == f"{law.doc_id}#art56")
+    assert not any(c.text.endswith("派出机构") for c in conducts(fines))
+    assert not [c for c in conducts(fines) if c.text.startswith("国务院反洗钱")]
+    made = LinkTable([law], clauses).penalties(f"{law.doc_id}#art22")
+    assert f"{law.doc_id}#art56" not in [k.target for k in made]

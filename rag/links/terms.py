@@ -141,6 +141,16 @@ def verbs(text: str) -> frozenset[str]:
                      and w not in GENERIC)
 
 
+# putting property out of creditors' reach, however a duty words it: distributing it
+# (分配), moving it (转移…至境外), transferring or disposing of it is one act
+DISPOSALS = frozenset({"分配", "转移", "转让", "处分"})
+
+
+def with_disposals(found: frozenset[str]) -> frozenset[str]:
+    """``found`` with every disposal verb when it has one (:data:`DISPOSALS`)."""
+    return found | DISPOSALS if found & DISPOSALS else found
+
+
 def coverage(wanted: list[Group], have: frozenset[str], weights: Weights, *,
              context: frozenset[str] = frozenset()) -> tuple[float, frozenset[str]]:
     """The share of a conduct's term weight that ``have`` holds (0..1), and the shared
