@@ -11,7 +11,7 @@ from functools import cache
 
 from rag.chunking import chunk_documents
 from rag.links import LinkTable
-from rag.links.conditions import wrong_named
+from rag.links.conditions import interests, wrong_named
 from rag.links.criminal import restated
 from rag.links.liability import ON_REQUEST
 from rag.links.material import GRAVITY, about_listed_event, listed_events, read_as_crime
@@ -175,3 +175,14 @@ def test_an_authority_punishing_under_other_articles_is_no_conduct() -> None:
     assert not [c for c in conducts(fines) if c.text.startswith("国务院反洗钱")]
     made = LinkTable([law], clauses).penalties(f"{law.doc_id}#art22")
     assert f"{law.doc_id}#art56" not in [k.target for k in made]
+
+
+def test_forbidding_harm_to_an_interest_is_enforced_by_the_penalty_for_harming_it() -> None:
+    # 公司法第二百四十八条 "…不得损害中国的社会公共利益" → 第二百六十二条 "利用公司名义从事危害
+    # 国家安全、社会公共利益的严重违法行为的，吊销营业执照"
+    assert interests("中国的社会公共") == {"社会公共"}
+    assert interests("国家安全、社会公共") == {"国家安全", "社会公共"}
+    assert ("art262", "implicit") in links(CO, 248)
+    # near miss: harming the company (第二十二条 不得利用关联关系损害公司利益) is no harm to
+    # the public interest
+    assert ("art262", "implicit") not in links(CO, 22)

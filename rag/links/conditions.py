@@ -1,4 +1,4 @@
-"""Duties that name a wrong as their condition, linked to the penalty for that wrong.
+"""Duties that name a wrong, as their condition or as the harm they forbid, and its penalty.
 
 An article may say what follows a wrong without forbidding it in so many words:
 公司法第三十九条 "虚报注册资本、提交虚假材料或者采取其他欺诈手段隐瞒重要事实取得公司设立
@@ -7,6 +7,10 @@ An article may say what follows a wrong without forbidding it in so many words:
 is enforced by that penalty against the wrongdoer, whoever its own sentence binds. A
 penalty conduct links such a duty when the duty's condition (its words before …的，)
 has every term of the conduct, four at least: the same wrong, not a resemblance.
+
+A prohibition of harming an interest (外国公司分支机构…不得损害中国的社会公共利益) is
+enforced by the penalty for harming that interest by name (第二百六十二条 "利用公司名义从事
+危害国家安全、社会公共利益的严重违法行为的"): the interest is the one the penalty lists.
 """
 
 from __future__ import annotations
@@ -56,5 +60,44 @@ def condition_matches(pairs: Sequence[tuple[Clause, Conduct]],
             for duty in said:
                 if duty.doc_id == clause.doc_id and wanted <= wrong_named(duty):
                     out.append((unit, clause.unit_id, duty, conduct, wanted))
+                    break
+    return out
+
+
+HARM_CONFIDENCE = 0.8  # the same interest, harmed: the conduct itself is not described
+# 不得损害中国的社会公共利益 / 从事危害国家安全、社会公共利益的: the interests harmed
+_FORBIDS_HARM = re.compile(r"不得(?:损害|危害)([^，。；]{1,20}?)利益")
+_HARMS = re.compile(r"(?:损害|危害)([^，。；]{1,30}?)利益")
+_LISTED = re.compile(r"、|和|或者|及")
+
+
+def interests(phrase: str) -> frozenset[str]:
+    """The interests a phrase before 利益 lists, each without whose it is (中国的社会公共
+    → 社会公共; 国家安全、社会公共 → 国家安全 | 社会公共)."""
+    return frozenset(p.split("的")[-1] for p in _LISTED.split(phrase) if p.split("的")[-1])
+
+
+def harm_matches(pairs: Sequence[tuple[Clause, Conduct]],
+                 duty_units: Mapping[str, Sequence[Duty]], named: set[str]
+                 ) -> list[ConditionMatch]:
+    """(duty article, penalty article, …) for each prohibition of harming an interest and
+    each administrative penalty conduct of its document that harms the same one."""
+    out: list[ConditionMatch] = []
+    for clause, conduct in pairs:
+        harmed = _HARMS.search(conduct.text)
+        if conduct.sanction != "administrative" or harmed is None:
+            continue
+        listed = interests(harmed.group(1))
+        for unit, said in duty_units.items():
+            if unit in named or unit == clause.unit_id:
+                continue
+            for duty in said:
+                forbids = _FORBIDS_HARM.search(duty.text)
+                if duty.doc_id != clause.doc_id or forbids is None:
+                    continue
+                shared = interests(forbids.group(1)) & listed
+                if shared:
+                    out.append((unit, clause.unit_id, duty, conduct,
+                                frozenset(terms("、".join(shared)))))
                     break
     return out
