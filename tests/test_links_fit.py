@@ -11,7 +11,7 @@ from functools import cache
 
 from rag.chunking import chunk_documents
 from rag.links import LinkTable
-from rag.links.conditions import interests, wrong_named
+from rag.links.conditions import SETS_LOCKUP, interests, wrong_named
 from rag.links.criminal import restated
 from rag.links.liability import ON_REQUEST
 from rag.links.material import GRAVITY, about_listed_event, listed_events, read_as_crime
@@ -186,3 +186,15 @@ def test_forbidding_harm_to_an_interest_is_enforced_by_the_penalty_for_harming_i
     # near miss: harming the company (第二十二条 不得利用关联关系损害公司利益) is no harm to
     # the public interest
     assert ("art262", "implicit") not in links(CO, 22)
+
+
+def test_a_duty_setting_a_lock_up_is_enforced_by_the_penalty_for_trading_in_one() -> None:
+    # 证券法第一百八十六条 "…在限制转让期内转让证券…": 第六十三条 (…至公告后三日内，不得再行
+    # 买卖), 第七十条 (收购人在收购期限内，不得卖出) and 第七十五条 (…十八个月内不得转让)
+    for article in (63, 70, 75):
+        assert ("art186", "implicit") in links(SEC, article), article
+    # near misses: a prohibition to trade with no period (…不得买卖股票), a period with no
+    # trading forbidden, and a duty no lock-up penalty reaches
+    assert not SETS_LOCKUP.search("证券从业人员不得直接或者以化名、借他人名义持有、买卖股票")
+    assert not SETS_LOCKUP.search("应当在该事实发生之日起三日内，向国务院证券监督管理机构报告")
+    assert ("art186", "implicit") not in links(SEC, 64)

@@ -8,6 +8,10 @@ is enforced by that penalty against the wrongdoer, whoever its own sentence bind
 penalty conduct links such a duty when the duty's condition (its words before …的，)
 has every term of the conduct, four at least: the same wrong, not a resemblance.
 
+A penalty for trading in a lock-up (证券法第一百八十六条 "在限制转让期内转让证券") enforces
+every duty that sets one: a period in which the holder may not sell (收购人在收购期限内，
+不得卖出被收购公司的股票; …十八个月内不得转让), whether or not it cites the article.
+
 A prohibition of harming an interest (外国公司分支机构…不得损害中国的社会公共利益) is
 enforced by the penalty for harming that interest by name (第二百六十二条 "利用公司名义从事
 危害国家安全、社会公共利益的严重违法行为的"): the interest is the one the penalty lists.
@@ -99,5 +103,33 @@ def harm_matches(pairs: Sequence[tuple[Clause, Conduct]],
                 if shared:
                     out.append((unit, clause.unit_id, duty, conduct,
                                 frozenset(terms("、".join(shared)))))
+                    break
+    return out
+
+
+LOCKUP_CONFIDENCE = 0.85  # the duty sets the very period the penalty names
+# a penalty on trading in a lock-up, and a duty that sets one: 在…期限内 / …个月内 /
+# …三日内，不得转让 / 卖出 / 买卖 (the period is the 限制转让期 whatever it is called)
+_IN_LOCKUP = re.compile(r"限制(?:转让|买卖|交易)期(?:限)?内")
+SETS_LOCKUP = re.compile(r"内[，,]?(?:[^，。；]{0,6}[，,])?(?:也)?不得(?:再行)?(?:转让|卖出|买卖)")
+
+
+def lockup_matches(pairs: Sequence[tuple[Clause, Conduct]],
+                   duty_units: Mapping[str, Sequence[Duty]], named: set[str]
+                   ) -> list[ConditionMatch]:
+    """(duty article, penalty article, …) for each administrative penalty conduct on
+    trading in a lock-up and each prohibition of its document that sets one."""
+    out: list[ConditionMatch] = []
+    for clause, conduct in pairs:
+        if conduct.sanction != "administrative" or not _IN_LOCKUP.search(conduct.text):
+            continue
+        for unit, said in duty_units.items():
+            if unit in named or unit == clause.unit_id:
+                continue
+            for duty in said:
+                lockup = SETS_LOCKUP.search(duty.text)
+                if duty.doc_id == clause.doc_id and duty.modality == "prohibition" and lockup:
+                    out.append((unit, clause.unit_id, duty, conduct,
+                                terms(lockup.group())))
                     break
     return out

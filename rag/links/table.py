@@ -32,7 +32,13 @@ from collections.abc import Iterable, Sequence
 from rag.core.clauses import Clause
 from rag.core.documents import Document
 from rag.links.conditions import CONFIDENCE as CONDITION_CONFIDENCE
-from rag.links.conditions import HARM_CONFIDENCE, condition_matches, harm_matches
+from rag.links.conditions import (
+    HARM_CONFIDENCE,
+    LOCKUP_CONFIDENCE,
+    condition_matches,
+    harm_matches,
+    lockup_matches,
+)
 from rag.links.criminal import CrimeMatcher
 from rag.links.duties import Duty, duties
 from rag.links.failures import CONFIDENCE as FAILURE_CONFIDENCE
@@ -350,7 +356,10 @@ class LinkTable:
                 pairs, duty_units, named)] + [
             self._link(unit, target, "implicit", HARM_CONFIDENCE, duty, conduct, words)
             for pairs in penalty_conducts.values()
-            for unit, target, duty, conduct, words in harm_matches(pairs, duty_units, named)]
+            for unit, target, duty, conduct, words in harm_matches(pairs, duty_units, named)] + [
+            self._link(unit, target, "implicit", LOCKUP_CONFIDENCE, duty, conduct, words)
+            for pairs in penalty_conducts.values()
+            for unit, target, duty, conduct, words in lockup_matches(pairs, duty_units, named)]
 
     def candidates_of(self, doc_id: str) -> list[Candidate]:
         """The scored (duty article, penalty article) pairs of one document."""
