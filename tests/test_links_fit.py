@@ -13,6 +13,7 @@ from rag.chunking import chunk_documents
 from rag.links import LinkTable
 from rag.links.conditions import SETS_LOCKUP, interests, wrong_named
 from rag.links.criminal import restated
+from rag.links.failures import failure
 from rag.links.liability import ON_REQUEST
 from rag.links.material import GRAVITY, about_listed_event, listed_events, read_as_crime
 from rag.links.penalties import conducts
@@ -198,3 +199,14 @@ def test_a_duty_setting_a_lock_up_is_enforced_by_the_penalty_for_trading_in_one(
     assert not SETS_LOCKUP.search("证券从业人员不得直接或者以化名、借他人名义持有、买卖股票")
     assert not SETS_LOCKUP.search("应当在该事实发生之日起三日内，向国务院证券监督管理机构报告")
     assert ("art186", "implicit") not in links(SEC, 64)
+
+
+def test_registering_a_change_is_the_act_whatever_handles_it() -> None:
+    # 公司法第二百六十条 "…未依照本法规定办理有关变更登记的": 办理 (handling) is no act of its
+    # own; 第三十五条 (公司申请变更登记，应当…提交…变更登记申请书) is the duty, as 第三十四条 is
+    named = failure("公司登记事项发生变更时，未依照本法规定办理有关变更登记的")
+    assert named is not None and named.acts == (frozenset({"变更", "登记"}),)
+    assert ("art260", "implicit") in links(CO, 34)
+    assert ("art260", "implicit") in links(CO, 35)
+    # near miss: the registrar's duty to publish what it registered (第三十二条) is its own
+    assert ("art260", "implicit") not in links(CO, 32)
