@@ -11,7 +11,7 @@ from functools import cache
 
 from rag.chunking import chunk_documents
 from rag.links import LinkTable
-from rag.links.conditions import SETS_LOCKUP, interests, wrong_named
+from rag.links.conditions import DESCRIBED, SETS_LOCKUP, interests, wrong_named
 from rag.links.criminal import restated
 from rag.links.failures import failure
 from rag.links.liability import ON_REQUEST
@@ -210,3 +210,15 @@ def test_registering_a_change_is_the_act_whatever_handles_it() -> None:
     assert ("art260", "implicit") in links(CO, 35)
     # near miss: the registrar's duty to publish what it registered (第三十二条) is its own
     assert ("art260", "implicit") not in links(CO, 32)
+
+
+def test_a_citing_penalty_describing_its_doer_enforces_the_prohibition_naming_them() -> None:
+    # 证券法第一百九十一条 "证券交易内幕信息的知情人或者非法获取内幕信息的人违反本法第五十三条
+    # 的规定从事内幕交易的" also enforces 第五十条 ("禁止证券交易内幕信息的知情人和非法获取内幕
+    # 信息的人利用内幕信息从事证券交易活动"), and the crime follows (刑法第一百八十条)
+    assert ("art191", "implicit") in links(SEC, 50)
+    assert ("art180", "criminal") in links(SEC, 50)
+    # near misses: a bare actor describes no one; the article defining who knows inside
+    # information (第五十一条) forbids nothing
+    assert DESCRIBED.match("证券公司违反本法第一百二十九条的规定从事证券自营业务的") is None
+    assert ("art191", "implicit") not in links(SEC, 51)

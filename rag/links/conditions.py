@@ -12,6 +12,12 @@ A penalty for trading in a lock-up (证券法第一百八十六条 "在限制转
 every duty that sets one: a period in which the holder may not sell (收购人在收购期限内，
 不得卖出被收购公司的股票; …十八个月内不得转让), whether or not it cites the article.
 
+A penalty that cites the article it enforces and describes its doer (证券法第一百九十一条
+"证券交易内幕信息的知情人或者非法获取内幕信息的人违反本法第五十三条的规定从事内幕交易的")
+also enforces the general prohibition that names that doer in the same words and its act
+(第五十条 "禁止证券交易内幕信息的知情人和非法获取内幕信息的人利用内幕信息从事证券交易
+活动"): the cited article details it. A bare actor (证券公司违反本法第…条) describes no one.
+
 A prohibition of harming an interest (外国公司分支机构…不得损害中国的社会公共利益) is
 enforced by the penalty for harming that interest by name (第二百六十二条 "利用公司名义从事
 危害国家安全、社会公共利益的严重违法行为的"): the interest is the one the penalty lists.
@@ -133,3 +139,47 @@ def lockup_matches(pairs: Sequence[tuple[Clause, Conduct]],
                                 terms(lockup.group())))
                     break
     return out
+
+
+DOER_CONFIDENCE = 0.85  # the same described doer and its act, the article it details cited
+# the doer a citing penalty describes, before its reference: …的人违反本法第五十三条的规定
+DESCRIBED = re.compile(r"^(?P<doer>[^，。；]{4,60}?的[^，。；]{0,6}?(?:人|人员|机构))"
+                        r"(?:违反|依照)本法")
+
+
+def doer_matches(pairs: Sequence[tuple[Clause, Conduct]],
+                 duty_units: Mapping[str, Sequence[Duty]], named: set[str]
+                 ) -> list[ConditionMatch]:
+    """(duty article, penalty article, …) for each administrative penalty conduct that
+    cites an article and describes its doer, and each prohibition of its document that
+    names every doer it describes, word for word, and shares a term of its act."""
+    out: list[ConditionMatch] = []
+    for clause, conduct in pairs:
+        described = DESCRIBED.match(conduct.text)
+        if conduct.sanction != "administrative" or described is None:
+            continue
+        doers = [d for d in _LISTED.split(described.group("doer")) if len(d) >= 4]
+        act = terms(REFERENCE.sub("", conduct.text[described.end("doer"):]))
+        for unit, said in duty_units.items():
+            if unit in named or unit == clause.unit_id:
+                continue
+            for duty in said:
+                if duty.doc_id != clause.doc_id or duty.modality != "prohibition" \
+                        or not doers or not all(d in duty.text for d in doers):
+                    continue
+                shared = act & terms(duty.text)
+                if shared:
+                    out.append((unit, clause.unit_id, duty, conduct, shared))
+                    break
+    return out
+
+
+def wrong_matches(pairs: Sequence[tuple[Clause, Conduct]],
+                  duty_units: Mapping[str, Sequence[Duty]], named: set[str]
+                  ) -> list[tuple[float, ConditionMatch]]:
+    """Every match of the rules above for one document's penalty conducts, each with
+    its confidence."""
+    rules = ((condition_matches, CONFIDENCE), (harm_matches, HARM_CONFIDENCE),
+             (lockup_matches, LOCKUP_CONFIDENCE), (doer_matches, DOER_CONFIDENCE))
+    return [(confidence, match) for rule, confidence in rules
+            for match in rule(pairs, duty_units, named)]

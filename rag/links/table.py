@@ -31,14 +31,7 @@ from collections.abc import Iterable, Sequence
 
 from rag.core.clauses import Clause
 from rag.core.documents import Document
-from rag.links.conditions import CONFIDENCE as CONDITION_CONFIDENCE
-from rag.links.conditions import (
-    HARM_CONFIDENCE,
-    LOCKUP_CONFIDENCE,
-    condition_matches,
-    harm_matches,
-    lockup_matches,
-)
+from rag.links.conditions import wrong_matches
 from rag.links.criminal import CrimeMatcher
 from rag.links.duties import Duty, duties
 from rag.links.failures import CONFIDENCE as FAILURE_CONFIDENCE
@@ -342,7 +335,10 @@ class LinkTable:
     def _failures(self, penalty_conducts: dict[str, list[tuple[Clause, Conduct]]],
                   duty_units: dict[str, list[Duty]], named: set[str]) -> list[Link]:
         """Penalty paragraphs that name the duty they punish the failure of
-        (:mod:`rag.links.failures`), linked to the obligations that do what they name."""
+        (:mod:`rag.links.failures`), linked to the obligations that do what they name; a
+        role's general civil liability (:mod:`rag.links.liability`); and the wrongs a
+        duty names itself (:mod:`rag.links.conditions`: a condition, a harm, a lock-up,
+        the doer a citing penalty describes)."""
         return [self._link(unit, target, "implicit", FAILURE_CONFIDENCE, duty, conduct, words)
                 for unit, target, duty, conduct, words
                 in failure_matches(penalty_conducts, duty_units, named)] + [
@@ -350,16 +346,10 @@ class LinkTable:
             for pairs in penalty_conducts.values()
             for unit, target, duty, conduct, words in breach_matches(
                 pairs, duty_units, lambda u: chapter(self.clauses[self.unit_rows[u][0]]))] + [
-            self._link(unit, target, "implicit", CONDITION_CONFIDENCE, duty, conduct, words)
+            self._link(unit, target, "implicit", confidence, duty, conduct, words)
             for pairs in penalty_conducts.values()
-            for unit, target, duty, conduct, words in condition_matches(
-                pairs, duty_units, named)] + [
-            self._link(unit, target, "implicit", HARM_CONFIDENCE, duty, conduct, words)
-            for pairs in penalty_conducts.values()
-            for unit, target, duty, conduct, words in harm_matches(pairs, duty_units, named)] + [
-            self._link(unit, target, "implicit", LOCKUP_CONFIDENCE, duty, conduct, words)
-            for pairs in penalty_conducts.values()
-            for unit, target, duty, conduct, words in lockup_matches(pairs, duty_units, named)]
+            for confidence, (unit, target, duty, conduct, words)
+            in wrong_matches(pairs, duty_units, named)]
 
     def candidates_of(self, doc_id: str) -> list[Candidate]:
         """The scored (duty article, penalty article) pairs of one document."""
