@@ -7,6 +7,9 @@ crime, rag/links/material.py).
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from functools import cache
 
 from rag.chunking import chunk_documents
@@ -18,10 +21,10 @@ from rag.links.liability import ON_REQUEST
 from rag.links.material import GRAVITY, about_listed_event, listed_events, read_as_crime
 from rag.links.penalties import conducts
 from rag.links.score import with_elided_actors
-from rag.links.terms import with_disposals
+from rag.links.terms import Weights, with_disposals
 from rag.readers import read_document
 
-from .conftest import CORPUS
+from .conftest import CORPUS, REPO
 
 LAWS = CORPUS / "lawrefbook" / "民法商法"
 SEC = "证券法-2019-12-28"
@@ -222,3 +225,40 @@ def test_a_citing_penalty_describing_its_doer_enforces_the_prohibition_naming_th
     # information (第五十一条) forbids nothing
     assert DESCRIBED.match("证券公司违反本法第一百二十九条的规定从事证券自营业务的") is None
     assert ("art191", "implicit") not in links(SEC, 51)
+
+
+# --------------------------------------------------------------- the same links on every run
+
+def test_a_weight_total_does_not_depend_on_the_order_of_its_terms() -> None:
+    class Fixed(Weights):
+        def weight(self, term: str) -> float:
+            return {"a": 0.1, "b": 0.2, "c": 0.3}[term]
+
+    fixed = Fixed([])
+    assert fixed.total(["a", "b", "c"]) == fixed.total(["c", "b", "a"]) == 0.6
+
+
+_FUTURES_CRIMES = """
+import sys
+from rag.chunking import chunk_documents
+from rag.links import LinkTable
+from rag.readers import read_document
+docs = [read_document(p) for p in sys.argv[1:]]
+table = LinkTable(docs, chunk_documents(docs))
+print(" ".join(k.target for k in table.penalties(docs[0].doc_id + "#art39")))
+"""
+
+
+def test_the_links_are_the_same_whatever_the_hash_seed() -> None:
+    # 期货交易管理条例第三十九条 (不得编造、传播…虚假信息) → 刑法第一百八十一条 sits at 0.6 of
+    # its act's term weight: a sum in set order dropped it under one hash seed in six
+    futures = CORPUS / "lawrefbook" / "行政法规" / "期货交易管理条例(2017-03-01).md"
+    crimes = CORPUS / "lawrefbook" / "刑法" / "刑法.md"
+    seen = set()
+    for seed in ("1", "3"):
+        done = subprocess.run(
+            [sys.executable, "-c", _FUTURES_CRIMES, str(futures), str(crimes)],
+            env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(REPO)},
+            capture_output=True, text=True, check=True, timeout=120)
+        seen.add(done.stdout.strip())
+    assert seen == {"刑法#art182 刑法#art181"}
