@@ -10,8 +10,9 @@ from rag.core.clauses import Clause
 from rag.core.documents import Document
 from rag.core.numbering import article_pattern
 from rag.links.duties import ACTOR, Duty
+from rag.links.material import GRAVITY, about_listed_event, listed_events, read_as_crime
 from rag.links.model import Evidence, Link, actors_meet
-from rag.links.penalties import Conduct, conduct_words, paragraphs
+from rag.links.penalties import Conduct, conduct_words, conducts, paragraphs
 from rag.links.terms import Weights, spans_of, terms
 
 # a crime matches when it has this share of the penalty's conduct terms (by weight) …
@@ -72,6 +73,14 @@ def names_some(have: frozenset[str], bid: frozenset[str]) -> bool:
     return bool(have & bid) or any(h in b for b in bid for h in have if len(h) > 1)
 
 
+# whom a crime's conduct is addressed to (向股东和社会公众提供…): not its conduct or object
+_RECIPIENT = re.compile(r"向([^，。；]{1,20}?)(?:提供|披露|报告|报送|公告)")
+# how 刑法 names a doer besides the actors duties bind (公司、企业, 其他单位)
+_DOER_NOUNS = frozenset({"企业", "单位"})
+# the harm a crime must cause (严重损害股东或者其他人利益): not what a duty speaks of
+_HARM = re.compile(r"损害[^，。；]{0,20}?利益")
+
+
 class CrimeMatcher:
     """The crimes of the indexed criminal codes, each with its conduct terms and their
     weights (computed on first use), matched against administrative penalty links."""
@@ -84,6 +93,7 @@ class CrimeMatcher:
         self._table: tuple[list[tuple[Conduct, frozenset[str]]], Weights] | None = None
         self._doers: dict[Conduct, tuple[str, ...]] = {}
         self.words: dict[Conduct, str] = {}  # each crime's conduct words
+        self._listed: dict[str, list[frozenset[str]]] = {}  # material events by document
 
     def _crime_table(self) -> tuple[list[tuple[Conduct, frozenset[str]]], Weights]:
         if self._table is None:
@@ -101,6 +111,35 @@ class CrimeMatcher:
             self._table = (found, Weights(t for _, t in found))
         return self._table
 
+    def elements(self, crime: Conduct, have: frozenset[str]) -> frozenset[str]:
+        """What a crime says of the conduct itself: its terms but for its doer's
+        (依法负有信息披露义务的公司、企业), whom it is addressed to (向股东和社会公众提供)
+        and the harm it must cause (严重损害股东或者其他人利益): a duty speaks of none."""
+        words = self.words[crime]
+        doer = _DUTY_HOLDER.match(words)
+        aside = [doer.group() if doer else "", *self._doers[crime],
+                 *_RECIPIENT.findall(words), *_HARM.findall(words)]
+        return have - terms(" ".join(aside), keep_actors=True) - _DOER_NOUNS
+
+    def _events(self, doc_id: str, documents: Mapping[str, Document]
+                ) -> list[frozenset[str]]:
+        """The material events ``doc_id`` lists (:func:`listed_events`), read once."""
+        if doc_id not in self._listed:
+            self._listed[doc_id] = listed_events(documents[doc_id])
+        return self._listed[doc_id]
+
+    def fits(self, crime: Conduct, have: frozenset[str], penalty: frozenset[str],
+             article: frozenset[str]) -> bool:
+        """Whether a duty article (its terms ``article``) names what a crime says that
+        the penalty it comes through (``penalty``) does not, when the crime adds what
+        makes a wrong grave (:data:`GRAVITY`: 重要信息, 虚假 to a failure to disclose); or
+        names the penalty's whole conduct (虚报注册资本…取得公司设立登记的，…应当予以撤销):
+        then it is about the very wrong, and the crime's more is how grave that wrong is."""
+        own = self.elements(crime, have) - penalty
+        if not own & GRAVITY:
+            return True  # it adds only how it words the same wrong (招股说明书, 证明文件)
+        return names_some(own, article) or penalty <= article
+
     def links(self, links: Sequence[Link], *, clauses: Sequence[Clause],
               row_of: Mapping[str, int], unit_rows: Mapping[str, Sequence[int]],
               documents: Mapping[str, Document],
@@ -114,8 +153,9 @@ class CrimeMatcher:
         for link in links:
             if link.kind not in ("explicit", "implicit") or link.conduct is None:
                 continue
-            target_doc = documents[clauses[unit_rows[link.target][0]].doc_id]
-            penalty = terms(REFERENCE.sub("", target_doc.text[slice(*link.conduct)]))
+            target = clauses[unit_rows[link.target][0]]
+            penalty = terms(REFERENCE.sub("", restated(target, link.conduct, link.paragraph,
+                                                       documents)))
             said = duty_units.get(link.source, [])
             # the duty sentences the link was made through (its evidence), else all
             through = [d for d in said if any(
@@ -128,12 +168,20 @@ class CrimeMatcher:
             # it, not only the penalty's words (证券法第六十四条 公告应当包括…持股人的名称…
             # says nothing of 刑法第一百六十一条's 信息披露)
             bid = terms(" ".join(d.text for d in through))
+            # a crime narrower than the penalty (it names what the penalty does not:
+            # 重要信息, 财务会计报告) fits a duty of the article that names it too
+            # (重要: an event the statute lists as material is important information)
+            article = read_as_crime(terms(" ".join(d.text for d in said)))
+            if any(about_listed_event(d, self._events(d.doc_id, documents)) for d in said):
+                article |= {"重要"}
+            as_crime = read_as_crime(penalty)
             total = weights.total(penalty)
             top: tuple[float, Conduct, frozenset[str]] | None = None
             for crime, have in crime_terms:
                 shared = wanted & have
                 if len(shared) < CRIMINAL_TERMS or len(shared & penalty) < 2 \
                         or not names_some(have, bid) \
+                        or not self.fits(crime, have, as_crime, article) \
                         or not doers_meet(self._doers[crime], through):
                     continue
                 covered = weights.total(shared & penalty) / total
@@ -163,6 +211,22 @@ class CrimeMatcher:
         return [crime_link(unit, crime, shared, DIRECT_CONFIDENCE * score, clauses=clauses,
                            row_of=row_of, documents=documents)
                 for unit, crime, score, shared in found]
+
+
+def restated(clause: Clause, span: tuple[int, int], paragraph: str,
+             documents: Mapping[str, Document]) -> str:
+    """The words of the conduct at ``span`` of a penalty clause, or of the one it restates
+    to say who is fined what (对提交虚假材料…的公司，处以… restates 虚报注册资本、提交虚假
+    材料…取得公司登记的): an earlier conduct of its paragraph with every term of it."""
+    said = documents[clause.doc_id].text[slice(*span)]
+    found = terms(said)
+    for conduct in conducts(clause):
+        if conduct.end > span[0]:
+            break
+        if conduct.paragraph == paragraph and found and found <= terms(conduct.text) \
+                and conduct.text != said:
+            return conduct.text
+    return said
 
 
 def crime_link(source: str, crime: Conduct, shared: frozenset[str], confidence: float, *,

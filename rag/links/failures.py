@@ -100,7 +100,9 @@ def failure(conduct: str) -> Failure | None:
         item = item.split("的")[-1]  # 上市公司收购的公告 → 公告
         if _DUTY_WORD.match(item):
             continue
-        found = terms(item) | (frozenset({"披露"}) if DISCLOSE.search(item) else frozenset())
+        # 办理 X is doing X (办理有关变更登记: registering the change), not an act of its own
+        found = terms(item) - {"办理"} \
+            | (frozenset({"披露"}) if DISCLOSE.search(item) else frozenset())
         if found:
             acts.append(found)
     every = not acts

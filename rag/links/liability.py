@@ -35,6 +35,9 @@ HARM = re.compile(r"[，,]?(?:给|致使)[^，。；]{0,30}(?:造成|遭受)[^�
 _TAIL = re.compile(r"[，,]?(?:应当|应)?(?:依法)?$")
 _CHAPTER = re.compile(r"第[一二三四五六七八九十百零]+章")
 _RANGE = re.compile(r"^(?:至|到)$")
+# a duty owed on another's request (股东会要求…列席会议的，…应当列席并接受股东的质询):
+# owed to whoever asks, to account to them, not a way of conducting the company's business
+ON_REQUEST = re.compile(r"要求[^。；，]{0,40}的[，,]")
 
 # a duty article, the liability article, the duty sentence, the conduct, the words shown
 BreachMatch = tuple[str, str, Duty, Conduct, frozenset[str]]
@@ -75,7 +78,8 @@ def breach_matches(pairs: Sequence[tuple[Clause, Conduct]],
                 continue
             for duty in said:
                 if duty.modality in ("obligation", "prohibition") and duty.actors \
-                        and set(duty.actors) <= set(conduct.actors):
+                        and set(duty.actors) <= set(conduct.actors) \
+                        and not ON_REQUEST.search(duty.text[:duty.text.find(duty.modal)]):
                     out.append((unit, clause.unit_id, duty, conduct, frozenset(duty.actors)))
                     break
     return out

@@ -19,7 +19,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from importlib import resources
 
@@ -30,7 +30,17 @@ from rag.links.failures import failure, lacks_approval
 from rag.links.liability import HARM, generic
 from rag.links.model import actors_meet
 from rag.links.penalties import Conduct, predicate
-from rag.links.terms import Group, Weights, alternatives, coverage, distinct, groups, terms, verbs
+from rag.links.terms import (
+    Group,
+    Weights,
+    alternatives,
+    coverage,
+    distinct,
+    groups,
+    terms,
+    verbs,
+    with_disposals,
+)
 
 MODEL_FILE = "penalty_model.json"
 FEATURES = ("coverage", "duty_share", "shared_verb", "two_terms", "actor_named",
@@ -188,6 +198,25 @@ def matches(prepared: Prepared, context: Callable[[str], frozenset[str]]
     return [Candidate(*key, tuple(options)) for key, options in sorted(found.items())]
 
 
+# a sentence whose subject is left unsaid: a time or condition, then the modal word
+# (未清偿债务之前，不得…); one that names a subject no actor list knows (期货交易所向会员
+# 收取的保证金…严禁…) is not
+_ELIDED = re.compile(r"^[^，。；]{0,30}(?:之前|以前|之后|以后|期间|时|的)[，,]"
+                     r"(?:也|均|都)?(?:不得|应当|必须|严禁|禁止|应|须)")
+
+
+def with_elided_actors(said: Sequence[Duty]) -> list[Duty]:
+    """An article's duty sentences, one that names no actor bound as the sentence before
+    it (外国公司撤销其…分支机构时，应当依法清偿债务…。未清偿债务之前，不得将其分支机构的
+    财产转移…: the second's subject is the first's, left unsaid as Chinese does)."""
+    out: list[Duty] = []
+    for duty in said:
+        if not duty.actors and out and out[-1].actors and _ELIDED.match(duty.text):
+            duty = replace(duty, actors=out[-1].actors)
+        out.append(duty)
+    return out
+
+
 def prepare(doc_id: str, pairs: Sequence[tuple[Clause, Conduct]],
             duty_units: Mapping[str, Sequence[Duty]], named: set[str],
             mentions: Callable[[Clause], Sequence[tuple[int, int, int]]]) -> Prepared:
@@ -199,8 +228,8 @@ def prepare(doc_id: str, pairs: Sequence[tuple[Clause, Conduct]],
         if any(c.start + s >= k.start and c.start + e <= k.end
                for _, s, e in mentions(c))}
     candidates = [
-        (unit, duty, terms(duty.text)) for unit, found in duty_units.items()
-        for duty in found
+        (unit, duty, with_disposals(terms(duty.text)))
+        for unit, found in duty_units.items() for duty in with_elided_actors(found)
         if duty.doc_id == doc_id and unit not in named
         and duty.modality in ("obligation", "prohibition")
     ]

@@ -31,6 +31,7 @@ from collections.abc import Iterable, Sequence
 
 from rag.core.clauses import Clause
 from rag.core.documents import Document
+from rag.links.conditions import wrong_matches
 from rag.links.criminal import CrimeMatcher
 from rag.links.duties import Duty, duties
 from rag.links.failures import CONFIDENCE as FAILURE_CONFIDENCE
@@ -110,6 +111,7 @@ class LinkTable:
         self._contexts: dict[str, frozenset[str]] = {}
         self._crimes_matched: CrimeMatcher | None = None
         self._named: set[str] = set()  # duties a penalty names by number
+        self._own_civil: set[str] = set()  # duty articles that state their own liability
         self._done: set[str] = set()  # documents whose implicit and criminal links are made
         self._lock = threading.RLock()
         self.penalty_ids: set[str] = set()
@@ -221,6 +223,7 @@ class LinkTable:
                 continue
             self._add_duties(clause, duties(clause))
             if is_civil_liability(clause):
+                self._own_civil.add(clause.unit_id)
                 self._conducts.setdefault(clause.doc_id, []).extend(
                     (clause, c) for c in conducts(clause, civil_only=True))
         explicit = self._explicit(self._conducts, self._duty_units) + own
@@ -313,26 +316,40 @@ class LinkTable:
         (:mod:`rag.links.score`), or with ``scorer="rules"`` by the hand-written rule."""
         links = self._failures(penalty_conducts, duty_units, named)
         if self.model is None:
-            return links + self._implicit_rules(penalty_conducts, duty_units, named)
+            links += self._implicit_rules(penalty_conducts, duty_units, named)
+            return self._own_liability_first(links)
         for candidate in self.candidates(penalty_conducts, duty_units, named):
             best = candidate.best(self.model)
             chance = self.model.probability(best.features)
             if chance >= self.model.threshold:
                 links.append(self._link(candidate.source, candidate.target, candidate.kind,
                                         chance, best.duty, best.conduct, best.shared))
-        return links
+        return self._own_liability_first(links)
+
+    def _own_liability_first(self, links: list[Link]) -> list[Link]:
+        """Without the civil links, found by words, of a duty article that states who pays
+        for its own breach (不履行承诺给投资者造成损失的，应当依法承担赔偿责任): the
+        liability written with the duty is the one for it, not a general one elsewhere."""
+        return [k for k in links if k.kind != "civil" or k.source not in self._own_civil]
 
     def _failures(self, penalty_conducts: dict[str, list[tuple[Clause, Conduct]]],
                   duty_units: dict[str, list[Duty]], named: set[str]) -> list[Link]:
         """Penalty paragraphs that name the duty they punish the failure of
-        (:mod:`rag.links.failures`), linked to the obligations that do what they name."""
+        (:mod:`rag.links.failures`), linked to the obligations that do what they name; a
+        role's general civil liability (:mod:`rag.links.liability`); and the wrongs a
+        duty names itself (:mod:`rag.links.conditions`: a condition, a harm, a lock-up,
+        the doer a citing penalty describes)."""
         return [self._link(unit, target, "implicit", FAILURE_CONFIDENCE, duty, conduct, words)
                 for unit, target, duty, conduct, words
                 in failure_matches(penalty_conducts, duty_units, named)] + [
             self._link(unit, target, "civil", BREACH_CONFIDENCE, duty, conduct, words)
             for pairs in penalty_conducts.values()
             for unit, target, duty, conduct, words in breach_matches(
-                pairs, duty_units, lambda u: chapter(self.clauses[self.unit_rows[u][0]]))]
+                pairs, duty_units, lambda u: chapter(self.clauses[self.unit_rows[u][0]]))] + [
+            self._link(unit, target, "implicit", confidence, duty, conduct, words)
+            for pairs in penalty_conducts.values()
+            for confidence, (unit, target, duty, conduct, words)
+            in wrong_matches(pairs, duty_units, named)]
 
     def candidates_of(self, doc_id: str) -> list[Candidate]:
         """The scored (duty article, penalty article) pairs of one document."""

@@ -62,7 +62,10 @@ class Weights:
         return math.log((self.size + 1) / (self._counts.get(term, 0) + 0.5))
 
     def total(self, found: Iterable[str]) -> float:
-        return sum(self.weight(t) for t in found)
+        """The sum of the terms' weights, added in sorted order: a set's order changes with
+        the interpreter's hash seed, and a sum that does makes a share at a threshold
+        (0.6 of a weight) link on one run and not the next."""
+        return math.fsum(self.weight(t) for t in sorted(found))
 
 
 def spans_of(words: Sequence[str], text: str, offset: int) -> list[tuple[int, int]]:
@@ -139,6 +142,16 @@ def verbs(text: str) -> frozenset[str]:
     return frozenset(w for w, tag in posseg.lcut(text)
                      if tag in ("v", "vn") and len(w) > 1 and w not in _LIGHT_VERBS
                      and w not in GENERIC)
+
+
+# putting property out of creditors' reach, however a duty words it: distributing it
+# (分配), moving it (转移…至境外), transferring or disposing of it is one act
+DISPOSALS = frozenset({"分配", "转移", "转让", "处分"})
+
+
+def with_disposals(found: frozenset[str]) -> frozenset[str]:
+    """``found`` with every disposal verb when it has one (:data:`DISPOSALS`)."""
+    return found | DISPOSALS if found & DISPOSALS else found
 
 
 def coverage(wanted: list[Group], have: frozenset[str], weights: Weights, *,
