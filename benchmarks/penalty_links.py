@@ -20,7 +20,10 @@ article of 证券法 第六章 投资者保护 and 公司法 (2023) 第八章 (�
 since" too). ``penalty_links_heldout3.csv`` (the *held-out* sample, ``heldout-3``) lists
 every duty article of 证券法 第九章 证券登记结算机构 and 第十章 证券服务机构 and of 公司法
 (2023) 第四章 有限责任公司的股权转让, checked by hand and committed before the linker was
-run on them; no rule or threshold is tuned on it. Each row names the penalty
+run on them; no rule or threshold is tuned on it. ``penalty_links_heldout4.csv``
+(``heldout-4``, held out likewise) lists every duty article of 证券法 第八章 证券公司 and
+公司法 (2023) 第六章 股份有限公司的股份发行和转让, written from the law texts alone by an
+engineer who never ran the linker or read its code before committing it. Each row names the penalty
 articles a lawyer reading the law names: explicit (the penalty cites the article),
 implicit (it names the conduct instead), criminal (刑法) and civil (damages).
 
@@ -69,7 +72,8 @@ from rag.readers import load_documents  # noqa: E402
 SAMPLES = (REPO / "benchmarks" / "data" / "penalty_links.csv",
            REPO / "benchmarks" / "data" / "penalty_links_heldout_read.csv",
            REPO / "benchmarks" / "data" / "penalty_links_heldout2_read.csv",
-           REPO / "benchmarks" / "data" / "penalty_links_heldout3.csv")
+           REPO / "benchmarks" / "data" / "penalty_links_heldout3.csv",
+           REPO / "benchmarks" / "data" / "penalty_links_heldout4.csv")
 TUNED = SAMPLES[:1]  # what the model is fitted on: the tuned sample only
 CORPUS = REPO / "corpus"
 MODEL_OUT = REPO / "rag" / "links" / MODEL_FILE
