@@ -169,7 +169,8 @@ def test_the_shipped_tuned_model_gets_its_own_adapter(tmp_path: Path) -> None:
     assert theirs.reranker is not None
     assert mine.adapter_sha == file_sha256(shipped_learned() / TUNED_MODEL / "adapter.npy")
     assert mine.adapter_sha != theirs.adapter_sha
-    assert mine.identity["reranker"] == file_sha256(shipped_learned() / TUNED_MODEL / "reranker.txt")
+    reranker = shipped_learned() / TUNED_MODEL / "reranker.txt"
+    assert mine.identity["reranker"] == file_sha256(reranker)
     assert mine.identity["reranker"] != theirs.identity["reranker"]
 
 
