@@ -4,6 +4,8 @@
     python benchmarks/memory_eval.py --quick    # paraphrases only
     python benchmarks/memory_eval.py --index embeddings/lawrefbook-full --no-build \
         --no-paraphrases                        # the same CV on the full national corpus
+    python benchmarks/memory_eval.py --index ... --no-build --no-paraphrases --plain-dense
+                                                # only the CV of Fusion.plain_dense_weight
 
 1. Paraphrases (benchmarks/data/paraphrases.jsonl, written for this): each confirmed
    question's clause is learned; its colleague's paraphrase is then asked, with and
@@ -53,6 +55,7 @@ CACHE = Path(os.environ.get("RAG_TEST_CACHE", "~/.cache/rag-compliance-tests")).
 WEIGHTS = (0.25, 0.5, 1.0, 1.5, 2.0)
 TEMPERATURES = (0.01, 0.02, 0.04)
 NULLS = (0.88, 0.91, 0.94)  # (the floor stays Fusion's: it only cuts what cannot count)
+PLAIN_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)  # Fusion.plain_dense_weight candidates
 
 
 class Prepared:
@@ -81,10 +84,14 @@ class Prepared:
                                   fusion=fusion)
             mapped = adapt(weight, vector[None, :])[0]
             found = index.backend.search_dense(mapped, fusion.depth, filters=query.filters)
-            self.runs.append({"dense": (found.scores, found.rows), **run})
+            plain = index.backend.search_dense(vector, fusion.depth, filters=query.filters)
+            self.runs.append({"dense": (found.scores, found.rows),
+                              "dense_plain": (plain.scores, plain.rows), **run})
 
     def hits(self, i: int, memory: Memory | None, fusion: Fusion, k: int = 100) -> list[Any]:
         ranked = dict(self.runs[i])
+        if fusion.plain_dense_weight <= 0:  # as the product: not searched at all
+            ranked.pop("dense_plain", None)
         self.index.memory = memory
         if memory is not None and fusion.memory_weight > 0:
             query = self.queries[i]
@@ -186,7 +193,7 @@ def fold_adapters(index: Index, encoder: Any, questions: list[dict[str, Any]],
 
 
 def stard(index: Index, encoder: Any, fusion: Fusion, folds: int,
-          nulls: tuple[float, ...] = NULLS) -> Fusion:
+          nulls: tuple[float, ...] = NULLS, plain_only: bool = False) -> Fusion:
     train, train_clauses = resolvable(index, load_questions(TRAIN))
     dev, _ = resolvable(index, load_questions(DEV))
     print(f"\nSTARD restricted to the index's corpus: {len(train)} of train, {len(dev)} of "
@@ -215,6 +222,14 @@ def stard(index: Index, encoder: Any, fusion: Fusion, folds: int,
             rows.extend([part] * len(items))
         return mean(rows)
 
+    if fusion.use_adapter:  # the plain question's dense channel, beside the mapped one
+        plain = {f"plain dense weight {w:g}": cv(replace(fusion, memory_weight=0.0,
+                                                         plain_dense_weight=w))
+                 for w in PLAIN_WEIGHTS}
+        print(table(plain, title=f"\nSTARD train, {folds}-fold CV, without memory: the "
+                    "question as asked searched beside the mapped one"))
+        if plain_only:
+            return fusion
     base = cv(replace(fusion, memory_weight=0.0))
     best, best_row = fusion, cv(fusion)
     for weight in WEIGHTS:
@@ -267,6 +282,8 @@ def main() -> int:
                         "questions sit further apart)")
     parser.add_argument("--floor", type=float, default=Fusion.memory_floor,
                         help="memory_floor for every trial (default %(default)s, Fusion's)")
+    parser.add_argument("--plain-dense", action="store_true",
+                        help="only the CV of Fusion.plain_dense_weight (no memory grid)")
     parser.add_argument("--no-adapter", action="store_true",
                         help="the stack without the query adapter (with it, each train fold "
                         "is searched with an adapter trained on the other folds)")
@@ -284,7 +301,7 @@ def main() -> int:
     if not args.no_paraphrases:
         paraphrases(index, encoder, fusion)
     if not args.quick:
-        chosen = stard(index, encoder, fusion, args.folds, nulls)
+        chosen = stard(index, encoder, fusion, args.folds, nulls, args.plain_dense)
         if not args.no_paraphrases and settings(chosen) != settings(fusion):
             paraphrases(index, encoder, chosen)
     return 0

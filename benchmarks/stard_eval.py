@@ -58,6 +58,9 @@ def evaluate(index, runs, questions, fusion, channels):  # type: ignore[no-untyp
     rows = []
     for run, question in zip(runs, questions, strict=True):
         chosen = {c: run[c] for c in channels}
+        if ("dense_plain" in run and {"dense", "bm25"} <= set(channels)
+                and fusion.plain_dense_weight > 0):
+            chosen["dense_plain"] = run["dense_plain"]  # the hybrid searches both questions
         hits = rank(prepare(question["question"], index=index), chosen, index=index, k=150,
                     fusion=fusion)
         rows.append(score(ranked_articles(index, hits), gold_keys(question)))
@@ -208,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
         adapted = replace(fusion, use_adapter=True)
         runs_adapted = channel_runs(index, encoder, questions, adapted)
         rows["dense + adapter"] = evaluate(index, runs_adapted, questions, adapted, ("dense",))
+        unplain = replace(adapted, plain_dense_weight=0.0)
+        rows["hybrid + adapter, mapped question only"] = evaluate(
+            index, runs_adapted, questions, unplain, ("dense", "bm25"))
         rows["hybrid + adapter (shipped default)"] = evaluate(
             index, runs_adapted, questions, adapted, ("dense", "bm25"))
         rows["hybrid + reranker (no adapter)"] = evaluate(

@@ -183,3 +183,37 @@ def test_the_shipped_parts_load_and_match_their_manifest() -> None:
     assert tuned.identity["adapter"] != base.identity["adapter"]
     assert tuned.identity["reranker"] != base.identity["reranker"]
     assert learned_for("sha256:" + "0" * 64) is None  # another model gets none
+
+
+def test_the_question_as_asked_is_searched_beside_the_mapped_one(parts: Path,
+                                                                   tmp_path: Path) -> None:
+    """With the adapter on, ``dense_plain`` is the dense search of the unmapped question and
+    ``dense`` that of the mapped one; with its weight 0, for English questions (no trained
+    parts) and without an adapter, only ``dense`` is searched."""
+    from rag.search import channel_results, prepare
+
+    folder = tmp_path / "index"
+    index_paths([CORPUS / "seeds"], index=folder, encoder=ENCODER)
+    index = open_index(folder, encoder=ENCODER)
+    assert index.learned is not None
+    query = prepare("打击证券违法活动", index=index)
+    vector = ENCODER.encode_queries([query.text])[0]
+    runs = channel_results(query, index=index, encoder=ENCODER, depth=20, fusion=Fusion())
+    plain = index.backend.search_dense(vector, 20)
+    mapped = index.backend.search_dense(index.learned.adapt(vector), 20)
+    assert runs["dense_plain"][1].tolist() == plain.rows.tolist()
+    np.testing.assert_allclose(runs["dense_plain"][0], plain.scores)
+    assert runs["dense"][1].tolist() == mapped.rows.tolist()
+    assert runs["dense"][0].tolist() != runs["dense_plain"][0].tolist()
+    off = channel_results(query, index=index, encoder=ENCODER, depth=20,
+                          fusion=Fusion(plain_dense_weight=0.0))
+    assert "dense_plain" not in off and off["dense"][1].tolist() == mapped.rows.tolist()
+    english = channel_results(prepare("penalty for insider trading", index=index),
+                              index=index, encoder=ENCODER, depth=20, fusion=Fusion())
+    assert "dense_plain" not in english and "dense" in english
+    bare = open_index(folder, encoder=ENCODER, trained=False)
+    assert "dense_plain" not in channel_results(query, index=bare, encoder=ENCODER, depth=20)
+    # the plain question's candidates join the fusion at its weight
+    hits = retrieve("打击证券违法活动", index=index, encoder=ENCODER, k=10)
+    assert any("dense_plain" in h.scores for h in hits)
+    assert Fusion().weight("dense_plain") == Fusion().plain_dense_weight == 0.5

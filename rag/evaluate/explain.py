@@ -19,7 +19,8 @@ from rag.core.filters import Filters
 from rag.encoders import Encoder
 from rag.search import Fusion, Index
 
-CHANNEL_ORDER = ("lookup", "memory", "dense", "bm25", "definition", "reference", "rerank")
+CHANNEL_ORDER = ("lookup", "memory", "dense", "dense_plain", "bm25", "definition", "reference",
+                 "rerank")
 
 
 @dataclass(frozen=True)
@@ -120,8 +121,8 @@ def explain(question: str, *, index: Index, encoder: Encoder, k: int = 20,
         signals={"nearest_similarity": round(dense, 4), "coverage": round(coverage, 4),
                  "latin": latin},
         rows=tuple(rows), voters=tuple(voters),
-        weights={c: fused.weight(c) for c in ("dense", "bm25", "memory", "definition",
-                                              "reference")})
+        weights={c: fused.weight(c) for c in ("dense", "dense_plain", "bm25", "memory",
+                                              "definition", "reference")})
 
 
 def format_explanation(result: Explanation) -> str:

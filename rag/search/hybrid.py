@@ -39,6 +39,8 @@ def channel_results(
 
     The memory channel is searched when the index has a memory (confirmed questions)
     with a weight in ``fusion``; it embeds the question as asked, without the adapter.
+    When the adapter maps the question for ``dense``, the question as asked is searched
+    too, as ``dense_plain`` (part of the dense channel: asking for ``dense`` runs both).
     """
     fusion = fusion or Fusion()
     if query.cross_lingual:
@@ -57,8 +59,12 @@ def channel_results(
             memory, vector, query.question, row_of=index.row_of, fusion=fusion,
             admits=lambda row: query.admits(index.clauses[row]))
     if "dense" in channels and vector is not None:
-        if index.learned is not None and fusion.use_adapter:
-            vector = index.learned.adapt(vector)  # the question as the trained map sees it
+        learned = index.learned
+        if learned is not None and fusion.use_adapter and learned.adapter is not None:
+            if fusion.plain_dense_weight > 0:  # the question as asked, beside the mapped one
+                found = index.backend.search_dense(vector, depth, filters=filters)
+                ranked["dense_plain"] = (found.scores, found.rows)
+            vector = learned.adapt(vector)  # the question as the trained map sees it
         found = index.backend.search_dense(vector, depth, filters=filters)
         ranked["dense"] = (found.scores, found.rows)
     if "bm25" in channels:
