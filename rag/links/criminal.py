@@ -12,14 +12,18 @@ from rag.core.numbering import article_pattern
 from rag.links.duties import ACTOR, Duty
 from rag.links.material import GRAVITY, about_listed_event, listed_events, read_as_crime
 from rag.links.model import Evidence, Link, actors_meet
-from rag.links.penalties import Conduct, conduct_words, conducts, paragraphs
-from rag.links.terms import Weights, spans_of, terms
+from rag.links.penalties import Conduct, conduct_words, paragraphs
+from rag.links.terms import Weights, spans_of, terms, verbs
+from rag.links.wrongs import alternatives, restated
 
 # a crime matches when it has this share of the penalty's conduct terms (by weight) …
 CRIMINAL_PENALTY_MIN = 0.5
 # … and the penalty and duty together name this share of the crime's
 CRIMINAL_CRIME_MIN = 0.2
 CRIMINAL_TERMS = 3  # and they share at least this many terms
+# a crime matched with one wrong of several a penalty lists has this share of its terms:
+# a few words are the wrong's whole (提供的信息和资料有虚假记载 is not 非法提供…信息资料)
+CRIMINAL_PIECE_MIN = 0.8
 
 # a penalty's reference to the article it enforces, left out of its conduct's words
 REFERENCE = re.compile(
@@ -94,15 +98,18 @@ class CrimeMatcher:
         self._doers: dict[Conduct, tuple[str, ...]] = {}
         self.words: dict[Conduct, str] = {}  # each crime's conduct words
         self._listed: dict[str, list[frozenset[str]]] = {}  # material events by document
+        self._items: dict[Conduct, list[frozenset[str]]] = {}  # a crime's listed acts' terms
 
     def _crime_table(self) -> tuple[list[tuple[Conduct, frozenset[str]]], Weights]:
         if self._table is None:
             found = []
-            seen: set[tuple[str, str]] = set()
+            first: dict[tuple[str, str], Conduct] = {}
             for crime in self.crimes:
-                if (crime.clause_id, crime.paragraph) in seen:
-                    continue  # a paragraph's words are its conducts' (its listed items) together
-                seen.add((crime.clause_id, crime.paragraph))
+                key = (crime.clause_id, crime.paragraph)
+                if key in first:  # a paragraph's words are its conducts' (its items) together
+                    self._items.setdefault(first[key], []).append(terms(crime.text))
+                    continue
+                first[key] = crime
                 clause = self._clauses[self._row_of[crime.clause_id]]
                 words = conduct_words(clause, crime.paragraph)
                 self._doers[crime] = crime_actors(words)
@@ -144,60 +151,86 @@ class CrimeMatcher:
               row_of: Mapping[str, int], unit_rows: Mapping[str, Sequence[int]],
               documents: Mapping[str, Document],
               duty_units: Mapping[str, Sequence[Duty]]) -> list[Link]:
-        """The crime whose words are the words of a duty and the administrative penalty
-        that enforces it (内幕信息 … 买卖 → 刑法第一百八十条)."""
+        """The crimes whose words are the words of a duty and the administrative penalty
+        that enforces it (内幕信息 … 买卖 → 刑法第一百八十条), or of one wrong of several
+        it lists (擅自设立证券公司 → 刑法第一百七十四条; :func:`alternatives`)."""
         if not self.crimes:
             return []
-        crime_terms, weights = self._crime_table()
-        out = []
+        out: list[Link] = []
         for link in links:
             if link.kind not in ("explicit", "implicit") or link.conduct is None:
                 continue
             target = clauses[unit_rows[link.target][0]]
-            penalty = terms(REFERENCE.sub("", restated(target, link.conduct, link.paragraph,
-                                                       documents)))
+            penalty_words = REFERENCE.sub("", restated(target, link.conduct, link.paragraph,
+                                                       documents))
+            penalty = terms(penalty_words)
             said = duty_units.get(link.source, [])
             # the duty sentences the link was made through (its evidence), else all
             through = [d for d in said if any(
                 e.doc_id == d.doc_id and d.start <= e.start < e.end <= d.end
                 for e in link.evidence)] or said
-            wanted = penalty | terms(" ".join(d.text for d in said))
+            wanted = terms(" ".join(d.text for d in said))
             if len(penalty) < 2:
                 continue
             # what the duty sentences the link came through say: the crime must name some of
-            # it, not only the penalty's words (证券法第六十四条 公告应当包括…持股人的名称…
-            # says nothing of 刑法第一百六十一条's 信息披露)
+            # it (证券法第六十四条 …持股人的名称… says nothing of 刑法161's 信息披露)
             bid = terms(" ".join(d.text for d in through))
-            # a crime narrower than the penalty (it names what the penalty does not:
-            # 重要信息, 财务会计报告) fits a duty of the article that names it too
-            # (重要: an event the statute lists as material is important information)
+            # a crime narrower than the penalty (重要信息) fits a duty of the article that
+            # names it too (重要: an event the statute lists as material is important)
             article = read_as_crime(terms(" ".join(d.text for d in said)))
             if any(about_listed_event(d, self._events(d.doc_id, documents)) for d in said):
                 article |= {"重要"}
-            as_crime = read_as_crime(penalty)
-            total = weights.total(penalty)
-            top: tuple[float, Conduct, frozenset[str]] | None = None
-            for crime, have in crime_terms:
-                shared = wanted & have
-                if len(shared) < CRIMINAL_TERMS or len(shared & penalty) < 2 \
-                        or not names_some(have, bid) \
-                        or not self.fits(crime, have, as_crime, article) \
-                        or not doers_meet(self._doers[crime], through):
-                    continue
-                covered = weights.total(shared & penalty) / total
-                described = weights.total(shared) / weights.total(have)
-                score = math.sqrt(covered * described)
-                if covered < CRIMINAL_PENALTY_MIN or described < CRIMINAL_CRIME_MIN:
-                    continue
-                if top is None or score > top[0]:
-                    top = (score, crime, shared)
-            if top is None:
-                continue
-            score, crime, shared = top
-            out.append(crime_link(link.source, crime, shared, score * link.confidence,
+            found: dict[Conduct, tuple[float, frozenset[str]]] = {}
+            for piece, acts in [(penalty, None), *alternatives(penalty_words, penalty)]:
+                best = self._best(piece, wanted, bid, article, through, acts=acts)
+                if best is not None and best[0] > found.get(best[1], (0.0,))[0]:
+                    found[best[1]] = (best[0], best[2])
+            out.extend(crime_link(link.source, crime, shared, score * link.confidence,
                                   clauses=clauses, row_of=row_of, documents=documents,
-                                  via=link.target))
+                                  via=link.target)
+                       for crime, (score, shared) in found.items())
         return out
+
+    def _best(self, penalty: frozenset[str], wanted: frozenset[str], bid: frozenset[str],
+              article: frozenset[str], through: Sequence[Duty], *,
+              acts: frozenset[str] | None = None
+              ) -> tuple[float, Conduct, frozenset[str]] | None:
+        """The crime that best matches a penalty's conduct (its terms ``penalty``) and
+        the duty it enforces (with it, ``wanted``), or None: it has most of the conduct's
+        term weight, and the conduct and duty name a share of the crime's own words.
+        For one wrong of several a penalty lists (``acts``: its verbs; few words match
+        more crimes by chance), the crime must do that act, the duty name some of the
+        wrong's words it has (202 cites 118 and 120 for 擅自设立证券公司: 设立 is 118's),
+        and the share is of what the crime says of the conduct itself (:meth:`elements`)
+        or of one of its listed acts (刑法第二百二十五条（三）非法经营证券…业务)."""
+        crime_terms, weights = self._crime_table()
+        wanted = wanted | penalty
+        as_crime = read_as_crime(penalty)
+        total = weights.total(penalty)
+        top: tuple[float, Conduct, frozenset[str]] | None = None
+        for crime, have in crime_terms:
+            shared = wanted & have
+            if len(shared) < CRIMINAL_TERMS or len(shared & penalty) < 2 \
+                    or not names_some(have, bid) \
+                    or not self.fits(crime, have, as_crime, article) \
+                    or not doers_meet(self._doers[crime], through):
+                continue
+            covered = weights.total(shared & penalty) / total
+            if acts is None:
+                described = weights.total(shared) / weights.total(have)
+            elif shared & acts and names_some(shared & penalty, bid):
+                described = max(weights.total(shared & part) / weights.total(part) for part in (
+                    self.elements(crime, have), *self._items.get(crime, ()))
+                    if weights.total(part))
+            else:
+                continue
+            score = math.sqrt(covered * described)
+            if covered < (CRIMINAL_PENALTY_MIN if acts is None else CRIMINAL_PIECE_MIN) \
+                    or described < CRIMINAL_CRIME_MIN:
+                continue
+            if top is None or score > top[0]:
+                top = (score, crime, shared)
+        return top
 
     def direct(self, duty_units: Mapping[str, Sequence[Duty]], *,
                clauses: Sequence[Clause], row_of: Mapping[str, int],
@@ -211,22 +244,6 @@ class CrimeMatcher:
         return [crime_link(unit, crime, shared, DIRECT_CONFIDENCE * score, clauses=clauses,
                            row_of=row_of, documents=documents)
                 for unit, crime, score, shared in found]
-
-
-def restated(clause: Clause, span: tuple[int, int], paragraph: str,
-             documents: Mapping[str, Document]) -> str:
-    """The words of the conduct at ``span`` of a penalty clause, or of the one it restates
-    to say who is fined what (对提交虚假材料…的公司，处以… restates 虚报注册资本、提交虚假
-    材料…取得公司登记的): an earlier conduct of its paragraph with every term of it."""
-    said = documents[clause.doc_id].text[slice(*span)]
-    found = terms(said)
-    for conduct in conducts(clause):
-        if conduct.end > span[0]:
-            break
-        if conduct.paragraph == paragraph and found and found <= terms(conduct.text) \
-                and conduct.text != said:
-            return conduct.text
-    return said
 
 
 def crime_link(source: str, crime: Conduct, shared: frozenset[str], confidence: float, *,
@@ -293,7 +310,6 @@ def objects(act: str) -> frozenset[str]:
     ends on (收受其他非法收入 → 非法收入: a verb comes before its object)."""
     from jieba import posseg
 
-    from rag.links.terms import verbs
 
     words = [(w, tag) for w, tag in posseg.lcut(act) if len(w) > 1]
     found = frozenset(w for w, tag in words if tag.startswith("n"))
@@ -323,7 +339,6 @@ def direct_matches(matcher: CrimeMatcher, duty_units: Mapping[str, Sequence[Duty
     crimes directly: an act whose terms the crime has (≥ :data:`DIRECT_MIN` of their
     weight, two terms, a verb of the act), by a doer it names (or names none), the
     crime naming a doer that meets preferred."""
-    from rag.links.terms import verbs
 
     if not matcher.crimes:
         return []

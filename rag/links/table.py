@@ -52,6 +52,7 @@ from rag.links.penalties import (
     conducts,
     in_penalty_chapter,
     is_civil_liability,
+    is_crime,
     is_penalty,
 )
 from rag.links.score import (
@@ -206,7 +207,7 @@ class LinkTable:
         own: list[Link] = []  # duties punished in their own article
         for clause in self.clauses:
             if clause.doc_id in criminal_docs:
-                if is_penalty(clause) and any(ECONOMIC.search(p) for p in clause.path):
+                if is_crime(clause) and any(ECONOMIC.search(p) for p in clause.path):
                     self._crimes.extend(conducts(clause))
                 continue
             if clause.doc_id not in duty_docs or clause.kind != "article":

@@ -1,0 +1,94 @@
+"""Crimes reached through one wrong of several a penalty lists, and crimes by reference.
+
+Real articles of the shipped 证券法 (2019), 公司法 (2023) and 刑法, linked together, with
+exact expected links and the near misses that must not link (round 5 of
+rag/links/criminal.py: :func:`alternatives`, :func:`is_crime`).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from rag.chunking import chunk_documents
+from rag.core.clauses import Clause
+from rag.links import LinkTable
+from rag.links.criminal import alternatives
+from rag.links.penalties import is_crime, is_penalty
+from rag.links.terms import terms
+from rag.readers import read_document
+
+from .conftest import CORPUS
+
+LAWS = CORPUS / "lawrefbook" / "民法商法"
+SEC = "证券法-2019-12-28"
+CO = "公司法-2023-12-29"
+
+
+@cache
+def table() -> LinkTable:
+    docs = [read_document(LAWS / "证券法(2019-12-28).md"),
+            read_document(LAWS / "公司法(2023-12-29).md"),
+            read_document(CORPUS / "lawrefbook" / "刑法" / "刑法.md")]
+    return LinkTable(docs, chunk_documents(docs))
+
+
+def crimes(doc_id: str, article: int) -> dict[str, str | None]:
+    """The criminal links of a duty article: crime article → the penalty it came through."""
+    return {k.target.split("#")[1]: (k.via or "").split("#")[-1] or None
+            for k in table().penalties(f"{doc_id}#art{article}") if k.kind == "criminal"}
+
+
+def clause(doc_id: str, article: str) -> Clause:
+    return next(c for c in table().clauses if c.unit_id == f"{doc_id}#art{article}")
+
+
+# --------------------------------------------------------------- crimes by reference
+
+def test_a_crime_punished_as_another_articles_is_a_crime() -> None:
+    # 刑法第一百八十五条 "…证券公司…的工作人员利用职务上的便利，挪用本单位或者客户资金的，
+    # 依照本法第二百七十二条的规定定罪处罚": it sets no punishment of its own
+    misuse = clause("刑法", "185")
+    assert not is_penalty(misuse) and is_crime(misuse)
+    assert is_crime(clause("刑法", "272"))
+    # 刑法第一百八十四条 says whose taking is 受贿 ("依照本法第一百六十三条…的规定定罪处罚") —
+    # a crime too; 第九十一条 defines 公共财产 and punishes nothing
+    assert is_crime(clause("刑法", "184"))
+    assert not is_crime(clause("刑法", "91"))
+
+
+# --------------------------------------------------------------- one wrong of several
+
+def test_each_wrong_a_penalty_lists_is_read_with_its_act() -> None:
+    # 证券法第二百零二条 lists three wrongs; each may be a crime of its own
+    words = ("擅自设立证券公司、非法经营证券业务或者未经批准以证券公司名义开展证券业务活动的")
+    found = dict(alternatives(words, terms(words)))
+    assert found[terms("擅自设立证券公司")] == {"设立"}
+    assert found[terms("非法经营证券业务")] == {"非法经营"}
+    assert "批准" not in found[terms("未经批准以证券公司名义开展证券业务活动")]  # the leave
+    # a failure to act names no crime of doing it (未报送、提供 / 未…或者履行…义务)
+    assert alternatives("证券公司，未报送、提供信息和资料", frozenset()) == []
+    assert alternatives("信息披露义务人未按照本法规定报送有关报告或者履行信息披露义务的",
+                        frozenset()) == []
+    # a list of who is punished or of what was obtained is no wrong (it starts with a noun)
+    assert alternatives("期货公司、期货结算机构骗取业务许可", frozenset()) == []
+
+
+def test_a_crime_of_one_listed_wrong_is_linked_through_the_penalty() -> None:
+    # 证券法第一百一十八条 (设立证券公司…经批准) → 第二百零二条 擅自设立证券公司 → 刑法第一百
+    # 七十四条 (擅自设立…证券公司), and 非法经营证券业务 → 刑法第二百二十五条（三）
+    assert crimes(SEC, 118) == {"art174": "art202", "art225": "art202"}
+    # 第一百三十一条 (禁止…挪用客户的交易结算资金) → 第二百零八条 挪用客户的资金 → 刑法第一
+    # 百八十五条 (…证券公司…的工作人员…挪用…客户资金: a crime by reference)
+    assert crimes(SEC, 131).get("art185") == "art208"
+
+
+def test_a_listed_wrong_the_duty_does_not_name_is_not_its_crime() -> None:
+    # 第二百零二条 cites 第一百二十条 too, but 120 says nothing of setting a company up:
+    # 擅自设立 is 118's wrong; its 非法经营证券业务 is 120's
+    assert "art174" not in crimes(SEC, 120) and crimes(SEC, 120).get("art225") == "art202"
+    # 第二百一十一条 "…报送、提供的信息和资料有虚假记载…": false content is not 刑法第一百
+    # 七十七条之一's 非法提供他人信用卡信息资料 (a short wrong is matched whole)
+    assert "art177-1" not in crimes(SEC, 138)
+    # 第一百九十七条 punishes not disclosing (未…或者履行信息披露义务): not 刑法第二百一十九条's
+    # 披露…商业秘密
+    assert "art219" not in crimes(SEC, 83)
