@@ -12,6 +12,7 @@ from functools import cache
 from rag.chunking import chunk_documents
 from rag.core.clauses import Clause
 from rag.links import LinkTable
+from rag.links.approvals import approvals
 from rag.links.criminal import alternatives
 from rag.links.penalties import is_crime, is_penalty
 from rag.links.terms import terms
@@ -92,3 +93,28 @@ def test_a_listed_wrong_the_duty_does_not_name_is_not_its_crime() -> None:
     # 第一百九十七条 punishes not disclosing (未…或者履行信息披露义务): not 刑法第二百一十九条's
     # 披露…商业秘密
     assert "art219" not in crimes(SEC, 83)
+
+
+# --------------------------------------------------------------- approvals obtained by fraud
+
+def test_a_penalty_names_the_approvals_obtained_by_fraud() -> None:
+    assert approvals("提交虚假证明文件或者采取其他欺诈手段骗取证券公司设立许可、业务许可或者"
+                     "重大事项变更核准的") == [("设立", ("证券公司",)), ("业务", ("证券公司",)),
+                                                ("变更", ("证券公司",))]
+    # whom the approval is for, when the items name no one: who cheated
+    assert approvals("期货公司及其他期货经营机构…骗取期货业务许可的") == [("业务", ("期货公司",))]
+    assert approvals("未经批准，擅自设立证券公司的") == []  # acting without leave: not fraud
+
+
+def test_fraud_on_an_approval_enforces_the_duties_requiring_it() -> None:
+    # 第二百零三条 骗取证券公司设立许可、业务许可或者重大事项变更核准: 118 (设立证券公司…经…
+    # 批准), 120 (经…核准…证券公司可以经营…证券业务) and 122 (变更…应当经…核准), each also
+    # cited by the penalty for acting without leave (202 / 204)
+    for article, cited in ((118, "art202"), (120, "art202"), (122, "art204")):
+        found = {k.target.split("#")[1]: k for k in table().penalties(f"{SEC}#art{article}")}
+        assert found["art203"].kind == "implicit" and found[cited].kind == "explicit"
+        assert all(e.text == table().documents[SEC].text[e.start:e.end]
+                   for e in found["art203"].evidence)
+    # 119 obliges the company to apply for the licence (申请经营证券业务许可证: 经营 is no
+    # 经…许可) and the regulator to decide: no approval is required in its words
+    assert "art203" not in {k.target.split("#")[1] for k in table().penalties(f"{SEC}#art119")}
