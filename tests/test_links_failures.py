@@ -13,10 +13,10 @@ import pytest
 
 from rag.chunking import chunk_document
 from rag.links import LinkTable, duties
-from rag.links.duties import actors_in, leading_actors
+from rag.links.duties import actors_in, leading_actors, modality
 from rag.links.failures import CONFIDENCE, failure
 from rag.links.model import actors_meet
-from rag.links.score import stands_alone
+from rag.links.score import OWN_DUTY, stands_alone
 from rag.links.terms import spans_of
 from rag.readers import read_document
 
@@ -179,3 +179,28 @@ def test_evidence_is_whole_words() -> None:
     assert shown == ["利用", "买卖证券"]  # 作人 and 工作 are pieces of 工作人员
     at = 100
     assert spans_of(["利用"], text, at) == [(at + 11, at + 13)]
+
+
+# --------------------------------------------------------------- round 5: own duties, asked orders
+
+def test_an_order_asked_of_an_authority_is_not_a_prohibition() -> None:
+    # 证券法第一百四十四条 "…经国务院证券监督管理机构批准，可以对…采取以下措施：…（二）申请
+    # 司法机关禁止其转移、转让或者以其他方式处分财产…": a power of the regulator (可以), the
+    # 禁止 the court's; it is no prohibition and 第二百一十六条 does not enforce it
+    said = table(SEC).duties_of(f"{SEC}#art144")
+    assert [d.modality for d in said] == ["permission"]
+    assert "art216" not in dict(targets(SEC, 144))
+    # near miss: a prohibition the sentence imposes stays one (第一百三十一条 禁止…挪用)
+    assert "prohibition" in {d.modality for d in table(SEC).duties_of(f"{SEC}#art131")}
+    assert modality("申请人民法院禁止其转移财产") is None
+    assert modality("禁止任何人申请") == ("prohibition", "禁止")
+
+
+def test_a_liability_for_its_own_articles_duty_covers_no_other_article() -> None:
+    # 公司法第五十一条 "…未及时履行前款规定的义务，给公司造成损失的，负有责任的董事应当承担
+    # 赔偿责任": the duty is its own first paragraph's (核查、催缴), not 第一百六十二条's
+    # 履行信息披露义务 nor 第五十二条's forfeiture
+    assert ("art51", "civil") not in targets(CO, 162)
+    assert ("art51", "civil") not in targets(CO, 52)
+    assert OWN_DUTY.search("董事会未及时履行前款规定的义务，给公司造成损失的")
+    assert not OWN_DUTY.search("未履行本法规定的义务")  # the law's: any article's

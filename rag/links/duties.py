@@ -81,9 +81,15 @@ class Duty:
     modal: str  # the modal words as written: 应当, 不得, shall not
 
 
+# an order asked of an authority (申请司法机关禁止其转移…财产): what the authority may order,
+# not a prohibition the sentence imposes
+_ASKED = re.compile(r"(?:申请|请求|提请)[^，。；：]{0,8}?(?:禁止|不得)")
+
+
 def modality(sentence: str) -> tuple[str, str] | None:
     """(modality, the modal words) of a sentence, strongest first; None without one."""
     text = _LIABILITY.sub(lambda m: "\0" * len(m.group()), sentence)
+    text = _ASKED.sub(lambda m: "\0" * len(m.group()), text)
     for name, pattern in (("prohibition", _PROHIBITION), ("obligation", _OBLIGATION),
                           ("permission", _PERMISSION)):
         match = pattern.search(text)
