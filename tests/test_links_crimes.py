@@ -1,8 +1,8 @@
-"""Crimes reached through one wrong of several a penalty lists, and crimes by reference.
+"""Round 5: crimes through one listed wrong, by reference, by force; approvals cheated.
 
 Real articles of the shipped 证券法 (2019), 公司法 (2023) and 刑法, linked together, with
-exact expected links and the near misses that must not link (round 5 of
-rag/links/criminal.py: :func:`alternatives`, :func:`is_crime`).
+exact expected links and the near misses that must not link (rag/links/wrongs.py,
+criminal.py, direct.py, approvals.py and penalties.is_crime).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from rag.chunking import chunk_documents
 from rag.core.clauses import Clause
 from rag.links import LinkTable
 from rag.links.approvals import approvals
-from rag.links.criminal import alternatives
 from rag.links.penalties import is_crime, is_penalty
 from rag.links.terms import terms
+from rag.links.wrongs import alternatives
 from rag.readers import read_document
 
 from .conftest import CORPUS
@@ -118,3 +118,14 @@ def test_fraud_on_an_approval_enforces_the_duties_requiring_it() -> None:
     # 119 obliges the company to apply for the licence (申请经营证券业务许可证: 经营 is no
     # 经…许可) and the regulator to decide: no approval is required in its words
     assert "art203" not in {k.target.split("#")[1] for k in table().penalties(f"{SEC}#art119")}
+
+
+# --------------------------------------------------------------- crimes done by force
+
+def test_a_crime_done_by_force_is_not_that_of_an_act_forbidden_without_it() -> None:
+    # 公司法第一百六十二条 "公司不得收购本公司股份": 刑法第二百二十六条 (以暴力、威胁手段…强迫
+    # 他人转让或者收购公司、企业的股份) names the act and its object, but only by force
+    assert "art226" not in crimes(CO, 162)
+    # near miss: force in one listed act of a crime (219（一）以…胁迫…获取) is not the
+    # others' — 公司法第一百八十一条（五）擅自披露公司秘密 is still 219's 披露…商业秘密
+    assert "art219" in crimes(CO, 181)
