@@ -14,7 +14,7 @@ import pytest
 from rag.chunking import chunk_document
 from rag.links import LinkTable, duties
 from rag.links.duties import actors_in, leading_actors, modality
-from rag.links.failures import CONFIDENCE, failure
+from rag.links.failures import CONFIDENCE, Failure, failure
 from rag.links.model import actors_meet
 from rag.links.score import OWN_DUTY, stands_alone
 from rag.links.terms import spans_of
@@ -204,3 +204,15 @@ def test_a_liability_for_its_own_articles_duty_covers_no_other_article() -> None
     assert ("art51", "civil") not in targets(CO, 52)
     assert OWN_DUTY.search("董事会未及时履行前款规定的义务，给公司造成损失的")
     assert not OWN_DUTY.search("未履行本法规定的义务")  # the law's: any article's
+
+
+def test_the_regulators_duties_are_enforced_by_its_failure_to_perform_them() -> None:
+    # 证券法第二百一十六条（五）"其他不依法履行职责的行为": every duty of the regulator, named
+    # 国务院证券监督管理机构 (the 国务院 before the actor is no other phrase's)
+    assert failure("其他不依法履行职责的行为") == Failure((), True, False)
+    said = table(SEC).duties_of(f"{SEC}#art141")
+    assert said[0].actors == ("证券监督管理机构",)  # not 证券公司的股东…的 before it
+    assert ("art216", "implicit") in targets(SEC, 141)
+    # near miss: a limit on the regulator's power (可以调整注册资本最低限额，但不得少于前款
+    # 规定的限额) is exceeded, not failed
+    assert "art216" not in dict(targets(SEC, 121))

@@ -61,7 +61,7 @@ _RULE_MAKER = re.compile(r"(?:的|依法)?(?:有关)?(?:规定|批准|核准|认
 _FIRST_PHRASE = re.compile(r"[^，,：:；;]*")
 _PHRASE_END = re.compile(r"[，,：:；;]")
 # who a phrase is about, when it starts with them: 投资者持有…时 / 由公司登记机关登记…
-_LEADS = re.compile(r"(?:由|凡|但|该|各)?((?:" + ACTOR.pattern + r")"
+_LEADS = re.compile(r"(?:由|凡|但|该|各)?(?:国务院)?((?:" + ACTOR.pattern + r")"
                     r"(?:(?:、|和|及其|以及|及|或者)(?:" + ACTOR.pattern + r"))*)")
 _SENTENCE_END = re.compile(r"[。！？!?]|(?<=[.;])\s+(?=[A-Z(])|\n")
 
