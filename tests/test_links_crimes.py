@@ -13,6 +13,8 @@ from rag.chunking import chunk_documents
 from rag.core.clauses import Clause
 from rag.links import LinkTable
 from rag.links.approvals import approvals
+from rag.links.direct import breached_duties
+from rag.links.duties import Duty
 from rag.links.penalties import is_crime, is_penalty
 from rag.links.terms import terms
 from rag.links.wrongs import alternatives
@@ -129,3 +131,25 @@ def test_a_crime_done_by_force_is_not_that_of_an_act_forbidden_without_it() -> N
     # near miss: force in one listed act of a crime (219（一）以…胁迫…获取) is not the
     # others' — 公司法第一百八十一条（五）擅自披露公司秘密 is still 219's 披露…商业秘密
     assert "art219" in crimes(CO, 181)
+
+
+# --------------------------------------------------------------- a crime of a duty's holder
+
+def test_a_duty_imposed_by_name_links_the_crime_of_its_holder() -> None:
+    # 公司法第一百六十二条 "上市公司收购本公司股份的，应当依照《中华人民共和国证券法》的规定
+    # 履行信息披露义务" → 刑法第一百六十一条 "依法负有信息披露义务的公司、企业…不按照规定披露"
+    found = {k.target.split("#")[1]: k for k in table().penalties(f"{CO}#art162")}
+    assert found["art161"].kind == "criminal" and found["art161"].via is None
+    assert {e.text for e in found["art161"].evidence} >= {"义务"}
+    # near misses: the same duty on one who is no company (an investor) is not the
+    # company's crime; a duty only described (应当披露相关信息) names none
+    matcher = table()._crime_matcher()
+
+    def linked(text: str, actors: tuple[str, ...], modality: str = "obligation") -> set[str]:
+        duty = Duty("x", CO, "第一条", 0, len(text), text, modality, actors, "应当")
+        return {crime.clause_id.split("#")[1] for _, crime, _, _ in
+                breached_duties(matcher, {"x": [duty]})}
+
+    assert linked("上市公司应当依照证券法的规定履行信息披露义务。", ("上市公司",)) == {"art161"}
+    assert linked("投资者应当依照证券法的规定履行信息披露义务。", ("投资者",)) == set()
+    assert linked("上市公司可以履行信息披露义务。", ("上市公司",), "permission") == set()

@@ -161,12 +161,18 @@ def direct_matches(matcher: CrimeMatcher, duty_units: Mapping[str, Sequence[Duty
 # (上市公司的董事…违背对公司的忠实义务: 刑法第一百六十九条之一)
 _OWED = re.compile(r"负有(?:对[^，。；]{1,8}?的?)?([\u4e00-\u9fff]{2})义务")
 _BREACHED = re.compile(r"(?:违背|违反)(?:对[^，。；]{1,8}?的?)?([\u4e00-\u9fff]{2})义务")
+# a duty a sentence imposes by name (应当依照《证券法》的规定履行信息披露义务) …
+_PERFORMED = re.compile(r"履行[^，。；]{0,8}?([\u4e00-\u9fff]{2})义务")
+# … and a crime whose doer is the holder of that duty (依法负有信息披露义务的公司、企业…不按照
+# 规定披露: 刑法第一百六十一条), its failure the crime
+_HOLDER = re.compile(r"^(?:依法)?负有[^，。；]{0,8}?([\u4e00-\u9fff]{2})义务的")
 
 
 def breached_duties(matcher: CrimeMatcher, duty_units: Mapping[str, Sequence[Duty]]
                     ) -> list[tuple[str, Conduct, float, frozenset[str]]]:
     """(duty article, crime, score, shared terms) where a duty sentence names the duty it
-    owes (负有忠实义务) and a crime names its breach (违背…忠实义务), by a doer the crime
+    owes or imposes (负有忠实义务; 履行信息披露义务) and a crime names its breach (违背…
+    忠实义务) or is its holder's (依法负有信息披露义务的公司、企业…), by a doer the crime
     names that the sentence binds; a crime naming no doer (违反保密义务, anyone's) is
     not linked this way."""
     if not matcher.crimes:
@@ -176,8 +182,12 @@ def breached_duties(matcher: CrimeMatcher, duty_units: Mapping[str, Sequence[Dut
     for unit, said in duty_units.items():
         for duty in said:
             owed = {m.group(1) for m in _OWED.finditer(duty.text)}
-            for crime, _ in table if owed and duty.actors else ():
-                named = {m.group(1) for m in _BREACHED.finditer(matcher.words[crime])} & owed
+            performed = {m.group(1) for m in _PERFORMED.finditer(duty.text)} \
+                if duty.modality == "obligation" else set()
+            for crime, _ in table if (owed or performed) and duty.actors else ():
+                words = matcher.words[crime]
+                named = {m.group(1) for m in _BREACHED.finditer(words)} & owed \
+                    | {m.group(1) for m in _HOLDER.finditer(words)} & (owed | performed)
                 doers = matcher._doers[crime]
                 if named and doers and doers_meet(doers, [duty]):
                     out.setdefault((unit, crime), frozenset({*named, "义务"}))
