@@ -7,13 +7,14 @@ near misses that must not link.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
 
 import pytest
 
 from rag.chunking import chunk_document
 from rag.links import LinkTable, duties
-from rag.links.duties import actors_in, leading_actors, modality
+from rag.links.duties import actors_in, acts_as, leading_actors, modality
 from rag.links.failures import CONFIDENCE, Failure, failure
 from rag.links.model import actors_meet
 from rag.links.score import OWN_DUTY, stands_alone
@@ -216,3 +217,19 @@ def test_the_regulators_duties_are_enforced_by_its_failure_to_perform_them() -> 
     # near miss: a limit on the regulator's power (可以调整注册资本最低限额，但不得少于前款
     # 规定的限额) is exceeded, not failed
     assert "art216" not in dict(targets(SEC, 121))
+
+
+def test_the_regulators_staff_are_not_the_regulator() -> None:
+    # 证券法第四十条 "…证券监督管理机构的工作人员…不得…持有、买卖股票": a duty of the staff;
+    # with no penalty citing it, 216's failure of the regulator's duties still does not
+    # reach it (第一百七十九条 国务院证券监督管理机构工作人员必须忠于职守 likewise)
+    doc = read_document(LAWS / "证券法(2019-12-28).md")
+    uncited = replace(doc, text=doc.text.replace("违反本法第四十条的规定",
+                                                 "违反本法第四十二条的规定"))
+    found = LinkTable([uncited], chunk_document(uncited))
+    assert found.penalties(f"{SEC}#art40") == []
+    assert "art216" not in dict(targets(SEC, 179))
+    assert ("art216", "implicit") in targets(SEC, 178)  # 应当依法将案件移送司法机关
+    assert acts_as("证券监督管理机构", "国务院证券监督管理机构应当依法将案件移送司法机关")
+    assert not acts_as("证券监督管理机构", "证券监督管理机构的工作人员不得买卖股票")
+    assert not acts_as("证券监督管理机构", "按照国务院证券监督管理机构的规定持有")

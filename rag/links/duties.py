@@ -110,6 +110,18 @@ def actors_in(text: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+# an actor's staff (证券监督管理机构的工作人员): persons, not the actor itself
+_STAFF_OF = re.compile(r"的?(?:工作人员|从业人员)")
+
+
+def acts_as(actor: str, text: str) -> bool:
+    """Whether ``text`` names ``actor`` as one who acts: not only as the maker of rules
+    or approvals (…证券监督管理机构的规定) nor as the employer of staff (证券监督管理机构的
+    工作人员)."""
+    return any(not _RULE_MAKER.match(text, m.end()) and not _STAFF_OF.match(text, m.end())
+               for m in re.finditer(re.escape(actor), text))
+
+
 def body_start(clause: Clause) -> int:
     """Where the clause's own words start (after 第X条 and its space), in clause.text."""
     text = clause.text

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from rag.core.clauses import Clause
 from rag.links.criminal import REFERENCE
-from rag.links.duties import ACTOR, Duty
+from rag.links.duties import ACTOR, Duty, acts_as
 from rag.links.model import DISCLOSES, actors_meet
 from rag.links.penalties import Conduct
 from rag.links.terms import terms
@@ -137,8 +137,10 @@ def performs(failed: Failure, duty: Duty, penalty_actors: tuple[str, ...]) -> fr
     if failed.who and not any(w in duty.text[:modal.start()] for w in failed.who):
         return None  # it names who fails; this duty binds someone else
     if failed.every_duty:
-        # a named actor's own duties only: the penalty says who failed
-        if penalty_actors and set(penalty_actors) & set(duty.actors):
+        # a named actor's own duties only: the penalty says who failed (its staff's are
+        # theirs: 证券监督管理机构的工作人员…不得…买卖股票)
+        if penalty_actors and any(acts_as(a, duty.text)
+                                  for a in set(penalty_actors) & set(duty.actors)):
             return frozenset()
         return None
     if not actors_meet(penalty_actors, duty.actors, duty.text):
