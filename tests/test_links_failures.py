@@ -7,16 +7,17 @@ near misses that must not link.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
 
 import pytest
 
 from rag.chunking import chunk_document
 from rag.links import LinkTable, duties
-from rag.links.duties import actors_in, leading_actors
-from rag.links.failures import CONFIDENCE, failure
+from rag.links.duties import actors_in, acts_as, leading_actors, modality
+from rag.links.failures import CONFIDENCE, Failure, failure
 from rag.links.model import actors_meet
-from rag.links.score import stands_alone
+from rag.links.score import OWN_DUTY, stands_alone
 from rag.links.terms import spans_of
 from rag.readers import read_document
 
@@ -179,3 +180,56 @@ def test_evidence_is_whole_words() -> None:
     assert shown == ["利用", "买卖证券"]  # 作人 and 工作 are pieces of 工作人员
     at = 100
     assert spans_of(["利用"], text, at) == [(at + 11, at + 13)]
+
+
+# --------------------------------------------------------------- round 5: own duties, asked orders
+
+def test_an_order_asked_of_an_authority_is_not_a_prohibition() -> None:
+    # 证券法第一百四十四条 "…经国务院证券监督管理机构批准，可以对…采取以下措施：…（二）申请
+    # 司法机关禁止其转移、转让或者以其他方式处分财产…": a power of the regulator (可以), the
+    # 禁止 the court's; it is no prohibition and 第二百一十六条 does not enforce it
+    said = table(SEC).duties_of(f"{SEC}#art144")
+    assert [d.modality for d in said] == ["permission"]
+    assert "art216" not in dict(targets(SEC, 144))
+    # near miss: a prohibition the sentence imposes stays one (第一百三十一条 禁止…挪用)
+    assert "prohibition" in {d.modality for d in table(SEC).duties_of(f"{SEC}#art131")}
+    assert modality("申请人民法院禁止其转移财产") is None
+    assert modality("禁止任何人申请") == ("prohibition", "禁止")
+
+
+def test_a_liability_for_its_own_articles_duty_covers_no_other_article() -> None:
+    # 公司法第五十一条 "…未及时履行前款规定的义务，给公司造成损失的，负有责任的董事应当承担
+    # 赔偿责任": the duty is its own first paragraph's (核查、催缴), not 第一百六十二条's
+    # 履行信息披露义务 nor 第五十二条's forfeiture
+    assert ("art51", "civil") not in targets(CO, 162)
+    assert ("art51", "civil") not in targets(CO, 52)
+    assert OWN_DUTY.search("董事会未及时履行前款规定的义务，给公司造成损失的")
+    assert not OWN_DUTY.search("未履行本法规定的义务")  # the law's: any article's
+
+
+def test_the_regulators_duties_are_enforced_by_its_failure_to_perform_them() -> None:
+    # 证券法第二百一十六条（五）"其他不依法履行职责的行为": every duty of the regulator, named
+    # 国务院证券监督管理机构 (the 国务院 before the actor is no other phrase's)
+    assert failure("其他不依法履行职责的行为") == Failure((), True, False)
+    said = table(SEC).duties_of(f"{SEC}#art141")
+    assert said[0].actors == ("证券监督管理机构",)  # not 证券公司的股东…的 before it
+    assert ("art216", "implicit") in targets(SEC, 141)
+    # near miss: a limit on the regulator's power (可以调整注册资本最低限额，但不得少于前款
+    # 规定的限额) is exceeded, not failed
+    assert "art216" not in dict(targets(SEC, 121))
+
+
+def test_the_regulators_staff_are_not_the_regulator() -> None:
+    # 证券法第四十条 "…证券监督管理机构的工作人员…不得…持有、买卖股票": a duty of the staff;
+    # with no penalty citing it, 216's failure of the regulator's duties still does not
+    # reach it (第一百七十九条 国务院证券监督管理机构工作人员必须忠于职守 likewise)
+    doc = read_document(LAWS / "证券法(2019-12-28).md")
+    uncited = replace(doc, text=doc.text.replace("违反本法第四十条的规定",
+                                                 "违反本法第四十二条的规定"))
+    found = LinkTable([uncited], chunk_document(uncited))
+    assert found.penalties(f"{SEC}#art40") == []
+    assert "art216" not in dict(targets(SEC, 179))
+    assert ("art216", "implicit") in targets(SEC, 178)  # 应当依法将案件移送司法机关
+    assert acts_as("证券监督管理机构", "国务院证券监督管理机构应当依法将案件移送司法机关")
+    assert not acts_as("证券监督管理机构", "证券监督管理机构的工作人员不得买卖股票")
+    assert not acts_as("证券监督管理机构", "按照国务院证券监督管理机构的规定持有")

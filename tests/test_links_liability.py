@@ -15,15 +15,8 @@ import pytest
 from rag.chunking import chunk_documents
 from rag.core.clauses import Clause
 from rag.links import LinkTable
-from rag.links.criminal import (
-    covered_by,
-    crime_actors,
-    doers_meet,
-    manner,
-    names_some,
-    objects,
-    prohibited_acts,
-)
+from rag.links.criminal import crime_actors, doers_meet, names_some
+from rag.links.direct import covered_by, manner, objects, prohibited_acts
 from rag.links.failures import failure, lacks_approval
 from rag.links.liability import generic
 from rag.links.penalties import conducts, is_civil_liability

@@ -29,6 +29,8 @@ import re
 from collections.abc import Mapping, Sequence
 
 from rag.core.clauses import Clause
+from rag.links.approvals import CONFIDENCE as APPROVAL_CONFIDENCE
+from rag.links.approvals import approval_matches
 from rag.links.criminal import REFERENCE
 from rag.links.duties import Duty
 from rag.links.penalties import Conduct
@@ -180,6 +182,7 @@ def wrong_matches(pairs: Sequence[tuple[Clause, Conduct]],
     """Every match of the rules above for one document's penalty conducts, each with
     its confidence."""
     rules = ((condition_matches, CONFIDENCE), (harm_matches, HARM_CONFIDENCE),
-             (lockup_matches, LOCKUP_CONFIDENCE), (doer_matches, DOER_CONFIDENCE))
+             (lockup_matches, LOCKUP_CONFIDENCE), (doer_matches, DOER_CONFIDENCE),
+             (approval_matches, APPROVAL_CONFIDENCE))
     return [(confidence, match) for rule, confidence in rules
             for match in rule(pairs, duty_units, named)]

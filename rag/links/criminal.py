@@ -12,14 +12,18 @@ from rag.core.numbering import article_pattern
 from rag.links.duties import ACTOR, Duty
 from rag.links.material import GRAVITY, about_listed_event, listed_events, read_as_crime
 from rag.links.model import Evidence, Link, actors_meet
-from rag.links.penalties import Conduct, conduct_words, conducts, paragraphs
+from rag.links.penalties import Conduct, conduct_words, paragraphs
 from rag.links.terms import Weights, spans_of, terms
+from rag.links.wrongs import alternatives, restated
 
 # a crime matches when it has this share of the penalty's conduct terms (by weight) …
 CRIMINAL_PENALTY_MIN = 0.5
 # … and the penalty and duty together name this share of the crime's
 CRIMINAL_CRIME_MIN = 0.2
 CRIMINAL_TERMS = 3  # and they share at least this many terms
+# a crime matched with one wrong of several a penalty lists has this share of its terms:
+# a few words are the wrong's whole (提供的信息和资料有虚假记载 is not 非法提供…信息资料)
+CRIMINAL_PIECE_MIN = 0.8
 
 # a penalty's reference to the article it enforces, left out of its conduct's words
 REFERENCE = re.compile(
@@ -94,15 +98,18 @@ class CrimeMatcher:
         self._doers: dict[Conduct, tuple[str, ...]] = {}
         self.words: dict[Conduct, str] = {}  # each crime's conduct words
         self._listed: dict[str, list[frozenset[str]]] = {}  # material events by document
+        self._items: dict[Conduct, list[frozenset[str]]] = {}  # a crime's listed acts' terms
 
     def _crime_table(self) -> tuple[list[tuple[Conduct, frozenset[str]]], Weights]:
         if self._table is None:
             found = []
-            seen: set[tuple[str, str]] = set()
+            first: dict[tuple[str, str], Conduct] = {}
             for crime in self.crimes:
-                if (crime.clause_id, crime.paragraph) in seen:
-                    continue  # a paragraph's words are its conducts' (its listed items) together
-                seen.add((crime.clause_id, crime.paragraph))
+                key = (crime.clause_id, crime.paragraph)
+                if key in first:  # a paragraph's words are its conducts' (its items) together
+                    self._items.setdefault(first[key], []).append(terms(crime.text))
+                    continue
+                first[key] = crime
                 clause = self._clauses[self._row_of[crime.clause_id]]
                 words = conduct_words(clause, crime.paragraph)
                 self._doers[crime] = crime_actors(words)
@@ -144,89 +151,86 @@ class CrimeMatcher:
               row_of: Mapping[str, int], unit_rows: Mapping[str, Sequence[int]],
               documents: Mapping[str, Document],
               duty_units: Mapping[str, Sequence[Duty]]) -> list[Link]:
-        """The crime whose words are the words of a duty and the administrative penalty
-        that enforces it (内幕信息 … 买卖 → 刑法第一百八十条)."""
+        """The crimes whose words are the words of a duty and the administrative penalty
+        that enforces it (内幕信息 … 买卖 → 刑法第一百八十条), or of one wrong of several
+        it lists (擅自设立证券公司 → 刑法第一百七十四条; :func:`alternatives`)."""
         if not self.crimes:
             return []
-        crime_terms, weights = self._crime_table()
-        out = []
+        out: list[Link] = []
         for link in links:
             if link.kind not in ("explicit", "implicit") or link.conduct is None:
                 continue
             target = clauses[unit_rows[link.target][0]]
-            penalty = terms(REFERENCE.sub("", restated(target, link.conduct, link.paragraph,
-                                                       documents)))
+            penalty_words = REFERENCE.sub("", restated(target, link.conduct, link.paragraph,
+                                                       documents))
+            penalty = terms(penalty_words)
             said = duty_units.get(link.source, [])
             # the duty sentences the link was made through (its evidence), else all
             through = [d for d in said if any(
                 e.doc_id == d.doc_id and d.start <= e.start < e.end <= d.end
                 for e in link.evidence)] or said
-            wanted = penalty | terms(" ".join(d.text for d in said))
+            wanted = terms(" ".join(d.text for d in said))
             if len(penalty) < 2:
                 continue
             # what the duty sentences the link came through say: the crime must name some of
-            # it, not only the penalty's words (证券法第六十四条 公告应当包括…持股人的名称…
-            # says nothing of 刑法第一百六十一条's 信息披露)
+            # it (证券法第六十四条 …持股人的名称… says nothing of 刑法161's 信息披露)
             bid = terms(" ".join(d.text for d in through))
-            # a crime narrower than the penalty (it names what the penalty does not:
-            # 重要信息, 财务会计报告) fits a duty of the article that names it too
-            # (重要: an event the statute lists as material is important information)
+            # a crime narrower than the penalty (重要信息) fits a duty of the article that
+            # names it too (重要: an event the statute lists as material is important)
             article = read_as_crime(terms(" ".join(d.text for d in said)))
             if any(about_listed_event(d, self._events(d.doc_id, documents)) for d in said):
                 article |= {"重要"}
-            as_crime = read_as_crime(penalty)
-            total = weights.total(penalty)
-            top: tuple[float, Conduct, frozenset[str]] | None = None
-            for crime, have in crime_terms:
-                shared = wanted & have
-                if len(shared) < CRIMINAL_TERMS or len(shared & penalty) < 2 \
-                        or not names_some(have, bid) \
-                        or not self.fits(crime, have, as_crime, article) \
-                        or not doers_meet(self._doers[crime], through):
-                    continue
-                covered = weights.total(shared & penalty) / total
-                described = weights.total(shared) / weights.total(have)
-                score = math.sqrt(covered * described)
-                if covered < CRIMINAL_PENALTY_MIN or described < CRIMINAL_CRIME_MIN:
-                    continue
-                if top is None or score > top[0]:
-                    top = (score, crime, shared)
-            if top is None:
-                continue
-            score, crime, shared = top
-            out.append(crime_link(link.source, crime, shared, score * link.confidence,
+            found: dict[Conduct, tuple[float, frozenset[str]]] = {}
+            for piece, acts in [(penalty, None), *alternatives(penalty_words, penalty)]:
+                best = self._best(piece, wanted, bid, article, through, acts=acts)
+                if best is not None and best[0] > found.get(best[1], (0.0,))[0]:
+                    found[best[1]] = (best[0], best[2])
+            out.extend(crime_link(link.source, crime, shared, score * link.confidence,
                                   clauses=clauses, row_of=row_of, documents=documents,
-                                  via=link.target))
+                                  via=link.target)
+                       for crime, (score, shared) in found.items())
         return out
 
-    def direct(self, duty_units: Mapping[str, Sequence[Duty]], *,
-               clauses: Sequence[Clause], row_of: Mapping[str, int],
-               documents: Mapping[str, Document]) -> list[Link]:
-        """Crimes for prohibitions no administrative penalty enforces, compared with the
-        prohibited acts themselves (:func:`direct_matches`)."""
-        found = direct_matches(self, duty_units)
-        made = {(unit, crime.clause_id) for unit, crime, _, _ in found}
-        found += [m for m in breached_duties(self, duty_units)
-                  if (m[0], m[1].clause_id) not in made]
-        return [crime_link(unit, crime, shared, DIRECT_CONFIDENCE * score, clauses=clauses,
-                           row_of=row_of, documents=documents)
-                for unit, crime, score, shared in found]
-
-
-def restated(clause: Clause, span: tuple[int, int], paragraph: str,
-             documents: Mapping[str, Document]) -> str:
-    """The words of the conduct at ``span`` of a penalty clause, or of the one it restates
-    to say who is fined what (对提交虚假材料…的公司，处以… restates 虚报注册资本、提交虚假
-    材料…取得公司登记的): an earlier conduct of its paragraph with every term of it."""
-    said = documents[clause.doc_id].text[slice(*span)]
-    found = terms(said)
-    for conduct in conducts(clause):
-        if conduct.end > span[0]:
-            break
-        if conduct.paragraph == paragraph and found and found <= terms(conduct.text) \
-                and conduct.text != said:
-            return conduct.text
-    return said
+    def _best(self, penalty: frozenset[str], wanted: frozenset[str], bid: frozenset[str],
+              article: frozenset[str], through: Sequence[Duty], *,
+              acts: frozenset[str] | None = None
+              ) -> tuple[float, Conduct, frozenset[str]] | None:
+        """The crime that best matches a penalty's conduct (its terms ``penalty``) and
+        the duty it enforces (with it, ``wanted``), or None: it has most of the conduct's
+        term weight, and the conduct and duty name a share of the crime's own words.
+        For one wrong of several a penalty lists (``acts``: its verbs; few words match
+        more crimes by chance), the crime must do that act, the duty name some of the
+        wrong's words it has (202 cites 118 and 120 for 擅自设立证券公司: 设立 is 118's),
+        and the share is of what the crime says of the conduct itself (:meth:`elements`)
+        or of one of its listed acts (刑法第二百二十五条（三）非法经营证券…业务)."""
+        crime_terms, weights = self._crime_table()
+        wanted = wanted | penalty
+        as_crime = read_as_crime(penalty)
+        total = weights.total(penalty)
+        top: tuple[float, Conduct, frozenset[str]] | None = None
+        for crime, have in crime_terms:
+            shared = wanted & have
+            if len(shared) < CRIMINAL_TERMS or len(shared & penalty) < 2 \
+                    or not names_some(have, bid) \
+                    or not self.fits(crime, have, as_crime, article) \
+                    or not doers_meet(self._doers[crime], through):
+                continue
+            covered = weights.total(shared & penalty) / total
+            if acts is None:
+                described = weights.total(shared) / weights.total(have)
+            elif shared & acts and names_some(shared & penalty, bid):
+                described = max(weights.total(shared & part) / weights.total(part) for part in (
+                    self.elements(crime, have), *self._items.get(crime, ()))
+                    if weights.total(part))
+            else:
+                continue
+            score = math.sqrt(covered * described)
+            if covered < (CRIMINAL_PENALTY_MIN if acts is None else CRIMINAL_PIECE_MIN) \
+                    or described < CRIMINAL_CRIME_MIN:
+                continue
+            if top is None or score > top[0]:
+                top = (score, crime, shared)
+        return top
 
 
 def crime_link(source: str, crime: Conduct, shared: frozenset[str], confidence: float, *,
@@ -249,143 +253,3 @@ def paragraph_text(clause: Clause, label: str) -> str:
         if found == label:
             return clause.text[start:end]
     return clause.text
-
-
-# how 刑法 words a conduct a regulatory statute words otherwise: a crime's words are
-# also read as these (非法占为己有 is 侵占; 本单位财物 are 财产; 收受他人财物 is 收受…收入)
-CRIME_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "占为己有": ("侵占",), "财物": ("财产", "收入"), "营业": ("业务",)}
-# the circumstance every crime in office names (利用职务上的便利): not its conduct
-_IN_OFFICE = re.compile(r"利用(?:职务|职权)(?:上的)?(?:便利)?")
-_ITEM = re.compile(r"（[一二三四五六七八九十]+）")
-_PIECE_SPLIT = re.compile(r"、|或者|；|\n")
-DIRECT_MIN = 0.6  # share of a prohibited act's term weight the crime must have
-DIRECT_CONFIDENCE = 0.8
-
-
-def prohibited_acts(duty: Duty) -> list[str]:
-    """What a prohibition forbids, act by act: each listed item (（一）侵占公司财产、挪用
-    公司资金) and each alternative of it, else the words after the modal word."""
-    at = duty.text.find(duty.modal)
-    if at < 0:
-        return []
-    said = duty.text[at + len(duty.modal):]
-    if re.search(r"情形|情况", _ITEM.split(duty.text)[0]):
-        said = _ITEM.split(said)[0]  # 有下列情形之一的，不得担任…：its items are not acts
-    parts = _ITEM.split(said)  # the lead-in (不得有下列行为：) and its items, if any
-    items = [i for i in parts[1:] if i.strip()] if len(parts) > 1 else parts
-    out: list[str] = []
-    for item in items:
-        item = _IN_OFFICE.sub("", item).strip("：:；;。，, \n")
-        pieces = [p for p in _PIECE_SPLIT.split(item) if p.strip()]
-        out.extend(pieces if len(pieces) > 1 else [item])  # each alternative on its own
-    return out
-
-
-def as_written(shared: frozenset[str], words: str) -> frozenset[str]:
-    """Shared terms as the crime writes them (侵占 → 占为己有), to show as its evidence."""
-    return frozenset(w for t in shared for w in (
-        [t] if t in words else [k for k, v in CRIME_SYNONYMS.items() if t in v and k in words]))
-
-
-def objects(act: str) -> frozenset[str]:
-    """The nouns of an act (what it is done to: 资金, 财产, 秘密, 业务), else the word it
-    ends on (收受其他非法收入 → 非法收入: a verb comes before its object)."""
-    from jieba import posseg
-
-    from rag.links.terms import verbs
-
-    words = [(w, tag) for w, tag in posseg.lcut(act) if len(w) > 1]
-    found = frozenset(w for w, tag in words if tag.startswith("n"))
-    # a last word that is a verb (非法买卖, 提供) names no object: the act has none
-    return found or frozenset(w for w, tag in words[-1:] if not tag.startswith("v")
-                              and not verbs(w))
-
-
-def manner(act: str) -> frozenset[str]:
-    """The adverbs of an act (擅自, 直接): how it is done, not what is done."""
-    from jieba import posseg
-
-    return frozenset(w for w, tag in posseg.lcut(act) if tag in ("d", "ad") and len(w) > 1)
-
-
-def covered_by(wanted: frozenset[str], have: frozenset[str]) -> frozenset[str]:
-    """The terms of ``wanted`` that ``have`` has, a compound of two of them too (非法收入
-    when it has 非法 and 收入)."""
-    shared = wanted & have
-    return shared | {t for t in wanted - shared
-                     if any(t.startswith(a) and t[len(a):] in shared for a in shared)}
-
-
-def direct_matches(matcher: CrimeMatcher, duty_units: Mapping[str, Sequence[Duty]]
-                   ) -> list[tuple[str, Conduct, float, frozenset[str]]]:
-    """(duty article, crime, score, shared terms) for prohibitions compared with the
-    crimes directly: an act whose terms the crime has (≥ :data:`DIRECT_MIN` of their
-    weight, two terms, a verb of the act), by a doer it names (or names none), the
-    crime naming a doer that meets preferred."""
-    from rag.links.terms import verbs
-
-    if not matcher.crimes:
-        return []
-    table, weights = matcher._crime_table()
-    read = [(crime, have | {w for t in have for w in CRIME_SYNONYMS.get(t, ())})
-            for crime, have in table]
-    out: list[tuple[str, Conduct, float, frozenset[str]]] = []
-    for unit, said in duty_units.items():
-        found: dict[Conduct, tuple[float, frozenset[str]]] = {}
-        for duty in said:
-            if duty.modality != "prohibition":
-                continue
-            for act in prohibited_acts(duty):
-                wanted = terms(act) - manner(act)  # 擅自披露: 披露
-                acts = verbs(act)
-                things = objects(act) - {"公司"}  # what it is done to (公司资金: 本单位资金)
-                if len(wanted) < 2 or not acts or not things & wanted:
-                    continue
-                total = weights.total(wanted)
-                best: tuple[tuple[bool, float], Conduct, frozenset[str]] | None = None
-                for crime, have in read:
-                    shared = covered_by(wanted, have)
-                    named = sum(t in shared or t in have or t in matcher.words[crime]
-                                for t in things)
-                    if len(shared) < 2 or not shared & acts or 3 * named < 2 * len(things):
-                        continue  # it must be done to what the crime names (two thirds)
-                    covered = weights.total(shared) / total
-                    doers = matcher._doers[crime]
-                    if covered < DIRECT_MIN or not doers_meet(doers, [duty]):
-                        continue
-                    rank = (bool(doers), covered)
-                    if best is None or rank > best[0]:
-                        best = (rank, crime, shared)
-                if best is not None and best[0][1] > found.get(best[1], (0.0,))[0]:
-                    found[best[1]] = (best[0][1], best[2])
-        out.extend((unit, crime, score, as_written(shared, matcher.words[crime]))
-                   for crime, (score, shared) in found.items())
-    return out
-
-
-# a duty a statute names (董事…对公司负有忠实义务) and the crime of breaching it by name
-# (上市公司的董事…违背对公司的忠实义务: 刑法第一百六十九条之一)
-_OWED = re.compile(r"负有(?:对[^，。；]{1,8}?的?)?([\u4e00-\u9fff]{2})义务")
-_BREACHED = re.compile(r"(?:违背|违反)(?:对[^，。；]{1,8}?的?)?([\u4e00-\u9fff]{2})义务")
-
-
-def breached_duties(matcher: CrimeMatcher, duty_units: Mapping[str, Sequence[Duty]]
-                    ) -> list[tuple[str, Conduct, float, frozenset[str]]]:
-    """(duty article, crime, score, shared terms) where a duty sentence names the duty it
-    owes (负有忠实义务) and a crime names its breach (违背…忠实义务), by a doer the crime
-    names that the sentence binds; a crime naming no doer (违反保密义务, anyone's) is
-    not linked this way."""
-    if not matcher.crimes:
-        return []
-    table, _ = matcher._crime_table()
-    out: dict[tuple[str, Conduct], frozenset[str]] = {}
-    for unit, said in duty_units.items():
-        for duty in said:
-            owed = {m.group(1) for m in _OWED.finditer(duty.text)}
-            for crime, _ in table if owed and duty.actors else ():
-                named = {m.group(1) for m in _BREACHED.finditer(matcher.words[crime])} & owed
-                doers = matcher._doers[crime]
-                if named and doers and doers_meet(doers, [duty]):
-                    out.setdefault((unit, crime), frozenset({*named, "义务"}))
-    return [(unit, crime, 1.0, shared) for (unit, crime), shared in out.items()]

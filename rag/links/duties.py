@@ -61,7 +61,7 @@ _RULE_MAKER = re.compile(r"(?:的|依法)?(?:有关)?(?:规定|批准|核准|认
 _FIRST_PHRASE = re.compile(r"[^，,：:；;]*")
 _PHRASE_END = re.compile(r"[，,：:；;]")
 # who a phrase is about, when it starts with them: 投资者持有…时 / 由公司登记机关登记…
-_LEADS = re.compile(r"(?:由|凡|但|该|各)?((?:" + ACTOR.pattern + r")"
+_LEADS = re.compile(r"(?:由|凡|但|该|各)?(?:国务院)?((?:" + ACTOR.pattern + r")"
                     r"(?:(?:、|和|及其|以及|及|或者)(?:" + ACTOR.pattern + r"))*)")
 _SENTENCE_END = re.compile(r"[。！？!?]|(?<=[.;])\s+(?=[A-Z(])|\n")
 
@@ -81,9 +81,15 @@ class Duty:
     modal: str  # the modal words as written: 应当, 不得, shall not
 
 
+# an order asked of an authority (申请司法机关禁止其转移…财产): what the authority may order,
+# not a prohibition the sentence imposes
+_ASKED = re.compile(r"(?:申请|请求|提请)[^，。；：]{0,8}?(?:禁止|不得)")
+
+
 def modality(sentence: str) -> tuple[str, str] | None:
     """(modality, the modal words) of a sentence, strongest first; None without one."""
     text = _LIABILITY.sub(lambda m: "\0" * len(m.group()), sentence)
+    text = _ASKED.sub(lambda m: "\0" * len(m.group()), text)
     for name, pattern in (("prohibition", _PROHIBITION), ("obligation", _OBLIGATION),
                           ("permission", _PERMISSION)):
         match = pattern.search(text)
@@ -102,6 +108,18 @@ def actors_in(text: str) -> tuple[str, ...]:
         if actor not in found:
             found.append(actor)
     return tuple(found)
+
+
+# an actor's staff (证券监督管理机构的工作人员): persons, not the actor itself
+_STAFF_OF = re.compile(r"的?(?:工作人员|从业人员)")
+
+
+def acts_as(actor: str, text: str) -> bool:
+    """Whether ``text`` names ``actor`` as one who acts: not only as the maker of rules
+    or approvals (…证券监督管理机构的规定) nor as the employer of staff (证券监督管理机构的
+    工作人员)."""
+    return any(not _RULE_MAKER.match(text, m.end()) and not _STAFF_OF.match(text, m.end())
+               for m in re.finditer(re.escape(actor), text))
 
 
 def body_start(clause: Clause) -> int:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from rag.core.clauses import Clause
 from rag.links.criminal import REFERENCE
-from rag.links.duties import ACTOR, Duty
+from rag.links.duties import ACTOR, Duty, acts_as
 from rag.links.model import DISCLOSES, actors_meet
 from rag.links.penalties import Conduct
 from rag.links.terms import terms
@@ -31,7 +31,7 @@ from rag.links.terms import terms
 # 未按照本法规定履行X义务 / 未履行职责 / 不履行其他法定职责 / 未按照本法规定报送有关报告或者…
 _FAILURE = re.compile(
     r"(?:未|不)(?:依法|依照[^，。；]{0,12}规定|按照[^，。；]{0,12}规定)?"
-    r"(?P<acts>(?:履行|报送|办理)[^，。；]*?)(?P<tail>义务|职责)?(?:不当)?(?:的)?$")
+    r"(?P<acts>(?:履行|报送|办理)[^，。；]*?)(?P<tail>义务|职责)?(?:不当)?(?:的(?:行为)?)?$")
 # 未依法登记为有限责任公司…，而冒用有限责任公司…名义的: using a name one was not registered
 # under fails the duty to register one's establishment
 _NOT_REGISTERED = re.compile(r"^未(?:依法|经)?(?:登记|注册)为(?P<what>[^，,]+)[，,]而冒用")
@@ -40,7 +40,7 @@ _REGISTERED_AS = re.compile(r"(?:登记|注册)为(?:[^，,]*的)?([^，,的]+)[
 # who the sanction falls on, written after the conduct: ，对负有责任的领导人员…依法
 _SANCTIONED = re.compile(r"(?<=的)[，,]对[^，,]*$")
 # who fails, written before 未 when it is no actor of ACTORS: 金融机构、非银行支付机构未履行…
-_UNKNOWN_SUBJECT = re.compile(r"^((?!违反|未|不|在|对)[^，,；。未不]{2,30}?)(?=未|不)")
+_UNKNOWN_SUBJECT = re.compile(r"^((?!违反|未|不|在|对|其他)[^，,；。未不]{2,30}?)(?=未|不)")
 _OBLIGED = re.compile(r"应当|必须|应予|须")
 _ACT_SPLIT = re.compile(r"、|或者|和|及")
 _DUTY_WORD = re.compile(r"^(?:履行)?(?:其他)?(?:法定|本法规定的)?(?:职责|义务)?(?:不当)?$")
@@ -54,6 +54,9 @@ _UNAUTHORISED = re.compile(r"擅自|未经(?:[^，。；]{0,12})?(?:批准|核�
 _APPROVAL = re.compile(r"批准|核准|许可|同意|注册|审批|申请")
 # what was approved, described (经批准设立的外国公司分支机构): not an approval required
 _APPROVED = re.compile(r"经[^，。；]{0,8}(?:批准|核准|许可)[^，。；]{0,6}的")
+# a power and its limit (可以调整注册资本最低限额，但不得少于…): exceeding a power is not
+# failing a duty (未履行职责), whoever's it is
+_LIMITED_POWER = re.compile(r"可以[^。；]*[，,]但不得")
 CONFIDENCE = 0.9  # the penalty names the duty's act (or every duty of its actor)
 
 
@@ -117,7 +120,8 @@ def performs(failed: Failure, duty: Duty, penalty_actors: tuple[str, ...]) -> fr
     """The words of ``duty`` that show it is the one ``failed`` names (empty when the
     penalty names every duty of its actor), or ``None`` when it is not."""
     modal = _OBLIGED.search(duty.text)
-    if failed.every_duty and modal is None and duty.modality == "prohibition":
+    if failed.every_duty and modal is None and duty.modality == "prohibition" \
+            and not _LIMITED_POWER.search(duty.text):
         modal = re.search(re.escape(duty.modal), duty.text)  # 不得登记: also its duty
     if modal is None:
         return None
@@ -133,8 +137,10 @@ def performs(failed: Failure, duty: Duty, penalty_actors: tuple[str, ...]) -> fr
     if failed.who and not any(w in duty.text[:modal.start()] for w in failed.who):
         return None  # it names who fails; this duty binds someone else
     if failed.every_duty:
-        # a named actor's own duties only: the penalty says who failed
-        if penalty_actors and set(penalty_actors) & set(duty.actors):
+        # a named actor's own duties only: the penalty says who failed (its staff's are
+        # theirs: 证券监督管理机构的工作人员…不得…买卖股票)
+        if penalty_actors and any(acts_as(a, duty.text)
+                                  for a in set(penalty_actors) & set(duty.actors)):
             return frozenset()
         return None
     if not actors_meet(penalty_actors, duty.actors, duty.text):

@@ -31,7 +31,9 @@ _STRONG = re.compile(r"处以?[^。；]{0,30}罚款|有期徒刑|拘役|罚金|�
 # what a breach earned goes to whom it wronged: 违反本法第一百八十一条至第一百八十四条规定
 # 所得的收入应当归公司所有 (disgorgement: civil liability outside a penalty chapter)
 _DISGORGES = re.compile(r"(?:违反|违背)[^。；]{0,60}(?:所得|获得|取得)的?(?:收入|收益)" + DISGORGE)
-_CRIMINAL = re.compile(r"有期徒刑|拘役|管制|罚金|(?i:\bimprisonment\b)")
+_CRIMINAL = re.compile(r"有期徒刑|拘役|管制|罚金|定罪处罚|(?i:\bimprisonment\b)")
+# a crime punished as another article's (挪用…资金的，依照本法第二百七十二条的规定定罪处罚)
+_AS_CRIME = re.compile(r"依照[^。；]{0,40}定罪处罚")
 _CIVIL = re.compile(
     r"承担[^，。；]{0,8}(?:赔偿|民事)责任|应当[^，。；]{0,20}(?:退还|返还|恢复原状)|" + DISGORGE
     + r"|(?i:\bliable (?:to compensate|for (?:the )?(?:damages|losses|compensation))\b)")
@@ -86,6 +88,13 @@ def is_penalty(clause: Clause) -> bool:
     if in_penalty_chapter(clause):
         return bool(SANCTION.search(clause.text))
     return bool(_STRONG.search(clause.text))
+
+
+def is_crime(clause: Clause) -> bool:
+    """Whether an article of a criminal code defines a crime: it sets a punishment, or
+    punishes the conduct it names as another article's crime (依照…的规定定罪处罚)."""
+    return is_penalty(clause) or (clause.kind == "article"
+                                  and bool(_AS_CRIME.search(clause.text)))
 
 
 def is_civil_liability(clause: Clause) -> bool:

@@ -205,6 +205,10 @@ _ELIDED = re.compile(r"^[^，。；]{0,30}(?:之前|以前|之后|以后|期间|
                      r"(?:也|均|都)?(?:不得|应当|必须|严禁|禁止|应|须)")
 
 
+# a duty a conduct names as its own article's (未及时履行前款规定的义务): no other article's
+OWN_DUTY = re.compile(r"(?:前款|前[两二三]款|本条|本款)[^，。；]{0,8}?规定的?(?:义务|职责)")
+
+
 def with_elided_actors(said: Sequence[Duty]) -> list[Duty]:
     """An article's duty sentences, one that names no actor bound as the sentence before
     it (外国公司撤销其…分支机构时，应当依法清偿债务…。未清偿债务之前，不得将其分支机构的
@@ -236,8 +240,10 @@ def prepare(doc_id: str, pairs: Sequence[tuple[Clause, Conduct]],
     conduct_terms = []
     for clause, conduct in pairs:
         named_failure = failure(conduct.text)
-        if (named_failure is not None and named_failure.whole) or generic(conduct.text):
-            continue  # it names the failed duty (:mod:`rag.links.failures`), or no conduct
+        if (named_failure is not None and named_failure.whole) or generic(conduct.text) \
+                or OWN_DUTY.search(conduct.text):
+            continue  # it names the failed duty (:mod:`rag.links.failures`; 前款规定的义务:
+            # its own article's), or no conduct
         said = HARM.sub("", predicate(conduct.text))
         words = REFERENCE.sub("", said)
         conditions = [g for g in groups(words) if g[0]]

@@ -15,7 +15,7 @@
   - *criminal*: the article of a criminal code (刑法) whose conduct is the conduct of an
     administrative penalty already linked to the duty (欺诈发行, 内幕交易, 操纵), or, for
     a prohibition no administrative penalty enforces, the act it prohibits (挪用公司资金
-    → 挪用资金罪; :func:`rag.links.criminal.direct_matches`).
+    → 挪用资金罪; :func:`rag.links.direct.direct_matches`).
 Every link carries a confidence (1.0 for an explicit reference; the model's probability
 for an implicit or civil one, or with the rule the weighted share of the penalty's
 conduct terms the duty has; for a criminal one, its word match times that of the link it
@@ -33,6 +33,7 @@ from rag.core.clauses import Clause
 from rag.core.documents import Document
 from rag.links.conditions import wrong_matches
 from rag.links.criminal import CrimeMatcher
+from rag.links.direct import direct_links
 from rag.links.duties import Duty, duties
 from rag.links.failures import CONFIDENCE as FAILURE_CONFIDENCE
 from rag.links.failures import failure_matches
@@ -52,6 +53,7 @@ from rag.links.penalties import (
     conducts,
     in_penalty_chapter,
     is_civil_liability,
+    is_crime,
     is_penalty,
 )
 from rag.links.score import (
@@ -206,7 +208,7 @@ class LinkTable:
         own: list[Link] = []  # duties punished in their own article
         for clause in self.clauses:
             if clause.doc_id in criminal_docs:
-                if is_penalty(clause) and any(ECONOMIC.search(p) for p in clause.path):
+                if is_crime(clause) and any(ECONOMIC.search(p) for p in clause.path):
                     self._crimes.extend(conducts(clause))
                 continue
             if clause.doc_id not in duty_docs or clause.kind != "article":
@@ -271,8 +273,8 @@ class LinkTable:
             # a prohibition enforced only civilly or not at all: its acts against the crimes
             enforced = {k.source for k in self._penalties_in(doc_id)
                         if k.kind != "civil" and k.source != k.target}
-            self._record(crimes.direct(
-                {u: d for u, d in units.items() if u not in enforced},
+            self._record(direct_links(
+                crimes, {u: d for u, d in units.items() if u not in enforced},
                 clauses=self.clauses, row_of=self.row_of, documents=self.documents))
             self._done.add(doc_id)
 
