@@ -40,13 +40,13 @@ _CIVIL = re.compile(
 _ADMIN = re.compile(r"罚款|责令|没收|警告|吊销|撤销|取缔|暂停|处分|禁止[^，。；]{0,6}从事"
                     r"|(?i:\b(?:fined?|ordered|confiscat|revok|warning))")
 # what follows the conduct inside a penalty: who else is fined, amounts, aggravation
-_FOLLOW_ON = re.compile(r"对直接负责|对其直接负责|没有违法所得|没有业务收入|情节严重|情节特别严重|"
-                        r"数额巨大|数额特别巨大|拒不改正|逾期不")
+_FOLLOW_ON = re.compile(r"对直接负责|对其直接负责|没有违法所得|没有业务收入|情节较重|情节严重|"
+                        r"情节特别严重|数额巨大|数额特别巨大|拒不改正|逾期不")
 _ITEM = re.compile(r"\s*（[一二三四五六七八九十]+）")
 _LISTS = re.compile(r"有下列[^，。；]{0,8}之一")
 # an authority punishing under other articles, as the condition of more sanctions
 # (国务院反洗钱行政主管部门…依照本法第五十二条至第五十四条规定对金融机构进行处罚的，还可以…)
-_PUNISHER = re.compile(r"依照[^。；]{0,40}处罚的[，,]")
+PUNISHER = re.compile(r"依照[^。；]{0,40}处罚的[，,]")
 # who imposes the sanction, written between the conduct and it: ，由公司登记机关
 _AGENT = re.compile(r"[，,]?由[^，。；]*$")
 # who is liable, written between the conduct and a civil sanction: …的，股东及负有责任的
@@ -152,7 +152,7 @@ def conducts(clause: Clause, *, civil_only: bool = False) -> Iterator[Conduct]:
                     yield Conduct(clause.id, label, start, start + len(conduct), conduct,
                                   actors_in(conduct) or first_actors, listing)
                 continue
-            if _PUNISHER.match(words, sanction.start()):
+            if PUNISHER.match(words, sanction.start()):
                 continue  # X依照本法第N条规定…处罚的，还可以…: who punishes, not a conduct
             kind = sanction_kind(words[sanction.start():])
             conduct = _before_sanction(words)

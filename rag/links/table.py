@@ -47,6 +47,7 @@ from rag.links.model import (
     ordered,
     own_article,
 )
+from rag.links.onward import onward_links
 from rag.links.penalties import (
     SANCTION,
     Conduct,
@@ -266,6 +267,11 @@ class LinkTable:
             made = [k for k in self._penalties_in(doc_id)
                     if k.kind == "explicit" and k.source != k.target] + implicit
             self._record(implicit)
+            onward = onward_links(doc_id, pairs[doc_id], made, clauses=self.clauses,
+                                  unit_rows=self.unit_rows, penalty_units=self.penalty_ids,
+                                  mentions=self._mentions)
+            self._record(onward)
+            made += onward
             crimes = self._crime_matcher()
             self._record(crimes.links(
                 made, clauses=self.clauses, row_of=self.row_of, unit_rows=self.unit_rows,
