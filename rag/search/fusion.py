@@ -50,11 +50,12 @@ class Fusion:
     # the trained parts (rag.learned), used when the index's model has them, for questions
     # with Chinese: they were trained on STARD's Chinese questions, and on the English set
     # they lowered hit@5 (0.957 plain, 0.900 with them), so English is searched without.
-    # The reranker is opt-in: it lifts STARD dev MRR@10 further (0.522 → 0.565) but, trained
-    # on lay criminal and civil questions, it still ranks the criminal clause above the
-    # securities law's own penalty (证券法第一百九十一条 4th, 刑法第一百八十条 1st for
-    # 利用内幕消息炒股会被罚多少钱) and loses 5 compliance questions
-    # (benchmarks/reranker_safety.py; README "Trained on real questions").
+    # The reranker is opt-in: it lifts STARD dev MRR@10 further (0.548 → 0.567; on train-CV
+    # it adds nothing since dense_plain) but, trained on lay criminal and civil questions,
+    # it still ranks the criminal clause above the securities law's own penalty
+    # (证券法第一百九十一条 4th, 刑法第一百八十条 1st for 利用内幕消息炒股会被罚多少钱) and
+    # loses 3 compliance questions (benchmarks/reranker_safety.py; README "Trained on real
+    # questions").
     use_adapter: bool = True  # map the question vector before the dense search
     # with the adapter on, the question as asked (not mapped) is searched too, as channel
     # "dense_plain" of this weight: the two vectors miss different gold, and 0.5 (of 0,
