@@ -28,11 +28,11 @@ measured twice (precision .833, implicit 3/11, criminal 1/16), then read for err
 analysis in round 5 ("read since"). ``penalty_links_heldout5_read.csv``
 (``read-heldout-5-2026-12-05``) lists every duty article of 证券法 第七章 证券交易场所 and of
 反洗钱法 (2024) 第三章 反洗钱义务, written the same way; held out, measured twice: precision
-1.000, implicit 2/43, criminal 0/6; then read in round 6. ``penalty_links_heldout6.csv``
-(``heldout-6``, held out) lists every duty article of 期货和衍生品法 (2022) 第五章 期货经营机构
-and 证券投资基金法 第二章 基金管理人, written the same way; measured once before round 6
-(precision .760, implicit 7/13, criminal 0/13, civil 7/8) and once after, its errors never
-read. Each row names the penalty
+1.000, implicit 2/43, criminal 0/6; then read in round 6. ``penalty_links_heldout6_read.csv``
+(``read-heldout-6-2026-12-05``) lists every duty article of 期货和衍生品法 (2022) 第五章
+期货经营机构 and 证券投资基金法 第二章 基金管理人, written the same way; held out, measured
+twice: precision .760, implicit 7/13, criminal 0/13, civil 7/8; then read in round 7.
+Each row names the penalty
 articles a lawyer reading the law names: explicit (the penalty cites the article),
 implicit (it names the conduct instead), criminal (刑法) and civil (damages).
 
@@ -84,7 +84,7 @@ SAMPLES = (REPO / "benchmarks" / "data" / "penalty_links.csv",
            REPO / "benchmarks" / "data" / "penalty_links_heldout3.csv",
            REPO / "benchmarks" / "data" / "penalty_links_heldout4_read.csv",
            REPO / "benchmarks" / "data" / "penalty_links_heldout5_read.csv",
-           REPO / "benchmarks" / "data" / "penalty_links_heldout6.csv")
+           REPO / "benchmarks" / "data" / "penalty_links_heldout6_read.csv")
 TUNED = SAMPLES[:1]  # what the model is fitted on: the tuned sample only
 CORPUS = REPO / "corpus"
 MODEL_OUT = REPO / "rag" / "links" / MODEL_FILE
