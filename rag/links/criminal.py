@@ -13,7 +13,7 @@ from rag.links.duties import ACTOR, Duty
 from rag.links.material import GRAVITY, about_listed_event, listed_events, read_as_crime
 from rag.links.model import Evidence, Link, actors_meet
 from rag.links.penalties import Conduct, conduct_words, paragraphs
-from rag.links.terms import Weights, spans_of, terms
+from rag.links.terms import Weights, spans_of, terms, verbs
 from rag.links.wrongs import alternatives, restated
 
 # a crime matches when it has this share of the penalty's conduct terms (by weight) …
@@ -41,9 +41,58 @@ _UNIT = ("公司", "上市公司", "有限责任公司", "股份有限公司")
 _UNIT_REACH = ("发行人", "董事", "监事", "高级管理人员", "控股股东", "实际控制人")
 
 
+# the financial institutions 刑法 names as doers (商业银行、证券交易所、期货交易所、证券公司、
+# 期货经纪公司、保险公司或者其他金融机构), as the regulatory laws name them when they bind them
+_INSTITUTIONS: dict[str, tuple[str, ...]] = {
+    "证券交易所": ("证券交易所", "证券交易场所"), "期货交易所": ("期货交易场所",),
+    "证券公司": ("证券公司",), "期货经纪公司": ("期货公司", "期货经营机构"),
+    "证券投资基金管理公司": ("基金管理人",), "基金管理公司": ("基金管理人",)}
+_ANY_INSTITUTION = (*dict.fromkeys(a for v in _INSTITUTIONS.values() for a in v),
+                    "基金托管人", "私募基金管理人")
+_INSTITUTION = re.compile(
+    "|".join(sorted(_INSTITUTIONS, key=len, reverse=True))
+    + r"|(?:其他)?(?:国有)?金融机构|商业银行|银行|保险公司|保险资产管理公司")
+_INSTITUTION_JOIN = re.compile(r"、|和|或者|以及|等")
+# a list of them where a crime names it (its doers, or what is set up without leave: 擅自
+# 设立…期货经纪公司…): who or what, not the conduct (期货 in 期货经纪公司 is no 期货 duty's act)
+_INSTITUTION_LIST = re.compile(
+    rf"(?:国有)?(?:{_INSTITUTION.pattern})"
+    rf"(?:(?:{_INSTITUTION_JOIN.pattern})(?:国有)?(?:{_INSTITUTION.pattern}))*"
+    r"(?:的(?:工作人员|从业人员))?")
+# the circumstance a crime in office names (利用职务上的便利): not what it does
+_IN_OFFICE = re.compile(r"利用(?:职务|职权)(?:上的)?(?:便利)?")
+
+
+def unnamed(words: str) -> str:
+    """A crime's words without the lists of financial institutions they name."""
+    return _INSTITUTION_LIST.sub("，", words)
+
+
+def institutions(conduct: str) -> tuple[str, ...]:
+    """The actors a crime whose words start with a list of financial institutions is
+    done by (期货经纪公司 → 期货公司, 期货经营机构; 其他金融机构 → any of them; () when
+    it starts otherwise); a crime of their staff (…的工作人员) is theirs too, not that of
+    any company's officers (挪用本单位或者客户资金 is not 公司法's 挪用公司资金)."""
+    found: list[str] = []
+    at = 0
+    while match := _INSTITUTION.match(conduct, at):
+        word = match.group()
+        found.extend(_ANY_INSTITUTION if word.endswith("金融机构")
+                     else _INSTITUTIONS.get(word, ()))
+        at = match.end()
+        joined = _INSTITUTION_JOIN.match(conduct, at)
+        if joined is None:
+            break
+        at = joined.end()
+    return tuple(dict.fromkeys(found))
+
+
 def crime_actors(conduct: str) -> tuple[str, ...]:
     """The actors a crime's words start with (() when they start otherwise: 证券、期货交易
-    内幕信息的知情人员 names no actor the duties are bound as)."""
+    内幕信息的知情人员 names no actor the duties are bound as); a list of financial
+    institutions is read by :func:`institutions`."""
+    if named := institutions(conduct):
+        return named
     text = _DUTY_HOLDER.sub("", conduct)
     found: list[str] = []
     at = 0
@@ -114,7 +163,7 @@ class CrimeMatcher:
                 words = conduct_words(clause, crime.paragraph)
                 self._doers[crime] = crime_actors(words)
                 self.words[crime] = words
-                found.append((crime, terms(words)))
+                found.append((crime, terms(unnamed(words))))
             self._table = (found, Weights(t for _, t in found))
         return self._table
 
@@ -127,6 +176,14 @@ class CrimeMatcher:
         aside = [doer.group() if doer else "", *self._doers[crime],
                  *_RECIPIENT.findall(words), *_HARM.findall(words)]
         return have - terms(" ".join(aside), keep_actors=True) - _DOER_NOUNS
+
+    def said_whole(self, crime: Conduct, have: frozenset[str], shared: frozenset[str]
+                   ) -> bool:
+        """Whether ``shared`` is all a crime says of its act, a verb among it, its doer and
+        the office it abuses aside (挪用…资金 of 刑法第一百八十五条: 挪用客户的资金)."""
+        core = self.elements(crime, have) - terms(
+            " ".join(_IN_OFFICE.findall(self.words[crime])))
+        return len(core) >= 2 and core <= shared and bool(verbs(" ".join(sorted(core))))
 
     def _events(self, doc_id: str, documents: Mapping[str, Document]
                 ) -> list[frozenset[str]]:
@@ -210,7 +267,8 @@ class CrimeMatcher:
         top: tuple[float, Conduct, frozenset[str]] | None = None
         for crime, have in crime_terms:
             shared = wanted & have
-            if len(shared) < CRIMINAL_TERMS or len(shared & penalty) < 2 \
+            if (len(shared) < CRIMINAL_TERMS and not self.said_whole(crime, have, shared)) \
+                    or len(shared & penalty) < 2 \
                     or not names_some(have, bid) \
                     or not self.fits(crime, have, as_crime, article) \
                     or not doers_meet(self._doers[crime], through):

@@ -1,7 +1,8 @@
 """Crimes compared with the acts a prohibition forbids, or the duty it names, directly.
 
-For a prohibition no administrative penalty enforces (or only a civil one), the crime is
-found from the prohibited act itself (挪用公司资金 → 挪用资金罪) or from the duty the
+For a prohibition no administrative penalty enforces (or only a civil one, or one that
+names its acts only by citing it: :func:`by_reference`), the crime is found from the
+prohibited act itself (挪用公司资金 → 挪用资金罪) or from the duty the
 sentence names and a crime names the breach of (负有忠实义务 → 违背对公司的忠实义务).
 """
 
@@ -32,6 +33,23 @@ def direct_links(matcher: CrimeMatcher, duty_units: Mapping[str, Sequence[Duty]]
     return [crime_link(unit, crime, shared, DIRECT_CONFIDENCE * score, clauses=clauses,
                        row_of=row_of, documents=documents)
             for unit, crime, score, shared in found]
+
+
+# a penalty that names what it punishes only by the article it cites (有本法第二十条所列行为
+# 之一的; 有第七十八条损害交易者利益行为的) punishes the acts that article lists: they are
+# compared with the crimes themselves, its own words name none
+_HAS = re.compile(r"有(?:本法)?$")
+_ITS_ACTS = re.compile(r"(?:规定的|所列|规定)?[^，。；]{0,12}?行为")
+
+
+def by_reference(link: Link, documents: Mapping[str, Document]) -> bool:
+    """Whether an explicit link's penalty names the duty's acts only by citing it."""
+    if link.kind != "explicit" or not link.evidence:
+        return False
+    cited = link.evidence[0]
+    text = documents[cited.doc_id].text
+    return bool(_HAS.search(text[max(0, cited.start - 3):cited.start])
+                and _ITS_ACTS.match(text, cited.end))
 
 
 def by_force(matcher: CrimeMatcher, crime: Conduct) -> bool:
