@@ -2,7 +2,7 @@
 
 Real articles of the shipped 证券法 (2019), 公司法 (2023), 证券投资基金法, 期货和衍生品法 and
 刑法, linked together, with exact expected links and the near misses that must not link
-(rag/links/criminal.py's institutions, unnamed and said_whole; direct.by_reference).
+(rag/links/criminal.py's institutions; direct.by_reference).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from functools import cache
 
 from rag.chunking import chunk_documents
 from rag.links import LinkTable
-from rag.links.criminal import crime_actors, institutions, unnamed
+from rag.links.criminal import crime_actors, institutions
 from rag.links.direct import by_reference
 from rag.readers import read_document
 
@@ -52,6 +52,12 @@ def test_a_crime_of_financial_institutions_is_done_by_the_institutions_the_laws_
     assert "从业人员" not in named
     # a crime starting otherwise names no institution: its doers are read as before
     assert institutions("编造并且传播影响证券、期货交易的虚假信息") == ()
+    # their staff's crime is read as any staff's, as before (刑法第一百八十一条第二款 …期货
+    # 经纪公司的从业人员): 期货和衍生品法第一百零六条 (the regulator's powers, its sentence read
+    # as binding 期货交易场所) gets no 刑法第一百八十条第四款 through 第一百二十六条
+    assert institutions("证券交易所、期货交易所、证券公司、期货经纪公司的从业人员") == ()
+    assert crime_actors("证券交易所、期货交易所、证券公司、期货经纪公司的从业人员") == ("从业人员",)
+    assert "art180" not in crimes(FUT, 106)
     assert crime_actors("公司、企业或者其他单位的工作人员，利用职务上的便利") == ("从业人员",)
 
 
@@ -69,27 +75,6 @@ def test_the_crime_of_an_institutions_staff_is_not_a_companys_officers() -> None
     found = crimes(CO, 181)
     assert found["art272"] == ("挪用", "资金")
     assert "art185" not in found
-
-
-# ---------------------------------------------- the institutions are who, not what is done
-
-def test_the_institutions_a_crime_lists_are_not_its_conduct() -> None:
-    # 期货和衍生品法第六十五条 (勤勉尽责, internal control), punished by 第一百三十四条 (期货
-    # 经营机构违反本法第…六十五条…的), shared only institution names (交易所, 期货经纪) and 经营
-    # with 刑法第一百七十四条第二款 (伪造…期货交易所…期货经纪公司…的经营许可证): no crime now
-    assert unnamed("伪造、变造、转让商业银行、证券交易所、期货交易所、证券公司、期货经纪公司、"
-                   "保险公司或者其他金融机构的经营许可证") == "伪造、变造、转让，的经营许可证"
-    assert crimes(FUT, 65) == {}
-    # the crime of setting one up without leave still fits what is set up (证券法第一百一十八条
-    # through 第二百零二条 擅自设立证券公司)
-    assert crimes(SEC, 118)["art174"] == ("批准", "擅自", "未经", "设立")
-
-
-def test_a_short_crime_all_of_whose_act_a_penalty_names_links_on_two_words() -> None:
-    # 刑法第一百八十五条 says only 挪用…客户资金 of its act (its doers and 利用职务上的便利
-    # aside); 证券法第二百零八条 挪用客户的资金和证券 names both: 第一百三十一条 gets it, no
-    # longer through the chance words 商业银行 and 交易所
-    assert crimes(SEC, 131) == {"art185": ("挪用", "资金")}
 
 
 # ------------------------------------------------- a penalty naming acts by reference

@@ -13,7 +13,7 @@ from rag.links.duties import ACTOR, Duty
 from rag.links.material import GRAVITY, about_listed_event, listed_events, read_as_crime
 from rag.links.model import Evidence, Link, actors_meet
 from rag.links.penalties import Conduct, conduct_words, paragraphs
-from rag.links.terms import Weights, spans_of, terms, verbs
+from rag.links.terms import Weights, spans_of, terms
 from rag.links.wrongs import alternatives, restated
 
 # a crime matches when it has this share of the penalty's conduct terms (by weight) …
@@ -53,26 +53,10 @@ _INSTITUTION = re.compile(
     "|".join(sorted(_INSTITUTIONS, key=len, reverse=True))
     + r"|(?:其他)?(?:国有)?金融机构|商业银行|银行|保险公司|保险资产管理公司")
 _INSTITUTION_JOIN = re.compile(r"、|和|或者|以及|等")
-# a list of them where a crime names it (its doers, or what is set up without leave: 擅自
-# 设立…期货经纪公司…): who or what, not the conduct (期货 in 期货经纪公司 is no 期货 duty's act)
-_INSTITUTION_LIST = re.compile(
-    rf"(?:国有)?(?:{_INSTITUTION.pattern})"
-    rf"(?:(?:{_INSTITUTION_JOIN.pattern})(?:国有)?(?:{_INSTITUTION.pattern}))*"
-    r"(?:的(?:工作人员|从业人员))?")
-# the circumstance a crime in office names (利用职务上的便利): not what it does
-_IN_OFFICE = re.compile(r"利用(?:职务|职权)(?:上的)?(?:便利)?")
-
-
-def unnamed(words: str) -> str:
-    """A crime's words without the lists of financial institutions they name."""
-    return _INSTITUTION_LIST.sub("，", words)
-
-
 def institutions(conduct: str) -> tuple[str, ...]:
     """The actors a crime whose words start with a list of financial institutions is
     done by (期货经纪公司 → 期货公司, 期货经营机构; 其他金融机构 → any of them; () when
-    it starts otherwise); a crime of their staff (…的工作人员) is theirs too, not that of
-    any company's officers (挪用本单位或者客户资金 is not 公司法's 挪用公司资金)."""
+    it starts otherwise, or is their staff's: …的工作人员 is read as any staff, as before)."""
     found: list[str] = []
     at = 0
     while match := _INSTITUTION.match(conduct, at):
@@ -84,6 +68,8 @@ def institutions(conduct: str) -> tuple[str, ...]:
         if joined is None:
             break
         at = joined.end()
+    if _STAFF.match(conduct, at):
+        return ()  # their staff's crime: its doers are read as any staff's (从业人员)
     return tuple(dict.fromkeys(found))
 
 
@@ -163,7 +149,7 @@ class CrimeMatcher:
                 words = conduct_words(clause, crime.paragraph)
                 self._doers[crime] = crime_actors(words)
                 self.words[crime] = words
-                found.append((crime, terms(unnamed(words))))
+                found.append((crime, terms(words)))
             self._table = (found, Weights(t for _, t in found))
         return self._table
 
@@ -176,14 +162,6 @@ class CrimeMatcher:
         aside = [doer.group() if doer else "", *self._doers[crime],
                  *_RECIPIENT.findall(words), *_HARM.findall(words)]
         return have - terms(" ".join(aside), keep_actors=True) - _DOER_NOUNS
-
-    def said_whole(self, crime: Conduct, have: frozenset[str], shared: frozenset[str]
-                   ) -> bool:
-        """Whether ``shared`` is all a crime says of its act, a verb among it, its doer and
-        the office it abuses aside (挪用…资金 of 刑法第一百八十五条: 挪用客户的资金)."""
-        core = self.elements(crime, have) - terms(
-            " ".join(_IN_OFFICE.findall(self.words[crime])))
-        return len(core) >= 2 and core <= shared and bool(verbs(" ".join(sorted(core))))
 
     def _events(self, doc_id: str, documents: Mapping[str, Document]
                 ) -> list[frozenset[str]]:
@@ -267,7 +245,7 @@ class CrimeMatcher:
         top: tuple[float, Conduct, frozenset[str]] | None = None
         for crime, have in crime_terms:
             shared = wanted & have
-            if (len(shared) < CRIMINAL_TERMS and not self.said_whole(crime, have, shared)) \
+            if len(shared) < CRIMINAL_TERMS \
                     or len(shared & penalty) < 2 \
                     or not names_some(have, bid) \
                     or not self.fits(crime, have, as_crime, article) \
