@@ -354,14 +354,20 @@ def test_batch_out_docx_memo(run, questions: Path, tmp_path: Path, shipped_index
 # ---------------------------------------------------------------- the old commands
 
 
-def test_index_and_chunk_still_work(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def indexed_notice(tmp_path: Path, model: str) -> tuple[Path, Path]:
+    """A one-notice corpus and its index built by ``rag index --model model``."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "通知.txt").write_text("关于测试的通知\n\n第一条 内幕交易的，没收违法所得。\n",
                                      encoding="utf-8")
     index_dir = tmp_path / "index"
-    assert cli.main(["index", str(corpus), "--index", str(index_dir), "--model",
-                     "hashing:256", "--quiet"]) == 0
+    assert cli.main(["index", str(corpus), "--index", str(index_dir), "--model", model,
+                     "--quiet"]) == 0
+    return corpus, index_dir
+
+
+def test_index_and_chunk_still_work(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    corpus, index_dir = indexed_notice(tmp_path, "hashing:256")
     assert cli.main(["chunk", str(corpus)]) == 0
     out, _ = capsys.readouterr()
     assert "第一条" in out
@@ -417,13 +423,7 @@ def test_index_keeps_the_model_the_index_was_built_with(tmp_path: Path, capsys) 
     """`rag index --index DIR` (the update a refused index is told to run) re-reads with the
     index's own model and embeds nothing; only an explicit other --model re-embeds, and says
     so first."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "通知.txt").write_text("关于测试的通知\n\n第一条 内幕交易的，没收违法所得。\n",
-                                     encoding="utf-8")
-    index_dir = tmp_path / "index"
-    assert cli.main(["index", str(corpus), "--index", str(index_dir), "--model",
-                     "hashing:128", "--quiet"]) == 0
+    _, index_dir = indexed_notice(tmp_path, "hashing:128")
     capsys.readouterr()
     assert cli.main(["index", "--index", str(index_dir), "--quiet"]) == 0
     err = capsys.readouterr().err

@@ -7,32 +7,15 @@ criminal.py, direct.py, approvals.py and penalties.is_crime).
 
 from __future__ import annotations
 
-from functools import cache
-
-from rag.chunking import chunk_documents
 from rag.core.clauses import Clause
-from rag.links import LinkTable
 from rag.links.approvals import approvals
 from rag.links.direct import breached_duties
 from rag.links.duties import Duty
 from rag.links.penalties import is_crime, is_penalty
 from rag.links.terms import terms
 from rag.links.wrongs import alternatives
-from rag.readers import read_document
 
-from .conftest import CORPUS
-
-LAWS = CORPUS / "lawrefbook" / "民法商法"
-SEC = "证券法-2019-12-28"
-CO = "公司法-2023-12-29"
-
-
-@cache
-def table() -> LinkTable:
-    docs = [read_document(LAWS / "证券法(2019-12-28).md"),
-            read_document(LAWS / "公司法(2023-12-29).md"),
-            read_document(CORPUS / "lawrefbook" / "刑法" / "刑法.md")]
-    return LinkTable(docs, chunk_documents(docs))
+from .link_laws import CO, SEC, table
 
 
 def crimes(doc_id: str, article: int) -> dict[str, str | None]:

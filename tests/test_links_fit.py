@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from functools import cache
 
 from rag.chunking import chunk_documents
 from rag.links import LinkTable
@@ -25,23 +24,7 @@ from rag.links.terms import Weights, with_disposals
 from rag.readers import read_document
 
 from .conftest import CORPUS, REPO
-
-LAWS = CORPUS / "lawrefbook" / "民法商法"
-SEC = "证券法-2019-12-28"
-CO = "公司法-2023-12-29"
-
-
-@cache
-def table() -> LinkTable:
-    docs = [read_document(LAWS / "证券法(2019-12-28).md"),
-            read_document(LAWS / "公司法(2023-12-29).md"),
-            read_document(CORPUS / "lawrefbook" / "刑法" / "刑法.md")]
-    return LinkTable(docs, chunk_documents(docs))
-
-
-def links(doc_id: str, article: int) -> list[tuple[str, str]]:
-    return [(k.target.split("#")[1], k.kind) for k in table().penalties(f"{doc_id}#art{article}")]
-
+from .link_laws import CO, SEC, links, table
 
 # --------------------------------------------------------------- what a crime adds to a penalty
 

@@ -8,38 +8,16 @@ comparison of rag/links/criminal.py).
 
 from __future__ import annotations
 
-from functools import cache
-
 import pytest
 
-from rag.chunking import chunk_documents
 from rag.core.clauses import Clause
-from rag.links import LinkTable
 from rag.links.criminal import crime_actors, doers_meet, names_some
 from rag.links.direct import covered_by, manner, objects, prohibited_acts
 from rag.links.failures import failure, lacks_approval
 from rag.links.liability import generic
 from rag.links.penalties import conducts, is_civil_liability
-from rag.readers import read_document
 
-from .conftest import CORPUS
-
-LAWS = CORPUS / "lawrefbook" / "民法商法"
-SEC = "证券法-2019-12-28"
-CO = "公司法-2023-12-29"
-CRIMES = "刑法"
-
-
-@cache
-def table() -> LinkTable:
-    docs = [read_document(LAWS / "证券法(2019-12-28).md"),
-            read_document(LAWS / "公司法(2023-12-29).md"),
-            read_document(CORPUS / "lawrefbook" / "刑法" / "刑法.md")]
-    return LinkTable(docs, chunk_documents(docs))
-
-
-def links(doc_id: str, article: int) -> list[tuple[str, str]]:
-    return [(k.target.split("#")[1], k.kind) for k in table().penalties(f"{doc_id}#art{article}")]
+from .link_laws import CO, CRIMES, SEC, links, table
 
 
 def clause(doc_id: str, article: int) -> Clause:
