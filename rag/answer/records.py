@@ -213,7 +213,9 @@ class CitationDebug(Record):
     """How one citation was found: each channel's score and rank."""
 
     clause_id: str
-    scores: dict[str, float] = Field(description="per channel: dense, bm25, fused, lookup")
+    scores: dict[str, float] = Field(
+        description="per channel: dense, dense_plain (the question as asked, beside the "
+        "adapted one), bm25, memory, fused, lookup")
     ranks: dict[str, int] = Field(description="per channel, 1-based; absent when missed")
     folded: list[str] = Field(description="near-duplicates folded under this clause")
     inner: list[InnerRecord] = Field(description="前款 … resolved within the article")

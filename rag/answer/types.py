@@ -111,7 +111,7 @@ class Citation:
     start: int  # offsets of the quote in the document text
     end: int
     score: float
-    scores: dict[str, float]  # per channel: dense, bm25, fused, lookup
+    scores: dict[str, float]  # per channel: dense, dense_plain, bm25, memory, fused, lookup
     ranks: dict[str, int]  # per channel rank (1-based); absent when the channel missed it
     highlights: tuple[Highlight, ...] = ()
     kind: str = ""  # document kind: law, regulation, judicial_interpretation, policy, news
