@@ -47,7 +47,9 @@ from rag.evaluate.metrics import first_rank, mean, ranked_articles, score, table
 from rag.feedback.labelled import gold_clause
 from rag.feedback.recall import memory_text
 from rag.index import StoreError, index_paths
-from rag.search import Fusion, Index, channel_results, open_index, prepare, rank
+from rag.learned.artifacts import MANIFEST, model_folder
+from rag.search import Fusion, Index, calibrated, channel_results, open_index, prepare, rank
+from rag.search.fusion import MEMORY_DEFAULTS
 from rag.search.memory import Memory, memory_channel
 
 PARAPHRASES = REPO / "benchmarks" / "data" / "paraphrases.jsonl"
@@ -93,7 +95,7 @@ class Prepared:
         if fusion.plain_dense_weight <= 0:  # as the product: not searched at all
             ranked.pop("dense_plain", None)
         self.index.memory = memory
-        if memory is not None and fusion.memory_weight > 0:
+        if memory is not None and fusion.memory_settings().weight > 0:
             query = self.queries[i]
             ranked["memory"] = memory_channel(
                 memory, self.vectors[i], query.question, row_of=self.index.row_of,
@@ -105,8 +107,8 @@ class Prepared:
 
 
 def settings(fusion: Fusion) -> str:
-    return (f"w {fusion.memory_weight}, null {fusion.memory_null}, "
-            f"t {fusion.memory_temperature}, floor {fusion.memory_floor}")
+    own = fusion.memory_settings()
+    return f"w {own.weight}, null {own.null}, t {own.temperature}, floor {own.floor}"
 
 
 def memory_of(pairs: list[tuple[str, str]], vectors: np.ndarray) -> Memory:
@@ -265,6 +267,22 @@ def stard(index: Index, encoder: Any, fusion: Fusion, folds: int,
     return best
 
 
+def record(args: argparse.Namespace, chosen: Fusion) -> None:
+    """Write ``chosen``'s memory settings into the model's trained-parts manifest."""
+    path = model_folder(args.model) / MANIFEST
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    own = chosen.memory_settings()
+    manifest["memory"] = {
+        "settings": {"memory_weight": own.weight, "memory_floor": own.floor,
+                     "memory_null": own.null, "memory_temperature": own.temperature},
+        "chosen_by": f"{args.folds}-fold CV on STARD train.jsonl over {args.index.name} "
+                     f"(weights {list(WEIGHTS)}, temperatures {list(TEMPERATURES)}, nulls "
+                     f"{args.nulls}): benchmarks/memory_eval.py --write",
+    }
+    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote the memory settings ({settings(chosen)}) to {path}", file=sys.stderr)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--index", type=Path, default=CACHE / "shipped-index")
@@ -280,8 +298,12 @@ def main() -> int:
                         help="the memory_null values searched, comma-separated (default "
                         "%(default)s: the base model's cosine scale; a fine-tuned model's "
                         "questions sit further apart)")
-    parser.add_argument("--floor", type=float, default=Fusion.memory_floor,
-                        help="memory_floor for every trial (default %(default)s, Fusion's)")
+    parser.add_argument("--floor", type=float,
+                        help="memory_floor for every trial (default: the model's own, else "
+                        f"{MEMORY_DEFAULTS['memory_floor']})")
+    parser.add_argument("--write", action="store_true",
+                        help="record the CV's choice as the model's memory settings in its "
+                        "trained parts' manifest (rag/learned/<model>/manifest.json)")
     parser.add_argument("--plain-dense", action="store_true",
                         help="only the CV of Fusion.plain_dense_weight (no memory grid)")
     parser.add_argument("--no-adapter", action="store_true",
@@ -296,12 +318,14 @@ def main() -> int:
         except StoreError as error:  # another run (a test session) is building it: use it
             print(f"not rebuilt: {error}", file=sys.stderr)
     index = open_index(args.index, encoder=encoder)
-    fusion = Fusion(use_adapter=not args.no_adapter, memory_floor=args.floor)
+    fusion = calibrated(Fusion(use_adapter=not args.no_adapter, memory_floor=args.floor), index)
     nulls = tuple(float(v) for v in args.nulls.split(","))
     if not args.no_paraphrases:
         paraphrases(index, encoder, fusion)
     if not args.quick:
         chosen = stard(index, encoder, fusion, args.folds, nulls, args.plain_dense)
+        if args.write and not args.plain_dense:
+            record(args, chosen)
         if not args.no_paraphrases and settings(chosen) != settings(fusion):
             paraphrases(index, encoder, chosen)
     return 0

@@ -49,7 +49,15 @@ from stard import (
 from rag.core.titles import title_key
 from rag.encoders import load_encoder
 from rag.index import EmbeddedBackend, index_paths
-from rag.search import Fusion, Index, channel_results, open_index, prepare, rank
+from rag.search import (
+    Fusion,
+    Index,
+    calibrated,
+    channel_results,
+    open_index,
+    prepare,
+    rank,
+)
 
 PLAIN = Fusion(use_adapter=False, use_reranker=False)  # the stack before any training
 
@@ -222,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         rows["new stack (adapter + reranker)"] = evaluate(index, runs_adapted, questions, full,
                                                           ("dense", "bm25"))
     if not args.no_memory:
-        shipped = Fusion(depth=args.depth)
+        shipped = calibrated(Fusion(depth=args.depth), index)
         rows.update(memory_rows(index, encoder, questions, shipped))
     print(table(rows, title=f"\nSTARD dev, {len(questions)} questions, {len(index.clauses)} "
                 f"clauses ({len(index.documents)} documents)"))
@@ -255,8 +263,7 @@ def memory_rows(index: Index, encoder: Any, questions: list[dict[str, Any]],
                 pairs.append((question["question"], clause.id))
     vectors = encoder.encode_queries([memory_text(q) for q, _ in pairs])
     print(f"memory: {len(pairs)} train pairs learned ({unresolved} gold articles not in the "
-          f"index); weight {fusion.memory_weight}, null {fusion.memory_null}, "
-          f"temperature {fusion.memory_temperature}",
+          f"index); memory settings {fusion.memory_settings()}",
           file=sys.stderr)
     plain_runs = channel_runs(index, encoder, questions, fusion)
     without = evaluate(index, plain_runs, questions, fusion, ("dense", "bm25"))

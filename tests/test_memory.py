@@ -19,7 +19,11 @@ from rag.feedback.labelled import read_labelled
 from rag.feedback.recall import LiveMemory, load_memory, memory_text, orphans
 from rag.feedback.store import question_sha
 from rag.feedback.transfer import learn
+from rag.learned import Learned
+from rag.learned.artifacts import LearnedError
+from rag.learned.artifacts import load as load_learned
 from rag.search import Filters, Fusion, Index, open_index, retrieve
+from rag.search.fusion import MEMORY_DEFAULTS
 from rag.search.memory import Memory, memory_channel, normalized
 from tests.conftest import small_corpus
 
@@ -131,6 +135,54 @@ def test_a_lone_close_question_outvotes_a_crowd() -> None:
 def test_fusion_refuses_a_bad_memory_temperature() -> None:
     with pytest.raises(ValueError, match="memory_temperature must be positive"):
         Fusion(memory_temperature=0.0)
+    with pytest.raises(ValueError, match="memory_floor must be in"):
+        Fusion().calibrated({"memory_floor": 1.5})  # a model's calibration is checked too
+
+
+def test_memory_settings_come_from_the_model_unless_set() -> None:
+    assert Fusion().memory_settings() == (
+        MEMORY_DEFAULTS["memory_weight"], MEMORY_DEFAULTS["memory_floor"],
+        MEMORY_DEFAULTS["memory_null"], MEMORY_DEFAULTS["memory_temperature"])
+    own = {"memory_null": 0.75, "memory_floor": 0.65, "memory_weight": 1.5}
+    fitted = Fusion().calibrated(own)
+    assert fitted.memory_settings() == (1.5, 0.65, 0.75, MEMORY_DEFAULTS["memory_temperature"])
+    assert fitted.weight("memory") == 1.5
+    # a setting the caller chose is kept; no calibration changes nothing
+    assert Fusion(memory_null=0.9).calibrated(own).memory_settings().null == 0.9
+    assert Fusion().calibrated(None) == Fusion()
+
+
+def test_the_index_models_calibration_decides_who_votes(
+        shipped_index: Index, hashing_encoder: HashingEncoder) -> None:
+    index = _with_memory(shipped_index, [(QUESTION, CRIMINAL)], hashing_encoder)
+    paraphrase = "谁能够成为个体工商户呢"
+    vector = hashing_encoder.encode_queries([paraphrase])[0]
+    similarity = float(index.memory.vectors.nearest(vector, 1)[0][0])  # type: ignore[union-attr]
+    assert similarity < MEMORY_DEFAULTS["memory_floor"]  # the defaults would not let it vote
+
+    def found(memory: dict[str, float]) -> list[str]:
+        model = Learned(index.model_identity, memory=memory)
+        hits = retrieve(paraphrase, index=replace(index, learned=model),
+                        encoder=hashing_encoder, k=5)
+        return [h.clause.id for h in hits]
+
+    assert CRIMINAL not in found({})
+    assert CRIMINAL in found({"memory_floor": similarity - 0.2, "memory_null": similarity - 0.1,
+                              "memory_weight": 10.0})
+
+
+def test_a_manifests_memory_settings_are_checked(tmp_path: Path) -> None:
+    manifest = {"model_identity": "sha256:x",
+                "memory": {"settings": {"memory_null": 0.75, "memory_floor": 0.65}}}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    loaded = load_learned(tmp_path)
+    assert loaded is not None and loaded.memory == {"memory_null": 0.75, "memory_floor": 0.65}
+    for bad in ({"settings": {"memory_nul": 0.75}}, {"settings": {"memory_null": "high"}},
+                {"settings": [0.75]}, {"memory_null": 0.75}):
+        manifest["memory"] = bad
+        (tmp_path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+        with pytest.raises(LearnedError, match=r"manifest\.json: .*memory"):
+            load_learned(tmp_path)
 
 
 def test_learn_all_formats_and_memory_from_the_store(

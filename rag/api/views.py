@@ -34,7 +34,7 @@ from rag.core.filters import Filters
 from rag.core.pages import pages_of
 from rag.core.version import __version__
 from rag.index.manifest import model_section
-from rag.search import Fusion, Index
+from rag.search import Index, calibrated
 
 Owned = Callable[[Document], bool]
 
@@ -157,5 +157,5 @@ def version_info(index: Index, *, writes: bool) -> VersionInfo:
             search=manifest.get("search"), tokenizer=manifest.get("tokenizer"),
             built_by=manifest.get("package_version")),
         reranker=None, fusion={k: list(v) if isinstance(v, tuple) else v
-                               for k, v in asdict(Fusion()).items()},
+                               for k, v in asdict(calibrated(None, index)).items()},
         writes=writes)

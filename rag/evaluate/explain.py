@@ -17,7 +17,7 @@ from rag.answer.compose import find
 from rag.answer.refusal import load_calibration
 from rag.core.filters import Filters
 from rag.encoders import Encoder
-from rag.search import Fusion, Index
+from rag.search import Fusion, Index, calibrated
 
 CHANNEL_ORDER = ("lookup", "memory", "dense", "dense_plain", "bm25", "definition", "reference",
                  "rerank")
@@ -84,7 +84,7 @@ def explain(question: str, *, index: Index, encoder: Encoder, k: int = 20,
     """Why ``question`` gets the clauses it gets (``k`` rows; named clauses first)."""
     if not question.strip():
         raise ValueError("the question is empty")
-    fusion = fusion or Fusion()
+    fusion = calibrated(fusion, index)
     query, _ = prepare_question(question, index=index, filters=filters)
     vector = encoder.encode_queries([query.text])[0]
     query = replace(query, vector=vector)
@@ -107,10 +107,11 @@ def explain(question: str, *, index: Index, encoder: Encoder, k: int = 20,
                         {c: round(v, 6) for c, v in hit.scores.items()}, folded,
                         _why(hit.via, ranks, folded, answered)))
     voters: list[Voter] = []
-    if index.memory is not None and fusion.memory_weight > 0:
+    settings = fusion.memory_settings()
+    if index.memory is not None and settings.weight > 0:
         sims, entries = index.memory.vectors.nearest(vector, 10)
         for sim, entry in zip(sims.tolist(), entries.tolist(), strict=True):
-            if sim >= fusion.memory_floor:
+            if sim >= settings.floor:
                 voters.append(Voter(index.memory.questions[entry],
                                     index.memory.clause_ids[entry], round(sim, 4)))
     dense, coverage, latin = found.signals

@@ -19,6 +19,8 @@ import numpy as np
 
 MANIFEST = "manifest.json"
 PACKAGE = "rag.learned"
+# what a manifest's "memory" section may set (rag.search.fusion.Fusion's field names)
+MEMORY_SETTINGS = ("memory_weight", "memory_floor", "memory_null", "memory_temperature")
 
 
 class LearnedError(RuntimeError):
@@ -60,6 +62,9 @@ class Learned:
     features: tuple[str, ...] = ()
     pool: int = 0  # candidate units the reranker re-scores
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
+    # the question memory's settings chosen for this model's similarity scale (a manifest's
+    # "memory": {"settings": {...}}); empty: the search's defaults
+    memory: dict[str, float] = field(default_factory=dict, compare=False)
 
     @cached_property
     def reranker(self) -> Any:
@@ -124,7 +129,24 @@ def load(where: Path) -> Learned | None:
         features = tuple(spec["features"])
         pool = int(spec["pool"])
     return Learned(str(data["model_identity"]), adapter, adapter_sha, reranker, reranker_sha,
-                   features, pool, data)
+                   features, pool, data, memory_settings(data.get("memory"), path))
+
+
+def memory_settings(section: Any, path: Path) -> dict[str, float]:
+    """A manifest's memory settings (``{"settings": {name: number}}``), checked by name."""
+    if section is None:
+        return {}
+    settings = section.get("settings") if isinstance(section, dict) else None
+    if not isinstance(settings, dict):
+        raise LearnedError(f"{path}: \"memory\" must hold \"settings\", an object of numbers; "
+                           "reinstall rag or rerun benchmarks/memory_eval.py --write")
+    unknown = sorted(set(settings) - set(MEMORY_SETTINGS))
+    bad = sorted(name for name, value in settings.items()
+                 if isinstance(value, bool) or not isinstance(value, int | float))
+    if unknown or bad:
+        raise LearnedError(f"{path}: memory settings {', '.join(unknown + bad)}: each must be a "
+                           f"number named one of {', '.join(MEMORY_SETTINGS)}; reinstall rag")
+    return {name: float(value) for name, value in settings.items()}
 
 
 def recorded_identity(where: Path) -> str | None:

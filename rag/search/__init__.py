@@ -8,7 +8,15 @@ dense and keyword channels (plus definition and citation signals) into ranked hi
 from rag.core.filters import Filters
 from rag.search.catalog import Index, open_index
 from rag.search.fusion import Fusion
-from rag.search.hybrid import Hit, Query, channel_results, prepare, rank, retrieve
+from rag.search.hybrid import (
+    Hit,
+    Query,
+    calibrated,
+    channel_results,
+    prepare,
+    rank,
+    retrieve,
+)
 from rag.search.named import NamedClause, find_named, resolve
 
 __all__ = [
@@ -18,6 +26,7 @@ __all__ = [
     "Index",
     "NamedClause",
     "Query",
+    "calibrated",
     "channel_results",
     "find_named",
     "open_index",

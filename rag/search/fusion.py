@@ -9,7 +9,10 @@ winner is. Weights and penalties were chosen on labelled data by cross-validated
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -18,6 +21,36 @@ FUSION_METHODS = ("score", "rrf")
 Ranked = tuple[np.ndarray, np.ndarray]
 # row → fused score, and row → (per-channel scores, per-channel 1-based ranks)
 Fused = tuple[dict[int, float], dict[int, tuple[dict[str, float], dict[str, int]]]]
+
+# The question memory's settings for a model whose trained parts record none: chosen for
+# multilingual-e5-small (its cosine scale) by 5-fold CV on STARD train.jsonl over the full
+# national corpus, each fold searched with a query adapter trained on the other folds,
+# over the stack with dense_plain (benchmarks/memory_eval.py; figures in the README).
+MEMORY_DEFAULTS: Mapping[str, float] = MappingProxyType({
+    "memory_weight": 2.0, "memory_floor": 0.85, "memory_null": 0.88,
+    "memory_temperature": 0.02,
+})
+
+
+class MemorySettings(NamedTuple):
+    """The question memory's settings, resolved (:meth:`Fusion.memory_settings`)."""
+
+    weight: float
+    floor: float
+    null: float
+    temperature: float
+
+
+def check_memory(settings: MemorySettings, *, where: str = "") -> None:
+    """Refuse memory settings no vote can use, naming ``where`` they came from."""
+    prefix = f"{where}: " if where else ""
+    if settings.weight < 0:
+        raise ValueError(f"{prefix}memory_weight must be at least 0, not {settings.weight}")
+    if not 0.0 <= settings.floor < 1.0:
+        raise ValueError(f"{prefix}memory_floor must be in [0, 1), not {settings.floor}")
+    if settings.temperature <= 0:
+        raise ValueError(f"{prefix}memory_temperature must be positive, not "
+                         f"{settings.temperature}")
 
 
 @dataclass(frozen=True)
@@ -67,14 +100,13 @@ class Fusion:
     # question memory (rag.search.memory): confirmed questions at least memory_floor
     # similar vote for their clauses, each weighing exp((similarity - memory_null) /
     # memory_temperature) against "none of them" weighing 1; the channel's weight in the
-    # fusion is memory_weight (0 turns memory off). Chosen by 5-fold CV on STARD
-    # train.jsonl over the full national corpus, each fold searched with a query adapter
-    # trained on the other folds, over the stack with dense_plain (benchmarks/memory_eval.py;
-    # figures in the README).
-    memory_weight: float = 2.0
-    memory_floor: float = 0.85
-    memory_null: float = 0.88
-    memory_temperature: float = 0.02
+    # fusion is memory_weight (0 turns memory off). None (the default) takes the model's own
+    # setting, recorded with its trained parts (:meth:`calibrated`), else MEMORY_DEFAULTS:
+    # similarities live on each encoder's own scale.
+    memory_weight: float | None = None
+    memory_floor: float | None = None
+    memory_null: float | None = None
+    memory_temperature: float | None = None
     memory_depth: int = 50  # nearest confirmed questions consulted
 
     def __post_init__(self) -> None:
@@ -82,11 +114,7 @@ class Fusion:
             raise ValueError(f"fusion method must be one of {FUSION_METHODS}, not {self.method!r}")
         if self.depth < 1:
             raise ValueError(f"fusion depth must be at least 1, not {self.depth}")
-        if not 0.0 <= self.memory_floor < 1.0:
-            raise ValueError(f"memory_floor must be in [0, 1), not {self.memory_floor}")
-        if self.memory_temperature <= 0:
-            raise ValueError(f"memory_temperature must be positive, not "
-                             f"{self.memory_temperature}")
+        check_memory(self.memory_settings())
         if self.cross_lingual_bm25_factor <= 0:
             raise ValueError("cross_lingual_bm25_factor must be positive, not "
                              f"{self.cross_lingual_bm25_factor}")
@@ -97,11 +125,28 @@ class Fusion:
         return replace(self, bm25_weight=self.bm25_weight * self.cross_lingual_bm25_factor,
                        use_adapter=False, use_reranker=False)
 
+    def calibrated(self, own: Mapping[str, float] | None) -> Fusion:
+        """This fusion with each memory setting it leaves unset taken from ``own`` (the
+        model's calibration, :attr:`rag.learned.Learned.memory`), when that names it."""
+        unset: dict[str, Any] = {name: float(value) for name, value in (own or {}).items()
+                                 if name in MEMORY_DEFAULTS and getattr(self, name) is None}
+        return replace(self, **unset) if unset else self
+
+    def memory_settings(self) -> MemorySettings:
+        """The memory's weight, floor, null and temperature; unset ones at MEMORY_DEFAULTS
+        (:meth:`calibrated` first, for the model's own)."""
+        values = {name: default if getattr(self, name) is None else getattr(self, name)
+                  for name, default in MEMORY_DEFAULTS.items()}
+        return MemorySettings(values["memory_weight"], values["memory_floor"],
+                              values["memory_null"], values["memory_temperature"])
+
     def weight(self, channel: str) -> float:
+        if channel == "memory":
+            return self.memory_settings().weight
         return {"dense": self.dense_weight, "dense_plain": self.plain_dense_weight,
                 "bm25": self.bm25_weight,
                 "definition": self.definition_weight,
-                "reference": self.reference_weight, "memory": self.memory_weight}[channel]
+                "reference": self.reference_weight}[channel]
 
 
 def scaled(channel: str, scores: np.ndarray) -> np.ndarray:

@@ -20,10 +20,17 @@ from rag.search.query import MAX_QUESTION_CHARS, Hit, Query, prepare
 from rag.search.rerank import rerank
 from rag.search.signals import definitions, referenced
 
-__all__ = ["CHANNELS", "MAX_QUESTION_CHARS", "Hit", "Query", "channel_results", "collapse",
-           "prepare", "rank", "retrieve"]
+__all__ = ["CHANNELS", "MAX_QUESTION_CHARS", "Hit", "Query", "calibrated", "channel_results",
+           "collapse", "prepare", "rank", "retrieve"]
 
 CHANNELS = ("dense", "bm25", "memory")  # memory: only when the index has one attached
+
+
+def calibrated(fusion: Fusion | None, index: Index) -> Fusion:
+    """``fusion`` (the default when None) with the memory settings it leaves unset taken
+    from the index model's trained parts: similarities live on each encoder's own scale."""
+    learned = index.learned
+    return (fusion or Fusion()).calibrated(learned.memory if learned is not None else None)
 
 
 def channel_results(
@@ -42,7 +49,7 @@ def channel_results(
     When the adapter maps the question for ``dense``, the question as asked is searched
     too, as ``dense_plain`` (part of the dense channel: asking for ``dense`` runs both).
     """
-    fusion = fusion or Fusion()
+    fusion = calibrated(fusion, index)
     if query.cross_lingual:
         fusion = fusion.cross_lingual()  # (the trained adapter is for Chinese questions)
     unknown = [c for c in channels if c not in CHANNELS]
@@ -50,7 +57,7 @@ def channel_results(
         raise ValueError(f"unknown channel {', '.join(unknown)}; choose from {CHANNELS}")
     ranked: dict[str, Ranked] = {}
     filters = query.filters
-    memory = index.memory if fusion.memory_weight > 0 else None
+    memory = index.memory if fusion.memory_settings().weight > 0 else None
     vector = query.vector
     if vector is None and ("dense" in channels or (memory and "memory" in channels)):
         vector = index.query_encoder(encoder).encode_queries([query.text])[0]
@@ -113,6 +120,7 @@ def rank(
     """
     ranked = dict(ranked)
     hybrid = "dense" in ranked and "bm25" in ranked
+    fusion = calibrated(fusion, index)
     if query.cross_lingual:
         fusion = fusion.cross_lingual()
     if hybrid and fusion.definition_weight:

@@ -155,9 +155,10 @@ def memory_channel(memory: Memory, vector: np.ndarray, question: str, *,
         row = row_of.get(clause_id)
         if row is not None:
             scores[row] = 1.0
+    settings = fusion.memory_settings()
     for clause_id, value, _ in memory.votes(
-            vector, floor=fusion.memory_floor, null=fusion.memory_null,
-            temperature=fusion.memory_temperature, depth=fusion.memory_depth):
+            vector, floor=settings.floor, null=settings.null,
+            temperature=settings.temperature, depth=fusion.memory_depth):
         row = row_of.get(clause_id)
         if row is not None and row not in scores:
             scores[row] = value
