@@ -20,17 +20,15 @@ import pytest
 
 from rag.chunking import chunk_document
 from rag.links import LinkTable
+from rag.links.fitting import fit_candidates, fit_logistic, threshold_for
 from rag.links.score import (
     FEATURES,
     MODEL_FILE,
     Model,
     ModelFileError,
     default_model,
-    fit_candidates,
-    fit_logistic,
     parse_model,
     payload_digest,
-    threshold_for,
 )
 from rag.readers import read_document
 

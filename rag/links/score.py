@@ -43,8 +43,15 @@ from rag.links.terms import (
 )
 
 MODEL_FILE = "penalty_model.json"
-FEATURES = ("coverage", "duty_share", "shared_verb", "two_terms", "actor_named",
-            "actor_clash", "cites_other", "rule")
+# what one (duty sentence, conduct alternative) match says on its own …
+OWN = ("coverage", "duty_share", "shared_verb", "two_terms", "actor_named", "actor_clash",
+       "cites_other", "rule")
+# … and beside the document's other matches (:func:`ranked`): its coverage as a share of
+# the best duty article's for the same alternative, whether it is that best one, one over
+# how many duty articles the alternative reaches (coverage >= RULE_MIN and a shared verb),
+# and its coverage as a share of the duty article's best over every penalty conduct
+RANKS = ("top_share", "top", "crowd", "duty_top_share")
+FEATURES = OWN + RANKS
 RULE_MIN = 0.3  # the hand-written rule: share of the conduct's term weight the duty must have
 
 # a conduct alternative: its words, its verbs, its phrase groups
@@ -64,14 +71,24 @@ class ModelFileError(ValueError):
 
 @dataclass(frozen=True)
 class Model:
-    """Logistic regression over :data:`FEATURES`: P(link) = σ(bias + Σ wᵢ·xᵢ)."""
+    """Logistic regression over the named ones of :data:`FEATURES`:
+    P(link) = σ(bias + Σ wᵢ·xᵢ)."""
 
     weights: tuple[float, ...]
     bias: float
     threshold: float  # link at or above this probability
+    features: tuple[str, ...] = FEATURES  # which of FEATURES the weights are for, in order
+
+    def __post_init__(self) -> None:
+        unknown = [f for f in self.features if f not in FEATURES]
+        if unknown or len(self.features) != len(self.weights):
+            raise ValueError(f"model features {list(self.features)}: {len(self.weights)} "
+                             f"weights; each must be one of {list(FEATURES)}")
 
     def probability(self, features: Sequence[float]) -> float:
-        z = self.bias + sum(w * x for w, x in zip(self.weights, features, strict=True))
+        """P(link) of a full :data:`FEATURES` row (the model reads its own columns)."""
+        z = self.bias + sum(w * features[FEATURES.index(f)]
+                            for w, f in zip(self.weights, self.features, strict=True))
         return 1.0 / (1.0 + math.exp(-z))
 
 
@@ -99,9 +116,12 @@ class Candidate:
         """The likeliest match by ``model``; without one, the one the rule links, then the
         one sharing most (coverage + duty share); the first in text order on ties."""
         if model is None:
-            return max(self.options, key=lambda o: (o.features[-1], o.features[0]
+            return max(self.options, key=lambda o: (o.features[_RULE], o.features[0]
                                                     + o.features[1]))
         return max(self.options, key=lambda o: model.probability(o.features))
+
+
+_RULE = FEATURES.index("rule")
 
 
 def payload_digest(payload: dict[str, object]) -> str:
@@ -122,11 +142,13 @@ def parse_model(text: str, *, source: str = MODEL_FILE) -> Model:
     if payload_digest(payload) != digest:
         raise ModelFileError(f"{source}: sha256 of its model does not match ({digest[:12]}…); "
                              "refit it with `python benchmarks/penalty_links.py --fit`")
-    if payload.get("features") != list(FEATURES):
-        raise ModelFileError(f"{source}: features {payload.get('features')} are not "
-                             f"{list(FEATURES)}; refit it")
+    named = payload.get("features")
+    if not isinstance(named, list) or not named or any(f not in FEATURES for f in named) \
+            or len(named) != len(payload.get("weights", ())):
+        raise ModelFileError(f"{source}: features {named} are not some of "
+                             f"{list(FEATURES)}, one weight each; refit it")
     return Model(tuple(float(w) for w in payload["weights"]), float(payload["bias"]),
-                 float(payload["threshold"]))
+                 float(payload["threshold"]), tuple(named))
 
 
 _MODEL: list[Model] = []
@@ -142,14 +164,15 @@ def default_model() -> Model:
 
 def pair_features(alts: Sequence[Alternative], duty: Duty, have: frozenset[str],
                   conduct: Conduct, weights: Weights, *, context: Callable[[], frozenset[str]],
-                  cites_other: bool) -> list[Option]:
+                  cites_other: bool) -> list[tuple[int, Option]]:
     """The matches of one duty sentence with each alternative of one penalty conduct that
-    shares a term with it, with their features."""
+    shares a term with it (by the alternative's index), with their :data:`OWN` features
+    (:data:`RANKS` are zero until :func:`ranked` fills them)."""
     named = bool(conduct.actors and duty.actors)
     meet = actors_meet(conduct.actors, duty.actors, duty.text)
     out = []
     paragraph_cites = cites_other
-    for said, acts, wanted in alts:
+    for index, (said, acts, wanted) in enumerate(alts):
         cites_other = paragraph_cites and not stands_alone(said)
         around = context() if any(g[0] for g in wanted) else frozenset()
         found, common = coverage(wanted, have, weights, context=around)
@@ -159,9 +182,37 @@ def pair_features(alts: Sequence[Alternative], duty: Duty, have: frozenset[str],
         verb = bool(common & acts)
         two = len(distinct(common)) >= 2
         rule = found >= RULE_MIN and verb and two and meet and not cites_other
-        out.append(Option((found, share, float(verb), float(two), float(named and meet),
-                           float(named and not meet), float(cites_other), float(rule)),
-                          duty, conduct, common))
+        out.append((index, Option((found, share, float(verb), float(two), float(named and meet),
+                                   float(named and not meet), float(cites_other), float(rule))
+                                  + (0.0,) * len(RANKS), duty, conduct, common)))
+    return out
+
+
+# one match found by :func:`matches`: its key (duty article, penalty article, kind), the
+# alternative it matched (penalty article, conduct start, alternative index), the match
+Found = tuple[tuple[str, str, str], tuple[str, int, int], Option]
+
+
+def ranked(found: Sequence[Found]) -> list[Found]:
+    """The matches with their :data:`RANKS` features, from every match of the document:
+    how this duty article stands among those the same conduct alternative reaches, and
+    this penalty among those the same duty article reaches (by coverage)."""
+    best_of_alt: dict[tuple[str, int, int], float] = {}
+    reach: dict[tuple[str, int, int], set[str]] = {}
+    best_of_duty: dict[str, float] = {}
+    for (unit, _, _), alt, option in found:
+        cover = option.features[0]
+        best_of_alt[alt] = max(best_of_alt.get(alt, 0.0), cover)
+        best_of_duty[unit] = max(best_of_duty.get(unit, 0.0), cover)
+        if cover >= RULE_MIN and option.features[2]:
+            reach.setdefault(alt, set()).add(unit)
+    out = []
+    for key, alt, option in found:
+        cover, top = option.features[0], best_of_alt[alt]
+        ranks = (round(cover / top, 6), float(cover >= top),
+                 round(1.0 / max(len(reach.get(alt, ())), 1), 6),
+                 round(cover / best_of_duty[key[0]], 6))
+        out.append((key, alt, replace(option, features=option.features[:len(OWN)] + ranks)))
     return out
 
 
@@ -182,7 +233,7 @@ def matches(prepared: Prepared, context: Callable[[str], frozenset[str]]
     """Every (duty article, penalty article, kind) of one document whose sentences share
     a term, with each match's features; ``context(unit)`` is an article's own terms."""
     referring, duties_found, conduct_terms, weights = prepared
-    found: dict[tuple[str, str, str], list[Option]] = {}
+    every_match: list[Found] = []
     for clause, conduct, alts in conduct_terms:
         cites = (clause.unit_id, conduct.paragraph) in referring
         kind = "civil" if conduct.sanction == "civil" else "implicit"
@@ -191,10 +242,13 @@ def matches(prepared: Prepared, context: Callable[[str], frozenset[str]]
             if unit == clause.unit_id or not every & have \
                     or lacks_approval(conduct.text, duty.text):
                 continue
-            options = pair_features(alts, duty, have, conduct, weights,
-                                    context=partial(context, unit), cites_other=cites)
-            if options:
-                found.setdefault((unit, clause.unit_id, kind), []).extend(options)
+            every_match += [((unit, clause.unit_id, kind), (clause.unit_id, conduct.start, i), o)
+                            for i, o in pair_features(alts, duty, have, conduct, weights,
+                                                      context=partial(context, unit),
+                                                      cites_other=cites)]
+    found: dict[tuple[str, str, str], list[Option]] = {}
+    for key, _, option in ranked(every_match):
+        found.setdefault(key, []).append(option)
     return [Candidate(*key, tuple(options)) for key, options in sorted(found.items())]
 
 
@@ -283,58 +337,3 @@ def rule_matches(prepared: Prepared, context: Callable[[str], frozenset[str]]) -
                 kind = "civil" if conduct.sanction == "civil" else "implicit"
                 links.append((unit, clause.unit_id, kind, score, duty, conduct, shared))
     return links
-
-
-def fit_logistic(rows: Sequence[Sequence[float]], labels: Sequence[int], *,
-                 l2: float = 1.0, steps: int = 50) -> tuple[tuple[float, ...], float]:
-    """Weights and bias of an L2-regularised logistic regression (Newton's method; the
-    bias is not penalised): deterministic for the same rows in the same order."""
-    import numpy as np
-
-    x = np.hstack([np.asarray(rows, dtype=np.float64).reshape(len(rows), -1),
-                   np.ones((len(rows), 1))])
-    y = np.asarray(labels, dtype=np.float64)
-    penalty = np.full(x.shape[1], l2)
-    penalty[-1] = 0.0
-    theta = np.zeros(x.shape[1])
-    for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-(x @ theta)))
-        gradient = x.T @ (p - y) + penalty * theta
-        hessian = (x.T * (p * (1 - p))) @ x + np.diag(penalty) + 1e-9 * np.eye(x.shape[1])
-        step = np.linalg.solve(hessian, gradient)
-        theta -= step
-        if float(np.abs(step).max()) < 1e-10:
-            break
-    return tuple(round(float(w), 6) for w in theta[:-1]), round(float(theta[-1]), 6)
-
-
-def threshold_for(scored: Sequence[tuple[float, bool]], *, precision: float) -> float | None:
-    """The lowest probability whose links (all scored at or above it) are right at least
-    ``precision`` of the time, which links the most; None when no threshold is."""
-    chosen = None
-    right = made = 0
-    ranked = sorted(scored, key=lambda s: -s[0])
-    for at, (chance, correct) in enumerate(ranked):
-        right += correct
-        made += 1
-        if at + 1 < len(ranked) and ranked[at + 1][0] == chance:
-            continue  # a threshold takes every pair of the same probability
-        if right / made >= precision:
-            chosen = chance
-    return chosen
-
-
-def fit_candidates(candidates: Sequence[Candidate], labels: Sequence[int], *,
-                   l2: float = 1.0, rounds: int = 10) -> Model:
-    """A model (threshold 0.5) of pairs scored by their likeliest match: fitted on each
-    pair's match chosen without a model (:meth:`Candidate.best`), then refitted on the
-    matches the fitted model likes best until they stop changing."""
-    chosen = [c.best() for c in candidates]
-    model = Model(*fit_logistic([o.features for o in chosen], labels, l2=l2), 0.5)
-    for _ in range(rounds):
-        again = [c.best(model) for c in candidates]
-        if again == chosen:
-            break
-        chosen = again
-        model = Model(*fit_logistic([o.features for o in chosen], labels, l2=l2), 0.5)
-    return model
