@@ -1,16 +1,18 @@
 """Implicit penalty links decided by a small fitted model over features of a (duty, penalty) pair.
 
 A penalty paragraph that names no article is compared with every duty of its document
-(obligations and prohibitions no penalty cites by number). Each (duty article, penalty
-article) pair gets a few features of its best-matching (duty sentence, penalty conduct)
-pair — how much of the conduct's term weight the duty has, how much of the duty's the
-conduct has, a shared verb, two distinct shared terms, whether the penalty names the
-duty's actor or another one, whether the penalty paragraph cites some other article, and
-whether the hand-written rule of :mod:`rag.links.table` links it — and a logistic
-regression (:data:`MODEL_FILE`, fitted by ``benchmarks/penalty_links.py --fit`` on the
-tuned sample only) gives the probability that a lawyer would name the penalty. A pair is
-linked when it reaches the model's threshold, with that probability as its confidence.
-"""
+(obligations and prohibitions no penalty cites by number). Each (duty sentence, penalty
+conduct alternative) match gets features of its own (:data:`OWN`: how much of the
+conduct's term weight the duty has, how much of the duty's the conduct has, a shared
+verb, two distinct shared terms, whether the penalty names the duty's actor or another
+one, whether the penalty paragraph cites some other article, whether the hand-written
+rule links it) and features beside the document's other matches (:data:`RANKS`: how it
+ranks among the duties the same conduct reaches, how many it reaches, how it ranks among
+the penalties the same duty reaches). A logistic regression over some of them
+(:data:`MODEL_FILE`, fitted by ``benchmarks/penalty_links.py --fit`` on every read sample,
+chosen by leave-one-sample-out) gives the probability that a lawyer would name the
+penalty for the pair's likeliest match; a pair is linked when it reaches the model's
+threshold, with that probability as its confidence."""
 
 from __future__ import annotations
 
