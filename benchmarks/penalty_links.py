@@ -203,16 +203,39 @@ def main() -> None:
     print(f"links: {count} penalty links over {len(documents)} documents, {len(clauses)} "
           f"clauses: references, duties and explicit links in {made:.2f} s, all in {took:.2f} s")
     samples = {path.name: read_sample(path, criminal) for path in args.sample or SAMPLES}
-    for name, sample in samples.items():
-        report(name, sample, {"rules (as before)": rules, "rag.links (fitted model)": table},
-               clauses, label_of, show_errors=args.show_errors)
+    made_by = {name: report(name, sample, {"rules (as before)": rules,
+                                           "rag.links (fitted model)": table},
+                            clauses, label_of, show_errors=args.show_errors)
+               for name, sample in samples.items()}
+    summary(samples, made_by)
     if args.questions:
         questions(samples, label_of, model=args.model, location=args.index)
 
 
+Made = dict[str, dict[str, list[tuple[str, str, str]]]]  # method → article → links
+
+
+def summary(samples: dict[str, list[Checked]], made_by: dict[str, Made]) -> None:
+    """The samples pooled: the read ones, the held-out ones, all."""
+    read = {p.name for p in READ}
+    print(f"\n=== samples together\n  {'samples':12} {'method':26} {'precision':>16} "
+          f"{'explicit':>14} {'implicit':>14} {'criminal':>14} {'civil':>14}")
+    for part, names in (("read", [n for n in samples if n in read]),
+                        ("held out", [n for n in samples if n not in read]),
+                        ("all", list(samples))):
+        if not names:
+            continue
+        pooled = [item for n in names for item in samples[n]]
+        for method in made_by[names[0]]:
+            predicted = {k: v for n in names for k, v in made_by[n][method].items()}
+            got = measure(pooled, predicted)
+            print(f"  {part:12} {method:26} {ratio(got['precision']):>16} "
+                  + " ".join(f"{ratio(got[k]):>14}" for k in GOLD_KINDS))
+
+
 def report(name: str, sample: list[Checked], tables: dict[str, LinkTable],
            clauses: list[Clause], label_of: dict[str, tuple[str, str]], *,
-           show_errors: bool) -> None:
+           show_errors: bool) -> Made:
     """Precision and recall on one sample, part by part: each table beside the baseline."""
     methods: dict[str, dict[str, list[tuple[str, str, str]]]] = {"explicit references only": {}}
     for method, table in tables.items():
@@ -247,6 +270,7 @@ def report(name: str, sample: list[Checked], tables: dict[str, LinkTable],
                       if t not in {(s[1], s[2]) for s in shown}]
             if wrong or missed:
                 print(f"{item.split} {item.doc_id} {item.label}: wrong {wrong} missed {missed}")
+    return methods
 
 
 def labelled(sample: list[Checked], table: LinkTable, label_of: dict[str, tuple[str, str]]
