@@ -98,7 +98,7 @@ MODEL_OUT = REPO / "rag" / "links" / MODEL_FILE
 PRECISION = 0.95  # wanted of the model's links, pooled out of sample over the read samples
 # what leave-one-sample-out chooses among: feature sets and L2 strengths
 FEATURE_SETS = (OWN, *(OWN + (rank,) for rank in RANKS), OWN + RANKS)
-L2S = (0.1, 1.0, 10.0)
+L2S = (0.01, 0.1, 1.0, 10.0)
 GOLD_KINDS = ("explicit", "implicit", "criminal", "civil")
 SHORT = {"证券法-2019-12-28": "证券法", "公司法-2023-12-29": "公司法",
          "证券投资基金法-2015-04-24": "证券投资基金法"}
