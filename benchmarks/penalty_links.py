@@ -45,9 +45,12 @@ Printed, for the shipped corpus: precision of the links made for the sampled art
 of explicit, implicit, criminal and civil links, for ``rag.links`` (implicit links by
 the fitted model of :mod:`rag.links.score`), for the hand-written rule it replaced
 (``scorer="rules"``) and for the baseline that links only what a penalty cites by
-number. ``--fit`` fits that model on the tuned sample only (leave one chapter out for
-its threshold) and writes ``rag/links/penalty_model.json``; ``--check-model`` refits and
-fails when the shipped file differs. With ``--questions``, also the question
+number, each sample apart and then pooled (read, held out, all). ``--fit`` fits that
+model on every read sample (the tuned one and the five read since; never a held-out
+one), choosing its features, L2 strength and threshold by leave-one-sample-out, prints
+each read sample's figures from the model fitted without it, and writes
+``rag/links/penalty_model.json``; ``--check-model`` refits and fails when the shipped
+file differs. With ``--questions``, also the question
 test: "违反《证券法》第X条的规定会受到什么处罚？" for each sampled article with an
 administrative penalty, over an index of the shipped corpus (hashing encoder unless
 ``--model``): the share whose penalty article is among the first five citations, and
@@ -58,7 +61,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import sys
 import tempfile
 import time
@@ -72,15 +74,7 @@ sys.path.insert(0, str(REPO))
 from rag.chunking import chunk_documents  # noqa: E402
 from rag.core.clauses import Clause  # noqa: E402
 from rag.links import Link, LinkTable  # noqa: E402
-from rag.links.fitting import fit_candidates, likeliest, threshold_for  # noqa: E402
-from rag.links.score import (  # noqa: E402
-    MODEL_FILE,
-    OWN,
-    RANKS,
-    Candidate,
-    Model,
-    payload_digest,
-)
+from rag.links.score import MODEL_FILE  # noqa: E402
 from rag.readers import load_documents  # noqa: E402
 
 SAMPLES = (REPO / "benchmarks" / "data" / "penalty_links.csv",
@@ -95,10 +89,6 @@ SAMPLES = (REPO / "benchmarks" / "data" / "penalty_links.csv",
 READ = tuple(p for p in SAMPLES if "heldout3" not in p.name and "heldout7" not in p.name)
 CORPUS = REPO / "corpus"
 MODEL_OUT = REPO / "rag" / "links" / MODEL_FILE
-PRECISION = 0.95  # wanted of the model's links, pooled out of sample over the read samples
-# what leave-one-sample-out chooses among: feature sets and L2 strengths
-FEATURE_SETS = (OWN, *(OWN + (rank,) for rank in RANKS), OWN + RANKS)
-L2S = (0.01, 0.1, 1.0, 10.0)
 GOLD_KINDS = ("explicit", "implicit", "criminal", "civil")
 SHORT = {"证券法-2019-12-28": "证券法", "公司法-2023-12-29": "公司法",
          "证券投资基金法-2015-04-24": "证券投资基金法"}
@@ -171,8 +161,8 @@ def ratio(pair: tuple[int, int]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sample", type=Path, action="append",
-                        help="a hand-checked CSV (repeatable; default: the tuned sample, the four "
-                        "read since and the held-out one)")
+                        help="a hand-checked CSV (repeatable; default: the tuned sample, the five "
+                        "read since and the two held out)")
     parser.add_argument("--questions", action="store_true",
                         help="also run the question test over an index of the corpus")
     parser.add_argument("--model", help="encoder for the question test (default: hashing)")
@@ -181,12 +171,15 @@ def main() -> None:
                         "build one in a temporary folder)")
     parser.add_argument("--show-errors", action="store_true")
     parser.add_argument("--fit", action="store_true",
-                        help="fit the implicit-link model on the tuned sample and write "
+                        help="fit the implicit-link model on the read samples and write "
                         f"rag/links/{MODEL_FILE}")
     parser.add_argument("--check-model", action="store_true",
-                        help="refit on the tuned sample and fail when the shipped file differs")
+                        help="refit on the read samples and fail when the shipped file differs")
     args = parser.parse_args()
     if args.fit or args.check_model:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from penalty_fit import fit
+
         fit(check=args.check_model)
         return
 
@@ -271,137 +264,6 @@ def report(name: str, sample: list[Checked], tables: dict[str, LinkTable],
             if wrong or missed:
                 print(f"{item.split} {item.doc_id} {item.label}: wrong {wrong} missed {missed}")
     return methods
-
-
-def labelled(sample: list[Checked], table: LinkTable, label_of: dict[str, tuple[str, str]]
-             ) -> list[tuple[Candidate, int]]:
-    """(candidate, label) for every candidate pair of a sampled article."""
-    wanted = {(item.doc_id, item.label): item for item in sample}
-    rows = []
-    for doc_id in sorted({item.doc_id for item in sample}):
-        for candidate in table.candidates_of(doc_id):
-            item = wanted.get(label_of[candidate.source])
-            if item is None:
-                continue
-            gold = set().union(*item.gold.values())
-            rows.append((candidate, int(label_of[candidate.target] in gold)))
-    return rows
-
-
-Rows = dict[str, list[tuple[Candidate, int]]]  # read sample → its labelled pairs
-
-
-def out_of_sample(rows: Rows, features: tuple[str, ...], l2: float
-                  ) -> dict[str, tuple[Model, list[tuple[float, bool]]]]:
-    """Each read sample's pairs scored by a model fitted on the other read samples."""
-    out = {}
-    for held in rows:
-        train = [r for name, part in rows.items() if name != held for r in part]
-        model = fit_candidates([c for c, _ in train], [y for _, y in train], l2=l2,
-                               features=features)
-        chances = likeliest([c for c, _ in rows[held]], model)
-        out[held] = (model, [(p, bool(y)) for p, (_, y) in zip(chances, rows[held],
-                                                                strict=True)])
-    return out
-
-
-def links_at(scored: list[tuple[float, bool]], threshold: float | None) -> str:
-    positives = sum(c for _, c in scored)
-    made = [c for p, c in scored if threshold is not None and p >= threshold]
-    return (f"precision {ratio((sum(made), len(made)))}, "
-            f"recall {ratio((sum(made), positives))}")
-
-
-def fit(*, check: bool) -> None:
-    """Fit the implicit-link model on every read sample and write (or check) its file.
-
-    Every (duty article, penalty article) pair of a read sample's duty articles that
-    shares a term is a row (:meth:`rag.links.LinkTable.candidates_of`), labelled 1 when
-    the sample names that penalty for that article. Leave one sample out: each read
-    sample is scored by a model fitted on the others; the feature set and L2 strength
-    are those whose pooled out-of-sample links reach the most named pairs at a
-    threshold right >= 95 % of the time (fewer features, then more regularisation, on
-    ties), that threshold the model's. The final model is fitted on every read pair;
-    the held-out samples are not read.
-    """
-    documents, _ = load_documents([CORPUS])
-    clauses = chunk_documents(documents)
-    table = LinkTable(documents, clauses, scorer="rules")
-    label_of = {c.unit_id: (c.doc_id, c.label) for c in clauses}
-    criminal = next(d.doc_id for d in documents if d.title.endswith("刑法"))
-    samples = {path.name: read_sample(path, criminal) for path in READ}
-    rows = {name: labelled(sample, table, label_of) for name, sample in samples.items()}
-    every = [r for part in rows.values() for r in part]
-    print(f"read samples: {sum(len(s) for s in samples.values())} duty articles, "
-          f"{len(every)} candidate pairs, {sum(y for _, y in every)} named; leave one "
-          f"sample out over {len(rows)}")
-    chosen: tuple[tuple[int, int, float], tuple[str, ...], float, float, dict] | None = None
-    for features in FEATURE_SETS:
-        for l2 in L2S:
-            folds = out_of_sample(rows, features, l2)
-            pooled = [s for _, scored in folds.values() for s in scored]
-            threshold = threshold_for(pooled, precision=PRECISION)
-            hits = sum(c for p, c in pooled if threshold is not None and p >= threshold)
-            name = "own" + "".join(f" + {f}" for f in features[len(OWN):])
-            print(f"  {name:48} l2 {l2:<5} threshold "
-                  f"{'-' if threshold is None else f'{threshold:.3f}':>5}: "
-                  + links_at(pooled, threshold))
-            key = (hits, -len(features), l2)
-            if threshold is not None and (chosen is None or key > chosen[0]):
-                chosen = (key, features, l2, threshold, folds)
-    if chosen is None:
-        raise SystemExit("no threshold reaches the precision wanted; the model is not written")
-    _, features, l2, threshold, folds = chosen
-    print(f"chosen: {', '.join(features)}; l2 {l2}; threshold {threshold:.3f}. Out of "
-          "sample, each read sample by a model fitted on the others:")
-    for held, (_, scored) in folds.items():
-        print(f"  {held:36} model's pairs: {links_at(scored, threshold)}")
-    if not check:  # the whole links, each read sample by its fold's model
-        out_of_sample_links(samples, folds, threshold, documents, clauses, label_of)
-    model = fit_candidates([c for c, _ in every], [y for _, y in every], l2=l2,
-                           features=features)
-    payload = {"features": list(features), "weights": list(model.weights),
-               "bias": model.bias, "threshold": round(threshold, 6), "l2": l2,
-               "precision_wanted": PRECISION, "fitted_on": " + ".join(rows),
-               "pairs": len(every), "cross_validation": "leave one sample out",
-               "pair_score": "its likeliest match (refitted on them until stable)"}
-    text = json.dumps({"model": payload, "sha256": payload_digest(payload)},
-                      ensure_ascii=False, indent=1) + "\n"
-    print("weights: " + ", ".join(f"{f} {w:+.3f}" for f, w in zip(features, model.weights,
-                                                                     strict=True))
-          + f", bias {model.bias:+.3f}; threshold {threshold:.3f}")
-    if check:
-        if MODEL_OUT.read_text(encoding="utf-8") != text:
-            raise SystemExit(f"{MODEL_OUT} differs from a refit on the read samples")
-        print(f"{MODEL_OUT.name}: same as a refit")
-        return
-    MODEL_OUT.write_text(text, encoding="utf-8")
-    print(f"wrote {MODEL_OUT}")
-
-
-def out_of_sample_links(samples: dict[str, list[Checked]],
-                        folds: dict[str, tuple[Model, list[tuple[float, bool]]]],
-                        threshold: float, documents: list, clauses: list[Clause],
-                        label_of: dict[str, tuple[str, str]]) -> None:
-    """Every kind of link of each read sample, made with the model fitted without it."""
-    print(f"\n  {'out of sample, all links':36} {'precision':>16} {'explicit':>14} "
-          f"{'implicit':>14} {'criminal':>14} {'civil':>14}")
-    total: dict[str, list[int]] = {}
-    for held, (fold, _) in folds.items():
-        model = Model(fold.weights, fold.bias, threshold, fold.features)
-        table = LinkTable(documents, clauses, model=model)
-        predicted = {f"{i.doc_id}:{i.label}": [
-            (k.kind, *label_of[k.target])
-            for k in table.penalties(unit_of(clauses, i.doc_id, i.label))]
-            for i in samples[held]}
-        got = measure(samples[held], predicted)
-        for key in ("precision", *GOLD_KINDS):
-            total.setdefault(key, [0, 0])
-            total[key] = [a + b for a, b in zip(total[key], got[key], strict=True)]
-        print(f"  {held:36} {ratio(got['precision']):>16} "
-              + " ".join(f"{ratio(got[k]):>14}" for k in GOLD_KINDS))
-    print(f"  {'all read samples':36} {ratio(tuple(total['precision'])):>16} "  # type: ignore[arg-type]
-          + " ".join(f"{ratio(tuple(total[k])):>14}" for k in GOLD_KINDS))  # type: ignore[arg-type]
 
 
 def questions(samples: dict[str, list[Checked]], label_of: dict[str, tuple[str, str]], *,

@@ -23,9 +23,9 @@ from rag.links import LinkTable
 from rag.links.fitting import fit_candidates, fit_logistic, likeliest, threshold_for
 from rag.links.score import (
     FEATURES,
+    MODEL_FILE,
     OWN,
     RANKS,
-    MODEL_FILE,
     Model,
     ModelFileError,
     default_model,
@@ -121,9 +121,9 @@ def test_a_pair_is_as_likely_as_its_likeliest_match() -> None:
     pair = next(c for c in table.candidates_of(DOC) if c.target.endswith("art7")
                 and c.source.endswith("art2"))
     ranks = (0.0,) * len(RANKS)
-    ruled = replace(pair.options[0], features=(0.3, 0.1, 1.0, 1.0, 1.0, 0.0, 0.0, 1.0) + ranks)
+    ruled = replace(pair.options[0], features=(0.3, 0.1, 1.0, 1.0, 1.0, 0.0, 0.0, 1.0, *ranks))
     covered = replace(pair.options[0],
-                      features=(1.0, 0.1, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0) + ranks)
+                      features=(1.0, 0.1, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, *ranks))
     two = replace(pair, options=(ruled, covered))
     assert two.best() is ruled  # without a model: the match the rule links
     assert two.best(only("coverage")) is covered
