@@ -39,8 +39,11 @@ from rag.links.score import OWN, RANKS, Candidate, Model, payload_digest
 from rag.readers import load_documents
 
 PRECISION = 0.95  # wanted of the model's links, pooled out of sample over the read samples
-# what leave-one-sample-out chooses among: feature sets and L2 strengths
-FEATURE_SETS = (OWN, *((*OWN, rank) for rank in RANKS), (*OWN, *RANKS))
+# what leave-one-sample-out chooses among: feature sets (the eight of rounds 2–7, each
+# later one added alone, all of them) and L2 strengths
+BASE = OWN[:8]
+EXTRA = (*OWN[8:], *RANKS)
+FEATURE_SETS = (BASE, *((*BASE, extra) for extra in EXTRA), (*BASE, *EXTRA))
 L2S = (0.01, 0.1, 1.0, 10.0)
 
 
@@ -113,7 +116,7 @@ def fit(*, check: bool) -> None:
             pooled = [s for _, scored in folds.values() for s in scored]
             threshold = threshold_for(pooled, precision=PRECISION)
             hits = sum(c for p, c in pooled if threshold is not None and p >= threshold)
-            name = "own" + "".join(f" + {f}" for f in features[len(OWN):])
+            name = "base" + "".join(f" + {f}" for f in features[len(BASE):])
             print(f"  {name:48} l2 {l2:<5} threshold "
                   f"{'-' if threshold is None else f'{threshold:.3f}':>5}: "
                   + links_at(pooled, threshold))

@@ -67,13 +67,13 @@ def test_the_features_of_a_pair_are_those_of_its_best_matching_sentences() -> No
     # every conduct term of 第七条 (交易 记录 资料 保存) is in 第二条, by the same actor
     keep = found["art2", "art7"]
     assert (keep["coverage"], keep["shared_verb"], keep["two_terms"]) == (1.0, 1.0, 1.0)
-    assert (keep["actor_named"], keep["actor_clash"], keep["cites_other"], keep["rule"]) == \
-        (1.0, 0.0, 0.0, 1.0)
+    assert (keep["actor_named"], keep["actor_clash"], keep["cites_other"], keep["rule"],
+            keep["rule_named"]) == (1.0, 0.0, 0.0, 1.0, 1.0)
     assert 0 < keep["duty_share"] < 1  # 妥善, 份额, 持有人 … are the duty's alone
     # the same words, but 第三条 binds 基金托管人 and 第七条 punishes 基金管理人
     other = found["art3", "art7"]
-    assert (other["coverage"], other["actor_named"], other["actor_clash"], other["rule"]) == \
-        (1.0, 0.0, 1.0, 0.0)
+    assert (other["coverage"], other["actor_named"], other["actor_clash"], other["rule"],
+            other["rule_named"]) == (1.0, 0.0, 1.0, 0.0, 0.0)
     # 第八条 cites 第五条: its paragraph reaches 第六条 (披露) only as one citing another
     cited = found["art6", "art8"]
     assert (cited["cites_other"], cited["rule"], cited["shared_verb"]) == (1.0, 0.0, 1.0)
@@ -88,6 +88,11 @@ def test_the_features_of_a_pair_are_those_of_its_best_matching_sentences() -> No
     ("cites_other", {("art2", "art8", "implicit"), ("art4", "art8", "implicit"),
                      ("art6", "art8", "implicit")}),
     ("rule", {("art2", "art7", "implicit"), ("art4", "art9", "implicit")}),
+    # the rule's links where both name the same actor (基金管理人): the same two here
+    ("rule_named", {("art2", "art7", "implicit"), ("art4", "art9", "implicit")}),
+    # each conduct's best duty: 第六条 for 第八条 too (披露 基金), though it cites 第五条
+    ("top", {("art2", "art7", "implicit"), ("art3", "art7", "implicit"),
+             ("art4", "art9", "implicit"), ("art6", "art8", "implicit")}),
 ])
 def test_each_feature_alone_links_exactly_the_pairs_that_have_it(
         feature: str, expected: set[tuple[str, str, str]]) -> None:
@@ -120,10 +125,13 @@ def test_a_pair_is_as_likely_as_its_likeliest_match() -> None:
     table = LinkTable(*fixture(), scorer="rules")
     pair = next(c for c in table.candidates_of(DOC) if c.target.endswith("art7")
                 and c.source.endswith("art2"))
-    ranks = (0.0,) * len(RANKS)
-    ruled = replace(pair.options[0], features=(0.3, 0.1, 1.0, 1.0, 1.0, 0.0, 0.0, 1.0, *ranks))
-    covered = replace(pair.options[0],
-                      features=(1.0, 0.1, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, *ranks))
+    def row(**named: float) -> tuple[float, ...]:
+        return tuple(named.get(f, 0.0) for f in FEATURES)
+
+    ruled = replace(pair.options[0], features=row(coverage=0.3, duty_share=0.1, shared_verb=1,
+                                                  two_terms=1, actor_named=1, rule=1))
+    covered = replace(pair.options[0], features=row(coverage=1.0, duty_share=0.1,
+                                                    shared_verb=1, two_terms=1, actor_named=1))
     two = replace(pair, options=(ruled, covered))
     assert two.best() is ruled  # without a model: the match the rule links
     assert two.best(only("coverage")) is covered

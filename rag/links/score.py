@@ -47,7 +47,7 @@ from rag.links.terms import (
 MODEL_FILE = "penalty_model.json"
 # what one (duty sentence, conduct alternative) match says on its own …
 OWN = ("coverage", "duty_share", "shared_verb", "two_terms", "actor_named", "actor_clash",
-       "cites_other", "rule")
+       "cites_other", "rule", "rule_named")  # the rule's link where both name the same actor
 # … and beside the document's other matches (:func:`ranked`): its coverage as a share of
 # the best duty article's for the same alternative, whether it is that best one, one over
 # how many duty articles the alternative reaches (coverage >= RULE_MIN and a shared verb),
@@ -185,8 +185,9 @@ def pair_features(alts: Sequence[Alternative], duty: Duty, have: frozenset[str],
         two = len(distinct(common)) >= 2
         rule = found >= RULE_MIN and verb and two and meet and not cites_other
         out.append((index, Option((found, share, float(verb), float(two), float(named and meet),
-                                   float(named and not meet), float(cites_other), float(rule))
-                                  + (0.0,) * len(RANKS), duty, conduct, common)))
+                                   float(named and not meet), float(cites_other), float(rule),
+                                   float(rule and named and meet)) + (0.0,) * len(RANKS),
+                                  duty, conduct, common)))
     return out
 
 
