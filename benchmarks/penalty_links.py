@@ -85,8 +85,12 @@ SAMPLES = (REPO / "benchmarks" / "data" / "penalty_links.csv",
            REPO / "benchmarks" / "data" / "penalty_links_heldout5_read.csv",
            REPO / "benchmarks" / "data" / "penalty_links_heldout6_read.csv",
            REPO / "benchmarks" / "data" / "penalty_links_heldout7.csv")
-# what the model is fitted on: every sample read so far, never the held-out ones
-READ = tuple(p for p in SAMPLES if "heldout3" not in p.name and "heldout7" not in p.name)
+# what the model is fitted on: the samples read so far, named one by one (a sample added
+# to SAMPLES is held out until it is named here)
+READ = tuple(REPO / "benchmarks" / "data" / name for name in (
+    "penalty_links.csv", "penalty_links_heldout_read.csv", "penalty_links_heldout2_read.csv",
+    "penalty_links_heldout4_read.csv", "penalty_links_heldout5_read.csv",
+    "penalty_links_heldout6_read.csv"))
 CORPUS = REPO / "corpus"
 MODEL_OUT = REPO / "rag" / "links" / MODEL_FILE
 GOLD_KINDS = ("explicit", "implicit", "criminal", "civil")
