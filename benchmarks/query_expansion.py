@@ -298,7 +298,7 @@ def main() -> int:
     own = results[choice][1]["R@100"] - results[plain][1]["R@100"]
     ships = objective(results[choice][1]) >= 0 and gain >= 0.01 and choice[1] > 0
     print(f"\nCV choice: BM25 weight {choice[0]:g}, {choice[1]} terms x {choice[2]:g}: fused "
-          f"R@100 {gain:+.3f} over the shipped stack, {own:+.3f} over the best without "
+          f"R@100 {gain:+.4f} over the shipped stack, {own:+.4f} over the best without "
           f"expansion (BM25 weight {plain[0]:g}); {'meets' if ships else 'misses'} the bar "
           "(+0.01 R@100, R@10 and MRR@10 within .005 of the shipped stack)")
     print(paired(index, keyword, data, per_question, choice, fusion, args.seed))
