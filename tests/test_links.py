@@ -30,7 +30,7 @@ from rag.export.text import format_answer
 from rag.links import Link, LinkTable, duties, links_for, modality
 from rag.links.score import FEATURES
 from rag.readers import read_document
-from rag.search import Index
+from rag.search import Hit, Index
 from rag.search.liability import asks_consequence
 from ui.render import citation_card_html
 
@@ -222,6 +222,34 @@ def test_criminal_penalties_follow_the_administrative_ones(
     assert "刑法第一百八十条" in format_answer(found)
 
 
+def test_a_penalty_found_first_is_quoted_after_the_duty_it_enforces(
+        shipped_index: Index, hashing_encoder: HashingEncoder,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A search that finds the crime and the administrative penalty before any duty (as
+    the fine-tuned model does for 利用内幕消息炒股会被罚多少钱): the duty they enforce that
+    ranks best among the hits leads, then the administrative penalty, then the crime."""
+    def hit(clause_id: str, score: float) -> Hit:
+        return Hit(shipped_index.clauses[shipped_index.row_of[clause_id]], score,
+                   {"dense": score}, {"dense": 1})
+
+    searched = [hit("刑法#art180", 0.9), hit(f"{SEC}#art191", 0.8), hit(f"{SEC}#art2", 0.7),
+                hit(f"{SEC}#art54", 0.6), hit(f"{SEC}#art53", 0.5)]
+    monkeypatch.setattr("rag.answer.compose.retrieve", lambda *a, **kw: list(searched))
+    found = answer("利用内幕消息炒股会被罚多少钱？", index=shipped_index,
+                   encoder=hashing_encoder, k=3)
+    assert [(c.clause_id, c.via, c.enforces) for c in found.citations] == [
+        (f"{SEC}#art54", "search", None), (f"{SEC}#art191", "penalty", f"{SEC}#art54"),
+        ("刑法#art180", "penalty", f"{SEC}#art54")]
+    # not a consequence question: the search's order stands
+    found = answer("利用内幕消息炒股", index=shipped_index, encoder=hashing_encoder, k=3)
+    assert [c.clause_id for c in found.citations] == ["刑法#art180", f"{SEC}#art191", f"{SEC}#art2"]
+    # no duty of theirs among the hits: nothing is brought in, nothing guessed
+    searched[3:] = []
+    found = answer("利用内幕消息炒股会被罚多少钱？", index=shipped_index,
+                   encoder=hashing_encoder, k=3)
+    assert [c.clause_id for c in found.citations] == ["刑法#art180", f"{SEC}#art191", f"{SEC}#art2"]
+
+
 def test_penalty_citations_keep_to_the_filters(shipped_index: Index,
                                                hashing_encoder: HashingEncoder) -> None:
     found = answer("违反《证券法》第五十三条的规定会受到什么处罚？", index=shipped_index,
@@ -350,10 +378,14 @@ def test_the_duty_comes_first_then_its_administrative_then_its_criminal_penalty(
     quotes the duty, then its administrative penalty, then the crime, as the issue asks."""
     found = answer("利用内幕消息炒股会被罚多少钱？", index=real_index, encoder=real_encoder, k=3)
     top = [c.clause_id for c in found.citations]
-    assert top == [f"{SEC}#art54", f"{SEC}#art191", "刑法#art180"], top
+    # the insider-trading duty the search ranked best: 第五十条 (禁止…利用内幕信息从事证券交易),
+    # 第五十三条 (知情人…不得买卖) or 第五十四条 (未公开信息)
+    assert top[0] in {f"{SEC}#art50", f"{SEC}#art53", f"{SEC}#art54"}, top
+    assert top[1:] == [f"{SEC}#art191", "刑法#art180"], top
     assert [c.rank for c in found.citations] == [1, 2, 3]
     duty = found.citations[0]
     assert [p.clause_id for p in duty.penalties][:2] == [f"{SEC}#art191", "刑法#art180"]
+    assert [c.enforces for c in found.citations] == [None, top[0], top[0]]
 
 
 # --------------------------------------------------------------------------- English

@@ -253,15 +253,18 @@ def _answer(
             low_confidence=False, via="lookup", span_label=span_of.get(clause.label),
             compare=versions, facts=facts,
         ))
+
+    def cite_hit(hit: Hit) -> Citation:
+        return cite(index, hit.clause, rank=len(citations) + 1, score=hit.score,
+                    scores=hit.scores, ranks=hit.ranks, weights=weights, version=hit.version,
+                    low_confidence=low, via=hit.via,
+                    folded=tuple(folded.get(hit.clause.unit_id, ())), compare=versions,
+                    facts=facts)
+
     for hit in hits:
         if len(citations) >= k:
             break
-        citations.append(cite(
-            index, hit.clause, rank=len(citations) + 1, score=hit.score, scores=hit.scores,
-            ranks=hit.ranks, weights=weights, version=hit.version, low_confidence=low,
-            via=hit.via, folded=tuple(folded.get(hit.clause.unit_id, ())), compare=versions,
-            facts=facts,
-        ))
+        citations.append(cite_hit(hit))
     citations = citations[:k]
     if asks_consequence(query.question) and citations:
         def cite_penalty(clause: Clause, rank: int, duty: Citation) -> Citation:
@@ -272,7 +275,7 @@ def _answer(
                            enforces=duty.clause_id)
 
         citations = with_penalties(index, citations, k=k, cite_penalty=cite_penalty,
-                                   admits=query.admits)
+                                   admits=query.admits, hits=hits, cite_hit=cite_hit)
     if changes:
         citations = with_earlier_versions(index, citations, weights=weights, versions=versions,
                                           facts=facts)

@@ -9,7 +9,7 @@ linked penalty says so (:data:`rag.answer.wording.NO_PENALTY`); nothing is guess
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from rag.answer.types import Citation, LinkedClause
@@ -17,7 +17,7 @@ from rag.answer.wording import NO_PENALTY
 from rag.core.citations import citation_string
 from rag.core.clauses import Clause
 from rag.links import Link, links_for
-from rag.search import Index
+from rag.search import Hit, Index
 
 
 def _label(index: Index, clause_id: str) -> str:
@@ -71,14 +71,19 @@ def with_penalties(
     index: Index, citations: list[Citation], *, k: int,
     cite_penalty: Callable[[Clause, int, Citation], Citation],
     admits: Callable[[Clause], bool] = lambda clause: True,
+    hits: Sequence[Hit] = (), cite_hit: Callable[[Hit], Citation] | None = None,
 ) -> list[Citation]:
     """``citations`` with, after each duty the question named or found first, the
     penalty clauses that enforce it (each once), then the rest, up to ``k`` (the named
-    clauses and their penalties are all kept). A duty with no penalty gets the note."""
+    clauses and their penalties are all kept). A duty with no penalty gets the note.
+    A penalty found first leads with the duty it enforces that the search ranked best
+    among ``hits`` (cited by ``cite_hit``), so it too is quoted with its duty."""
     out: list[Citation] = []
     shown: set[str] = set()
     # the clauses the question names, else the two it found first
     leading = [c for c in citations if c.via == "lookup"] or citations[:2]
+    if cite_hit is not None:
+        citations, leading = _with_duties(index, citations, leading, hits, cite_hit)
     for cited in citations:
         clause = index.clauses[index.row_of[cited.clause_id]]
         if clause.unit_id in shown:
@@ -97,6 +102,33 @@ def with_penalties(
     out = _by_duty(index, out, leading)
     named = len([c for c in out if c.via in ("lookup", "penalty")])
     return out[:max(k, named)]
+
+
+def _with_duties(index: Index, citations: list[Citation], leading: list[Citation],
+                 hits: Sequence[Hit], cite_hit: Callable[[Hit], Citation],
+                 ) -> tuple[list[Citation], list[Citation]]:
+    """``citations`` and ``leading`` with, for each leading penalty the search found whose
+    duty does not lead too, that duty: the one it enforces that ranks best in ``hits``
+    (moved up from ``citations``, or cited before the penalty)."""
+    table = links_for(index)
+    place = {hit.clause.unit_id: position for position, hit in enumerate(hits)}
+    citations, leading = list(citations), list(leading)
+    for penalty in list(leading):
+        if penalty.via != "search":  # named or confirmed: what was asked for
+            continue
+        duties = {_clause(index, link.source).unit_id for link in table.enforces(penalty.clause_id)}
+        led = {_clause(index, c.clause_id).unit_id for c in leading}
+        ranked = sorted((place[unit], unit) for unit in duties if unit in place)
+        if not ranked or duties & led:
+            continue
+        hit = hits[ranked[0][0]]
+        cited = next((c for c in citations
+                      if _clause(index, c.clause_id).unit_id == hit.clause.unit_id), None)
+        if cited is None:
+            cited = cite_hit(hit)
+            citations.insert(citations.index(penalty), cited)
+        leading.append(cited)
+    return citations, leading
 
 
 PINNED = ("lookup", "memory")  # named by the question, or confirmed for it: never moved
@@ -128,5 +160,12 @@ def _by_duty(index: Index, out: list[Citation], leading: list[Citation]) -> list
     for position, citation in enumerate(out):
         first.setdefault(group(citation)[0], position)
     ordered = sorted(range(len(out)), key=lambda i: (first[group(out[i])[0]], group(out[i])[1], i))
-    return [replace(out[i], rank=rank) for rank, i in enumerate(ordered, start=1)]
+    duty_of = {unit(c.clause_id): c.clause_id for c in out}
+
+    def enforces(citation: Citation) -> str | None:  # a penalty found by search: its duty
+        duty, place = group(citation)
+        return citation.enforces or (duty_of[duty] if place >= 0 else None)
+
+    return [replace(out[i], rank=rank, enforces=enforces(out[i]))
+            for rank, i in enumerate(ordered, start=1)]
 

@@ -139,7 +139,8 @@ class Citation:
     referenced_by: tuple[LinkedClause, ...] = ()  # the clauses that cite this one
     # a consequence was asked and no penalty links to this clause: says so plainly
     penalty_note: str | None = None
-    enforces: str | None = None  # via penalty: the clause id of the duty it enforces
+    enforces: str | None = None  # a penalty cited for a duty (via penalty, or found by search
+    # and grouped after that duty in a consequence answer): the clause id of the duty
 
     def quotes(self, ref: InnerReference) -> bool:
         """Whether the 款 or 项 ``ref`` names lies inside this quote."""
