@@ -275,9 +275,9 @@ def record(args: argparse.Namespace, chosen: Fusion) -> None:
     manifest["memory"] = {
         "settings": {"memory_weight": own.weight, "memory_floor": own.floor,
                      "memory_null": own.null, "memory_temperature": own.temperature},
-        "chosen_by": f"{args.folds}-fold CV on STARD train.jsonl over {args.index.name} "
+        "chosen_by": f"{args.folds}-fold CV on STARD train.jsonl over the index {args.index.name} "
                      f"(weights {list(WEIGHTS)}, temperatures {list(TEMPERATURES)}, nulls "
-                     f"{args.nulls}): benchmarks/memory_eval.py --write",
+                     f"{args.nulls}, floor {own.floor}): benchmarks/memory_eval.py --write",
     }
     path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(f"wrote the memory settings ({settings(chosen)}) to {path}", file=sys.stderr)
