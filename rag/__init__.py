@@ -9,7 +9,7 @@ The pipeline, one package per stage, plain frozen data between them::
 The calls below are the public API; the CLI, the web chat and the benchmarks use them::
 
     import rag
-    model = rag.load_encoder("multilingual-e5-small")
+    model = rag.load_encoder("multilingual-e5-small-statutes")
     rag.index_paths(["corpus/"], index="embeddings/index", encoder=model)
     index = rag.open_index("embeddings/index")  # with the model that built it, checked
     print(rag.answer("内幕交易会被罚多少钱？", index).citations[0].citation)

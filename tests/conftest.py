@@ -173,9 +173,9 @@ def scan(tmp_path_factory: pytest.TempPathFactory) -> Scan:
 
 @pytest.fixture(scope="session")
 def real_encoder() -> Encoder:
-    from rag.encoders import load_encoder
+    from rag.encoders import DEFAULT_MODEL, load_encoder
 
-    return load_encoder("multilingual-e5-small")
+    return load_encoder(DEFAULT_MODEL)
 
 
 @pytest.fixture(scope="session")
@@ -185,10 +185,11 @@ def real_index_dir(real_encoder: Encoder) -> Path:
     Kept in the test cache between runs: the build is incremental, so after the first
     run it only re-reads the corpus and verifies nothing changed.
     """
+    from rag.encoders import DEFAULT_MODEL
     from rag.index import index_paths
     from rag.links.stored import LINKS
 
-    folder = TEST_CACHE / "shipped-index"
+    folder = TEST_CACHE / f"shipped-index-{DEFAULT_MODEL}"
     index_paths([CORPUS], index=folder, encoder=real_encoder, derived=(LINKS,))
     return folder
 

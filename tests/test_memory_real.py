@@ -60,11 +60,13 @@ def test_confirmed_questions_come_first_and_paraphrases_find_them(
             unit, "memory"), row["question"]
 
     paraphrases = [row["paraphrase"] for row in pairs]
-    found = [unit in top for unit, top in zip(
-        units, top_units(index, real_encoder, paraphrases), strict=True)]
-    plain = [unit in top for unit, top in zip(
-        units, top_units(real_index, real_encoder, paraphrases), strict=True)]
-    assert sum(found) >= 0.80 * len(pairs)  # measured 0.850 (README, issue 21)
-    assert sum(found) > sum(plain)
+    remembered = top_units(index, real_encoder, paraphrases)
+    searched = top_units(real_index, real_encoder, paraphrases)
+    found = [unit in top for unit, top in zip(units, remembered, strict=True)]
+    plain = [unit in top for unit, top in zip(units, searched, strict=True)]
+    assert sum(found) >= 0.80 * len(pairs)  # measured 0.875 (README, issue 21)
+    # the memory lifts a colleague's paraphrase: first more often (measured 0.550 → 0.725)
+    assert (sum(unit == top[0] for unit, top in zip(units, remembered, strict=True))
+            > sum(unit == top[0] for unit, top in zip(units, searched, strict=True)))
     assert not [row["paraphrase"] for row, hit, before in zip(pairs, found, plain, strict=True)
                 if before and not hit]  # memory never loses what search found

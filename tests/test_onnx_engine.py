@@ -321,7 +321,7 @@ def test_library_api_and_chat_answer_without_torch(real_index_dir: Path, engines
         "from rag.answer import answer, answer_many\n"
         "from rag.encoders import load_encoder\n"
         "from rag.search import open_index\n"
-        "encoder = load_encoder('multilingual-e5-small')\n"
+        f"encoder = load_encoder({DEFAULT_MODEL!r})\n"
         "index = open_index(sys.argv[1], encoder=encoder)\n"
         "assert answer('操纵证券市场构成犯罪吗？', index=index, encoder=encoder).citations\n"
         "assert len(list(answer_many(['内幕交易', 'insider trading'], index=index,"
