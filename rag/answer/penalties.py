@@ -3,8 +3,9 @@
 "违反《证券法》第四十条的规定会受到什么处罚？", "…要承担什么责任", "罚款多少",
 "What is the penalty for …": after the clauses a question names or finds, the penalty
 clauses linked to them (:mod:`rag.links`) are cited too — administrative first, then
-criminal, then civil — each marked with the duty it enforces. A cited duty with no
-linked penalty says so (:data:`rag.answer.wording.NO_PENALTY`); nothing is guessed.
+criminal, then civil — each marked with the duty it enforces; a penalty the search finds
+before any of its duties leads with the one it ranked best. A cited duty with no linked
+penalty says so (:data:`rag.answer.wording.NO_PENALTY`); nothing is guessed.
 """
 
 from __future__ import annotations
