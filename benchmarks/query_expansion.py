@@ -222,10 +222,18 @@ def evaluate(index: Index, keyword: Keyword, data: Prepared, items: list[int],
     return mean(alone), mean(fused)
 
 
+def expanded_query(terms: list[str], table: Table, size: int, weight: float,
+                   extra_only: bool) -> list[tuple[str, float]]:
+    """The bm25_expanded channel's weighted terms: the question's own (unless
+    ``extra_only``) and its expansion."""
+    extra = [(b, weight * p) for b, p in expansion(terms, table, size=size)]
+    return extra if extra_only else [(t, 1.0) for t in terms] + extra
+
+
 def evaluate_channel(index: Index, keyword: Keyword, data: Prepared, items: list[int],
                      tables: list[Table] | Table, size: int, weight: float,
                      fusion: ChannelFusion, cache: dict[Any, Any],
-                     rows: list[dict[str, float]] | None = None
+                     rows: list[dict[str, float]] | None = None, extra_only: bool = False
                      ) -> tuple[dict[str, float], dict[str, float]]:
     """(BM25 + the expanded channel, fused) means over ``items``: the question's own BM25
     ranking kept as it is, the expanded query searched as channel ``bm25_expanded`` (none
@@ -240,10 +248,8 @@ def evaluate_channel(index: Index, keyword: Keyword, data: Prepared, items: list
             key = (CHANNEL, i, size, weight)
             if key not in cache:
                 table = tables[i] if isinstance(tables, list) else tables
-                extra = expansion(terms, table, size=size)
                 cache[key] = keyword.search(
-                    [(t, 1.0) for t in terms] + [(b, weight * p) for b, p in extra],
-                    fusion.depth)
+                    expanded_query(terms, table, size, weight, extra_only), fusion.depth)
             channels[CHANNEL] = cache[key]
         query = data.queries[i]
         hits = rank(query, channels, index=index, k=100, fusion=fusion)
@@ -277,12 +283,15 @@ def channel_cv(index: Index, keyword: Keyword, data: Prepared, tables: list[Tabl
     results: dict[tuple[int, float, float], tuple[dict[str, float], dict[str, float]]] = {}
     rows: dict[tuple[int, float, float], list[dict[str, float]]] = {}
     print(HEADER)
-    for size, weight, w in [(0, 0.0, 0.0), *[(s, t, w) for s in SIZES for t in WEIGHTS
+    # expansion terms alone: one weight scales every term, so the ranking is the same
+    term_weights = (1.0,) if args.extra_only else WEIGHTS
+    for size, weight, w in [(0, 0.0, 0.0), *[(s, t, w) for s in SIZES for t in term_weights
                                               for w in CHANNEL_WEIGHTS]]:
         key = (size, weight, w)
         rows[key] = []
         results[key] = evaluate_channel(index, keyword, data, items, tables, size, weight,
-                                        replace(fusion, expanded=w), cache, rows[key])
+                                        replace(fusion, expanded=w), cache, rows[key],
+                                        args.extra_only)
         print(line(f"{size} x {weight:g}, channel {w:g}" if w else "shipped (no channel)",
                    *results[key]), flush=True)
     base = results[(0, 0.0, 0.0)][1]
@@ -308,6 +317,8 @@ def channel_cv(index: Index, keyword: Keyword, data: Prepared, tables: list[Tabl
     print(paired_rows(rows[(0, 0.0, 0.0)], rows[choice], args.seed))
     print(nested(rows, folds_of(len(items), args.folds, args.seed).tolist(), args.folds,
                  args.tolerance))
+    deepest = max((k for k in results if k[2] > 0), key=lambda k: results[k][1]["R@100"])
+    print(ceiling(index, data, cache, rows[(0, 0.0, 0.0)], deepest, fusion))
     if dev is None:
         return
     dev_data = prepared(index, encoder, dev, fusion, None)
@@ -319,7 +330,31 @@ def channel_cv(index: Index, keyword: Keyword, data: Prepared, tables: list[Tabl
                       ("best R@100, any top", best_any)):
         print(line(f"{name}: {key[0]} x {key[1]:g}, w {key[2]:g}", *evaluate_channel(
             index, keyword, dev_data, dev_items, example, key[0], key[1],
-            replace(fusion, expanded=key[2]), dev_cache)), flush=True)
+            replace(fusion, expanded=key[2]), dev_cache, None, args.extra_only)), flush=True)
+
+
+def ceiling(index: Index, data: Prepared, cache: dict[Any, Any],
+            shipped: list[dict[str, float]], key: tuple[int, float, float],
+            fusion: ChannelFusion) -> str:
+    """What depth the channel could add at best: gold articles in the expanded channel's
+    own top 100 and in the shipped fused top 100, alone and together (any fusion of the
+    two finds at most their union in a top 200)."""
+    alone, union, new = [], [], 0
+    for i, query in enumerate(data.queries):
+        hits = rank(query, {"bm25": cache[(CHANNEL, i, key[0], key[1])]}, index=index,
+                    k=100, fusion=fusion)
+        found = set(ranked_articles(index, hits)) & data.golds[i]
+        alone.append(len(found) / len(data.golds[i]))
+        hits = rank(query, {**data.dense[i], "bm25": cache[("bm25", i)]}, index=index,
+                    k=100, fusion=fusion)
+        shipped_found = set(ranked_articles(index, hits)) & data.golds[i]
+        new += len(found - shipped_found)
+        union.append(len(found | shipped_found) / len(data.golds[i]))
+    before = np.mean([r["R@100"] for r in shipped])
+    return (f"ceiling ({key[0]} x {key[1]:g}): the expanded channel alone R@100 "
+            f"{np.mean(alone):.3f}; shipped fused R@100 {before:.3f}; "
+            f"their union (top 100 each) {np.mean(union):.3f}: {new} gold articles only the "
+            "channel's top 100 holds")
 
 
 def nested(rows: dict[tuple[int, float, float], list[dict[str, float]]],
@@ -397,6 +432,9 @@ def main() -> int:
     parser.add_argument("--channel", action="store_true",
                         help="the expansion as a fusion channel of its own (bm25_expanded), "
                         "the original BM25 ranking kept")
+    parser.add_argument("--extra-only", action="store_true",
+                        help="--channel: the channel searches the expansion terms only, "
+                        "without the question's own")
     parser.add_argument("--bar", type=float, default=0.01,
                         help="--channel: fused R@100 gain needed to ship")
     parser.add_argument("--tolerance", type=float, default=0.003,
@@ -434,8 +472,9 @@ def main() -> int:
           f"{args.min_count}")
     example = learn(asked, golds, min_count=args.min_count)
     if args.channel:
-        print(f"channel {CHANNEL}: the expanded query fused beside the original BM25, "
-              f"model {args.model}")
+        print(f"channel {CHANNEL}: the "
+              + ("expansion terms alone" if args.extra_only else "expanded query")
+              + f" fused beside the original BM25, model {args.model}")
         channel_cv(index, keyword, data, per_question, example, args,
                    None if args.no_dev else load_questions(DEV), encoder)
         return 0
