@@ -399,12 +399,7 @@ def paired(index: Index, keyword: Keyword, data: Prepared, tables: list[Table],
     evaluate(index, keyword, data, items, tables, 0, 0.0, fusion, before)
     evaluate(index, keyword, data, items, tables, key[1], key[2],
              replace(fusion, bm25_weight=key[0]), after)
-    diff = np.array([a["R@100"] - b["R@100"] for a, b in zip(after, before, strict=True)])
-    means = np.random.default_rng(seed).choice(diff, (2000, len(diff))).mean(axis=1)
-    low, high = np.percentile(means, [2.5, 97.5])
-    return (f"fused R@100 question by question: {int((diff > 0).sum())} up, "
-            f"{int((diff < 0).sum())} down; mean {diff.mean():+.4f}, bootstrap 95 % "
-            f"[{low:+.4f}, {high:+.4f}]")
+    return paired_rows(before, after, seed)
 
 
 def line(name: str, alone: dict[str, float], fused: dict[str, float]) -> str:
