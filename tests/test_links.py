@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from docx import Document
 from openpyxl import load_workbook
 
 from rag.answer import answer
@@ -25,6 +26,9 @@ from rag.chunking import chunk_document
 from rag.cli import main
 from rag.core.filters import Filters
 from rag.encoders import Encoder, HashingEncoder
+from rag.export.common import duty_line
+from rag.export.docx import memo_docx_bytes
+from rag.export.markdown import memo_markdown
 from rag.export.register import Row, register_bytes, register_rows, write_register
 from rag.export.text import format_answer
 from rag.links import Link, LinkTable, duties, links_for, modality
@@ -32,7 +36,7 @@ from rag.links.score import FEATURES
 from rag.readers import read_document
 from rag.search import Hit, Index
 from rag.search.liability import asks_consequence
-from ui.render import citation_card_html
+from ui.render import answer_html, citation_card_html
 
 from .conftest import CORPUS, DATA
 
@@ -280,6 +284,26 @@ def test_an_article_without_penalty_says_so_and_nothing_is_guessed(
     # not a consequence question: no note, no penalty citations
     plain = answer("《证券法》第三十八条", index=shipped_index, encoder=hashing_encoder)
     assert plain.citations[0].penalty_note is None
+
+
+def test_a_quoted_penalty_names_the_duty_it_enforces_on_the_card_and_in_memos(
+        shipped_index: Index, hashing_encoder: HashingEncoder) -> None:
+    found = answer("违反《证券法》第五十三条的规定会受到什么处罚？", index=shipped_index,
+                   encoder=hashing_encoder)
+    duty, admin, crime = found.citations[:3]
+    assert [c.clause_id for c in (duty, admin, crime)] == [
+        f"{SEC}#art53", f"{SEC}#art191", "刑法#art180"]
+    # the same law: the article alone; another law: its short name too
+    assert duty_line(admin, found.citations) == "对应义务 第五十三条"
+    assert duty_line(crime, found.citations) == "对应义务 证券法第五十三条"
+    assert duty_line(duty, found.citations) is None  # cited for itself
+    assert duty_line(admin, [admin, crime]) is None  # the duty not quoted: nothing named
+    page = visible_text(answer_html(found))
+    assert page.count("对应义务 第五十三条") == 1 and "对应义务 证券法第五十三条" in page
+    memo = memo_markdown([found])
+    assert "Duty: 对应义务 第五十三条" in memo and "Duty: 对应义务 证券法第五十三条" in memo
+    word = Document(io.BytesIO(memo_docx_bytes([found])))
+    assert "Duty: 对应义务 证券法第五十三条" in "\n".join(p.text for p in word.paragraphs)
 
 
 def test_cited_clauses_carry_who_cites_them(shipped_index: Index,

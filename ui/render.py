@@ -16,7 +16,7 @@ from rag.answer import Answer, Citation, Highlight
 from rag.answer.wording import CANDIDATES, INNER, LOW_CONFIDENCE, NOT_FOUND, RELATED
 from rag.core.pages import page_label, page_label_en
 from rag.core.versions import status_label
-from rag.export.common import mark_spans, penalty_line
+from rag.export.common import duty_line, mark_spans, penalty_line
 from rag.export.text import format_answer
 from ui import compare, feedback
 from ui.escape import esc
@@ -93,10 +93,11 @@ def _badges(citation: Citation) -> str:
     return "".join(badges)
 
 
-def _penalty_html(citation: Citation) -> str:
-    """由第一百八十一条处罚 · 刑法第一百六十条: what enforces the quoted clause."""
-    line = penalty_line(citation)
-    return f'<div class="penalty">{esc(line)}</div>' if line else ""
+def _penalty_html(citation: Citation, cited: Sequence[Citation] = ()) -> str:
+    """由第一百八十一条处罚 · 刑法第一百六十条: what enforces the quoted clause; 对应义务 第五十条:
+    the duty among ``cited`` a quoted penalty enforces."""
+    lines = [line for line in (penalty_line(citation), duty_line(citation, cited)) if line]
+    return "".join(f'<div class="penalty">{esc(line)}</div>' for line in lines)
 
 
 def _inner_html(citation: Citation) -> str:
@@ -113,11 +114,12 @@ def _inner_html(citation: Citation) -> str:
 
 def citation_card_html(
     citation: Citation, *, rank: str | None = None, open_compare: bool = False,
-    with_feedback: bool = False,
+    with_feedback: bool = False, cited: Sequence[Citation] = (),
 ) -> str:
     """One quoted clause as a card: citation, badges, where it sits, quote, copy button,
     the same article in the law's other versions (:mod:`ui.compare`), and with
-    ``with_feedback`` 👍/👎 for it (:mod:`ui.feedback`)."""
+    ``with_feedback`` 👍/👎 for it (:mod:`ui.feedback`); a penalty names the duty among
+    ``cited`` (the answer's citations) that it enforces."""
     meta = []
     if citation.path:
         meta.append(f'<span class="path">{esc(" › ".join(citation.path))}</span>')
@@ -136,7 +138,7 @@ def citation_card_html(
         f'<header><span class="rank">{esc(rank or citation.rank)}</span>'
         f'<span class="cite">{esc(citation.citation)}</span>{_badges(citation)}</header>'
         f'<div class="meta">{" · ".join(meta)}</div>'
-        f"{_penalty_html(citation)}"
+        f"{_penalty_html(citation, cited)}"
         f'<blockquote class="quote">{quote_html(citation.text, citation.highlights)}'
         "</blockquote>"
         f"{_inner_html(citation)}"
@@ -175,7 +177,8 @@ def answer_html(answer: Answer, *, with_feedback: bool = False) -> str:
         if answer.citations:
             verdict += f'<div class="candidates">{esc(CANDIDATES)}</div>'
     changes = any(c.via == "version" for c in answer.citations)  # a "what changed" answer
-    cards = "".join(citation_card_html(c, open_compare=changes, with_feedback=with_feedback)
+    cards = "".join(citation_card_html(c, open_compare=changes, with_feedback=with_feedback,
+                                       cited=answer.citations)
                     for c in answer.citations)
     related = ""
     if answer.related:

@@ -50,6 +50,21 @@ def csv_safe(value: object) -> object:
         return "'" + value
     return value
 
+def duty_line(citation: Citation, cited: Sequence[Citation]) -> str | None:
+    """``对应义务 第五十条`` (``enforces Article 2`` for an English article; the law's short
+    name too when the duty is another document's): the duty among ``cited`` that a penalty
+    was cited for; None for a clause cited for itself."""
+    duty = next((c for c in cited if citation.enforces and c.clause_id == citation.enforces),
+                None)
+    if duty is None:
+        return None
+    english = duty.label.isascii()
+    name = duty.label
+    if duty.doc_id != citation.doc_id:
+        name = duty.document.removeprefix("中华人民共和国") + (" " if english else "") + name
+    return ("enforces " if english else "对应义务 ") + name
+
+
 def _short(linked: LinkedClause, citation: Citation) -> str:
     """第一百八十七条 in the cited clause's own document, else 刑法第一百六十条."""
     if linked.clause_id.split("#", 1)[0] == citation.doc_id:

@@ -15,6 +15,7 @@ from rag.export.common import (
     DEFAULT_TITLE,
     audit_line,
     comparison_note,
+    duty_line,
     inner_lines,
     key_spans,
     now,
@@ -74,7 +75,7 @@ def memo_docx_bytes(
         if item.citations and not item.answered:
             doc.add_paragraph(CANDIDATES).runs[0].italic = True
         for citation in item.citations:
-            _docx_citation(doc, citation)
+            _docx_citation(doc, citation, cited=item.citations)
         if item.related:
             doc.add_heading(RELATED, level=2)
             for citation in item.related:
@@ -86,7 +87,8 @@ def memo_docx_bytes(
     return buffer.getvalue()
 
 
-def _docx_citation(doc: Any, citation: Citation, rank: str | None = None) -> None:
+def _docx_citation(doc: Any, citation: Citation, rank: str | None = None,
+                   cited: Sequence[Citation] = ()) -> None:
     from docx.shared import Cm, Pt, RGBColor
 
     head = doc.add_paragraph()
@@ -106,6 +108,9 @@ def _docx_citation(doc: Any, citation: Citation, rank: str | None = None) -> Non
     penalties = penalty_line(citation)
     if penalties:
         details.append(f"Penalty: {penalties}")
+    duty = duty_line(citation, cited)
+    if duty:
+        details.append(f"Duty: {duty}")
     info = doc.add_paragraph().add_run(xml_safe("\n".join(d for d in details if d)))
     info.font.size = Pt(9)
     info.font.color.rgb = RGBColor(0x44, 0x44, 0x44)

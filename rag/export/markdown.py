@@ -13,6 +13,7 @@ from rag.export.common import (
     DEFAULT_TITLE,
     audit_line,
     comparison_note,
+    duty_line,
     heading,
     inner_lines,
     key_spans,
@@ -118,7 +119,8 @@ def md_versions(citation: Citation) -> list[str]:
     return out
 
 
-def _md_citation(citation: Citation, rank: str | None = None) -> list[str]:
+def _md_citation(citation: Citation, rank: str | None = None,
+                 cited: Sequence[Citation] = ()) -> list[str]:
     details = []
     if citation.path:
         details.append(md_escape(" › ".join(citation.path)))
@@ -133,6 +135,9 @@ def _md_citation(citation: Citation, rank: str | None = None) -> list[str]:
     penalties = penalty_line(citation)
     if penalties:
         details.append("Penalty: " + md_escape(penalties))
+    duty = duty_line(citation, cited)
+    if duty:
+        details.append("Duty: " + md_escape(duty))
     inner = [f"- {md_escape(line)}" for line in inner_lines(citation)]
     return [
         f"**{md_escape(heading(citation, rank))}**",
@@ -163,7 +168,7 @@ def memo_markdown(
         if item.citations and not item.answered:
             out += [md_escape(CANDIDATES), ""]
         for citation in item.citations:
-            out += _md_citation(citation)
+            out += _md_citation(citation, cited=item.citations)
         if item.related:
             out += [f"### {md_escape(RELATED)}", ""]
             for citation in item.related:
