@@ -165,7 +165,9 @@ class CitationRecord(Record):
     penalty_note: str | None = Field(
         default=None, description="set when a consequence was asked and no penalty links here")
     enforces: str | None = Field(default=None,
-                                 description="via penalty: the id of the duty it enforces")
+                                 description="a penalty quoted for a duty (via penalty, or "
+                                 "found by search and quoted after that duty in a "
+                                 "consequence answer): the id of the duty it enforces")
 
 
 class Audit(Record):
