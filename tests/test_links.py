@@ -19,7 +19,9 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
+import rag.answer.compose as compose
 from rag.answer import answer
+from rag.answer.compose import NAMED_TEXT, with_named_text
 from rag.answer.records import AnswerRecord
 from rag.answer.wording import NO_PENALTY
 from rag.chunking import chunk_document
@@ -34,7 +36,7 @@ from rag.export.text import format_answer
 from rag.links import Link, LinkTable, duties, links_for, modality
 from rag.links.score import FEATURES
 from rag.readers import read_document
-from rag.search import Hit, Index
+from rag.search import Hit, Index, Query, prepare, retrieve
 from rag.search.liability import asks_consequence
 from ui.render import answer_html, citation_card_html
 
@@ -252,6 +254,41 @@ def test_a_penalty_found_first_is_quoted_after_the_duty_it_enforces(
     found = answer("利用内幕消息炒股会被罚多少钱？", index=shipped_index,
                    encoder=hashing_encoder, k=3)
     assert [c.clause_id for c in found.citations] == ["刑法#art180", f"{SEC}#art191", f"{SEC}#art2"]
+
+
+def test_a_consequence_question_naming_a_clause_is_searched_with_its_words(
+        shipped_index: Index, hashing_encoder: HashingEncoder,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """"违反《公司法》第三十条…" names the duty, not its conduct (虚报注册资本): the search
+    takes the named clause's words too, and finds the penalty that names that conduct."""
+    question = "违反《公司法》第三十条的规定会受到什么处罚？"
+    searched: list[str] = []
+    real = compose.retrieve
+
+    def spy(query: Query, **kwargs: object) -> list[Hit]:
+        searched.append(query.text)
+        return real(query, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(compose, "retrieve", spy)
+    found = answer(question, index=shipped_index, encoder=hashing_encoder, k=5)
+    duty = shipped_index.clauses[shipped_index.row_of[f"{CO}#art30"]]
+    assert searched[-1] == f"{question} {duty.text[:NAMED_TEXT]}"  # the 2023 article's
+    assert found.citations[0].clause_id == f"{CO}#art30"
+    # 虚报注册资本…的 (第二百五十条): beyond the top 100 searched as asked, within the top 50
+    # with the duty's words (the hashing encoder; the real model puts it in the top 5)
+    asked = prepare(question, index=shipped_index)
+
+    def rank_of(query: Query) -> int | None:
+        units = [h.clause.unit_id for h in retrieve(query, index=shipped_index,
+                                                    encoder=hashing_encoder, k=100)]
+        return units.index(f"{CO}#art250") + 1 if f"{CO}#art250" in units else None
+
+    assert rank_of(asked) is None
+    widened = with_named_text(asked, [duty], index=shipped_index, encoder=hashing_encoder)
+    assert (rank_of(widened) or 101) <= 50
+    # the same clause looked up without asking for consequences: searched as asked
+    answer("《公司法》第三十条", index=shipped_index, encoder=hashing_encoder, k=5)
+    assert searched[-1] == "《公司法》第三十条"
 
 
 def test_penalty_citations_keep_to_the_filters(shipped_index: Index,

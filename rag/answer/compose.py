@@ -26,6 +26,9 @@ from rag.search.lexical import query_terms
 from rag.search.liability import asks_consequence
 
 MAX_TOP = 100
+# characters of the named clauses' text a consequence question is searched with
+# (with_named_text): about a clause's first two sentences
+NAMED_TEXT = 300
 
 
 def fold_versions(
@@ -195,6 +198,21 @@ class Found:
         return calibration.confidence(*self.signals) if self.hits else 0.0
 
 
+def with_named_text(query: Query, named: list[Clause], *, index: Index,
+                    encoder: Encoder | None) -> Query:
+    """The query a consequence question that names clauses is searched with: its words
+    and the named clauses' own (in force; the first :data:`NAMED_TEXT` characters), so the penalty
+    that names the same conduct ranks — "违反《公司法》第三十条的规定会受到什么处罚？" says
+    nothing of 虚报注册资本, its 第三十条 does. Other questions: as asked."""
+    if not named or not asks_consequence(query.question):
+        return query
+    # the versions in force (an older version's article of the same number is another one)
+    own = [c for c in named if query.versions[c.doc_id].preferred] or named
+    text = f"{query.text} {' '.join(c.text for c in own)[:NAMED_TEXT]}"
+    vector = index.query_encoder(encoder).encode_queries([text])[0]
+    return replace(query, text=text, vector=vector)
+
+
 def find(query: Query, *, index: Index, encoder: Encoder | None = None, k: int,
          fusion: Fusion | None, facts: Facts | None = None) -> Found:
     """Named clauses, then hybrid search, then the refusal signals for ``query``
@@ -212,7 +230,8 @@ def find(query: Query, *, index: Index, encoder: Encoder | None = None, k: int,
     if query.vector is None and query.question:
         encoder = index.query_encoder(encoder)
         query = replace(query, vector=encoder.encode_queries([query.text])[0])
-    hits = retrieve(query, index=index, encoder=encoder, k=max(3 * k, 20), fusion=fusion)
+    hits = retrieve(with_named_text(query, named, index=index, encoder=encoder), index=index,
+                    encoder=encoder, k=max(3 * k, 20), fusion=fusion)
     hits, folded = fold_duplicates(index, hits, facts=facts)
     named_units = {c.unit_id for c in named}
     hits = [h for h in hits if h.clause.unit_id not in named_units]
