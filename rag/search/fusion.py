@@ -41,16 +41,14 @@ class MemorySettings(NamedTuple):
     temperature: float
 
 
-def check_memory(settings: MemorySettings, *, where: str = "") -> None:
-    """Refuse memory settings no vote can use, naming ``where`` they came from."""
-    prefix = f"{where}: " if where else ""
+def check_memory(settings: MemorySettings) -> None:
+    """Refuse memory settings no vote can use."""
     if settings.weight < 0:
-        raise ValueError(f"{prefix}memory_weight must be at least 0, not {settings.weight}")
+        raise ValueError(f"memory_weight must be at least 0, not {settings.weight}")
     if not 0.0 <= settings.floor < 1.0:
-        raise ValueError(f"{prefix}memory_floor must be in [0, 1), not {settings.floor}")
+        raise ValueError(f"memory_floor must be in [0, 1), not {settings.floor}")
     if settings.temperature <= 0:
-        raise ValueError(f"{prefix}memory_temperature must be positive, not "
-                         f"{settings.temperature}")
+        raise ValueError(f"memory_temperature must be positive, not {settings.temperature}")
 
 
 @dataclass(frozen=True)
@@ -135,10 +133,12 @@ class Fusion:
     def memory_settings(self) -> MemorySettings:
         """The memory's weight, floor, null and temperature; unset ones at MEMORY_DEFAULTS
         (:meth:`calibrated` first, for the model's own)."""
-        values = {name: default if getattr(self, name) is None else getattr(self, name)
-                  for name, default in MEMORY_DEFAULTS.items()}
-        return MemorySettings(values["memory_weight"], values["memory_floor"],
-                              values["memory_null"], values["memory_temperature"])
+        def own(name: str) -> float:
+            value = getattr(self, name)
+            return MEMORY_DEFAULTS[name] if value is None else float(value)
+
+        return MemorySettings(own("memory_weight"), own("memory_floor"), own("memory_null"),
+                              own("memory_temperature"))
 
     def weight(self, channel: str) -> float:
         if channel == "memory":
