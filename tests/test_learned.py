@@ -16,6 +16,7 @@ from rag.index import StoreError, index_paths
 from rag.learned import artifacts
 from rag.learned.artifacts import LearnedError, learned_for
 from rag.search import Fusion, open_index, retrieve
+from rag.search.fusion import MEMORY_DEFAULTS
 from rag.search.rerank import FEATURES
 
 from .conftest import CORPUS
@@ -183,6 +184,15 @@ def test_the_shipped_parts_load_and_match_their_manifest() -> None:
     assert tuned.identity["adapter"] != base.identity["adapter"]
     assert tuned.identity["reranker"] != base.identity["reranker"]
     assert learned_for("sha256:" + "0" * 64) is None  # another model gets none
+    # the default (fine-tuned) model's memory works on its own similarity scale, chosen by
+    # its own CV; the base records none and takes the search's defaults (its own CV's)
+    assert set(tuned.memory) == set(MEMORY_DEFAULTS)
+    assert tuned.memory == metas[TUNED_MODEL]["memory"]["settings"]
+    assert tuned.memory["memory_null"] < MEMORY_DEFAULTS["memory_null"]
+    assert Fusion().calibrated(tuned.memory).memory_settings() == tuple(
+        tuned.memory[name] for name in MEMORY_DEFAULTS)
+    assert base.memory == {}
+    assert Fusion().calibrated(base.memory) == Fusion()
 
 
 def test_the_question_as_asked_is_searched_beside_the_mapped_one(parts: Path,
