@@ -100,7 +100,7 @@ def retrieve(
         raise ValueError(f"k must be at least 1, not {k}")
     query = question if isinstance(question, Query) else prepare(question, index=index,
                                                                   filters=filters)
-    fusion = fusion or Fusion()
+    fusion = calibrated(fusion, index)  # once: the channels and the fusion share it
     if not query.question or not index.clauses:
         return []
     ranked = channel_results(query, index=index, encoder=encoder,
