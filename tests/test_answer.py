@@ -15,7 +15,7 @@ from rag.answer import answer
 from rag.core.filters import Filters
 from rag.encoders import HashingEncoder
 from rag.index import index_paths
-from rag.search import Fusion, open_index
+from rag.search import Fusion, Index, open_index, retrieve
 
 SEC = "证券法-2019-12-28"
 CRIM = "刑法"
@@ -258,7 +258,8 @@ def test_as_of_date_answers_with_the_version_then_in_force(versioned_index) -> N
     assert first.version == "2001-01-01" and "一万元以下" in first.text
 
 
-def test_near_duplicates_fold_under_the_authoritative_source(tmp_path: Path) -> None:
+def _restated_index(tmp_path: Path) -> tuple[Index, HashingEncoder]:
+    """The opinion and a news post restating its clause on 中概股, indexed."""
     from .conftest import CORPUS
 
     folder = tmp_path / "docs"
@@ -271,7 +272,11 @@ def test_near_duplicates_fold_under_the_authoritative_source(tmp_path: Path) -> 
         "推进相关监管制度体系建设。\n", encoding="utf-8")
     encoder = HashingEncoder(dimension=64)
     index_paths([folder], index=tmp_path / "index", encoder=encoder)
-    index = open_index(tmp_path / "index", encoder=encoder)
+    return open_index(tmp_path / "index", encoder=encoder), encoder
+
+
+def test_near_duplicates_fold_under_the_authoritative_source(tmp_path: Path) -> None:
+    index, encoder = _restated_index(tmp_path)
     result = answer("加强中概股监管 中概股公司风险及突发情况应对", index=index,
                     encoder=encoder, k=5)
     kinds = [c.kind for c in result.citations]
@@ -279,6 +284,28 @@ def test_near_duplicates_fold_under_the_authoritative_source(tmp_path: Path) -> 
     top = result.citations[0]
     assert top.clause_id == f"{OPINION}#sec5.c20"
     assert any(f.startswith("restated") for f in top.folded)
+
+
+def test_folding_keeps_the_search_order_where_it_is_not_by_score(tmp_path: Path) -> None:
+    """A search order that is not by score (a clause confirmed for the question first, the
+    reranker's kept top three) survives folding; the source takes its restatement's place."""
+    from dataclasses import replace
+
+    from rag.answer.fold import fold_duplicates
+
+    index, encoder = _restated_index(tmp_path)
+    hits = retrieve("加强中概股监管 中概股公司风险及突发情况应对", index=index, encoder=encoder,
+                    k=8)
+    news = next(h for h in hits if h.clause.doc_id == "restated")
+    source = next(h for h in hits if h.clause.unit_id == f"{OPINION}#sec5.c20")
+    others = [h for h in hits if h not in (news, source)][:3]
+    first = replace(others[0], score=-5.0, via="memory")  # lowest score, first place
+    order = [first, news, others[1], others[2], source]
+    kept, folded = fold_duplicates(index, order)
+    assert folded == {source.clause.unit_id: [news.clause.id]}
+    assert [h.clause.id for h in kept] == [
+        first.clause.id, source.clause.id, others[1].clause.id, others[2].clause.id]
+    assert kept[1].score == max(news.score, source.score) and kept[0].score == -5.0
 
 
 # ---------------------------------------------------------------- real model

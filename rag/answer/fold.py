@@ -17,7 +17,9 @@ def fold_duplicates(index: Index, hits: Sequence[Hit], *, facts: Facts | None = 
     """The hits with restatements folded under their source, and what was folded.
 
     Returns (kept hits, best first; {kept unit id: [folded clause ids]}). The source takes
-    the best score of what was folded under it. Only texts of different authority fold,
+    the best place and score of what was folded under it; otherwise the search's order
+    stands (which is not always by score: a clause confirmed for the question comes first,
+    and the reranker keeps the fused first three first). Only texts of different authority fold,
     so the bigram overlap is measured for those pairs alone (``facts`` keeps the bigrams
     when a batch shares them).
     """
@@ -47,11 +49,14 @@ def fold_duplicates(index: Index, hits: Sequence[Hit], *, facts: Facts | None = 
     if len(kept) == len(hits):
         return kept, folded
     scores = {h.clause.id: h.score for h in hits}
+    places = {h.clause.id: n for n, h in enumerate(hits)}
     out = []
     for hit in kept:
+        place = places[hit.clause.id]
         lost = folded.get(hit.clause.unit_id)
         if lost:
             hit = replace(hit, score=max(hit.score, *(scores[c] for c in lost)))
-        out.append(hit)
-    out.sort(key=lambda h: -h.score)
-    return out, folded
+            place = min(place, *(places[c] for c in lost))
+        out.append((place, hit))
+    out.sort(key=lambda placed: placed[0])
+    return [hit for _, hit in out], folded
