@@ -5,6 +5,7 @@
     python benchmarks/train_retrieval.py --ablation    # also: each feature group left out
     python benchmarks/train_retrieval.py --compare     # the shipped artefacts: train-CV | dev
     python benchmarks/train_retrieval.py --keep-adapter  # retrain the reranker only
+    python benchmarks/train_retrieval.py --onnx-only     # the shipped reranker as ONNX too
 
 Deterministic (seeded folds, torch and LightGBM seeds, fixed threads). Settings are
 chosen by 5-fold cross-validation inside train.jsonl; the train-CV figures are printed
@@ -53,7 +54,7 @@ from rag.encoders import BASE_MODEL, load_encoder
 from rag.learned import Learned
 from rag.learned.artifacts import learned_for, model_folder
 from rag.search import Fusion, Index, channel_results, open_index, prepare, rank
-from rag.search.rerank import FEATURES, features
+from rag.search.rerank import FEATURES, features, kept
 
 FOLDS = 5
 INNER_FOLDS = 5  # the reranker's early stopping: a fifth of the training folds
@@ -237,7 +238,10 @@ def fit(data: list, ids: list[int], params: dict[str, Any], rounds: int,
 
 
 def reranked_scores(data: list, chosen: list[int], questions: list[dict[str, Any]],
-                    booster: Any | None, drop: tuple[int, ...] = ()) -> list[dict[str, float]]:
+                    booster: Any | None, drop: tuple[int, ...] = (), keep: int = 0
+                    ) -> list[dict[str, float]]:
+    """Each chosen question's scores in the booster's order (the fused first ``keep``
+    kept first, as :func:`rag.search.rerank.kept`), or the fused order without one."""
     rows = []
     for i in chosen:
         x, _, keys = data[i]
@@ -248,7 +252,7 @@ def reranked_scores(data: list, chosen: list[int], questions: list[dict[str, Any
             if drop:
                 x[:, list(drop)] = np.nan
             predicted = booster.predict(x)
-            order = sorted(range(len(keys)), key=lambda j: (-predicted[j], j))
+            order = kept(sorted(range(len(keys)), key=lambda j: (-predicted[j], j)), keep)
         seen: dict[tuple[str, str], None] = {}
         for j in order:
             seen.setdefault(keys[j], None)
@@ -257,7 +261,7 @@ def reranked_scores(data: list, chosen: list[int], questions: list[dict[str, Any
 
 
 def cross_validate_reranker(data: list, folds: np.ndarray, questions: list[dict[str, Any]],
-                            params: dict[str, Any], drop: tuple[int, ...] = ()
+                            params: dict[str, Any], drop: tuple[int, ...] = (), keep: int = 0
                             ) -> tuple[dict[str, float], int]:
     """Outer folds score; early stopping looks only at an inner split of the training
     folds (a fifth of them), never at the fold it is scored on."""
@@ -270,8 +274,43 @@ def cross_validate_reranker(data: list, folds: np.ndarray, questions: list[dict[
         held = [i for i in range(len(data)) if folds[i] == fold]
         booster = fit(data, train, params, 1000, valid=stop, drop=drop)
         best.append(booster.best_iteration or 1000)
-        rows += reranked_scores(data, held, questions, booster, drop=drop)
+        rows += reranked_scores(data, held, questions, booster, drop=drop, keep=keep)
     return mean(rows), int(np.mean(best))
+
+
+def onnx_of(model_text: str) -> bytes:
+    """The LightGBM model as ONNX (onnxmltools), for ONNX Runtime to score at query time:
+    the same trees, thresholds in float32; checked against LightGBM by :func:`write_onnx`."""
+    import lightgbm
+    from onnxmltools import convert_lightgbm
+    from onnxmltools.convert.common.data_types import FloatTensorType
+
+    booster = lightgbm.Booster(model_str=model_text)
+    model = convert_lightgbm(booster, initial_types=[
+        ("features", FloatTensorType([None, booster.num_feature()]))], target_opset=15,
+        zipmap=False)
+    return bytes(model.SerializeToString())
+
+
+def write_onnx(out: Path, rows: np.ndarray) -> dict[str, str]:
+    """Write ``out/reranker.onnx`` from ``out/reranker.txt`` once it scores ``rows`` (feature
+    rows of real pools, NaN included) as LightGBM does, within 1e-4; its manifest entry."""
+    import lightgbm
+    import onnxruntime as ort
+
+    text = (out / "reranker.txt").read_text(encoding="utf-8")
+    blob = onnx_of(text)
+    session = ort.InferenceSession(blob, providers=["CPUExecutionProvider"])
+    mine = session.run(None, {"features": rows.astype(np.float32)})[0].reshape(-1)
+    theirs = lightgbm.Booster(model_str=text).predict(rows)
+    worst = float(np.max(np.abs(mine - theirs))) if len(rows) else 0.0
+    if worst > 1e-4:
+        raise SystemExit(f"reranker.onnx differs from reranker.txt by {worst:.2e} on "
+                         f"{len(rows)} feature rows; not written")
+    (out / "reranker.onnx").write_bytes(blob)
+    print(f"wrote {out}/reranker.onnx: {len(rows)} feature rows scored within {worst:.1e} "
+          "of LightGBM", file=sys.stderr)
+    return {"file": "reranker.onnx", "sha256": hashlib.sha256(blob).hexdigest()}
 
 
 # ---------------------------------------------------------------- main
@@ -291,6 +330,9 @@ def main() -> int:
                         help="keep the shipped adapter.npy byte for byte (its out-of-fold "
                         "copies for the pools are trained with its recorded settings) and "
                         "retrain the reranker only")
+    parser.add_argument("--onnx-only", action="store_true",
+                        help="train nothing: convert the shipped reranker.txt to "
+                        "reranker.onnx, checked on the pools of the dev questions")
     parser.add_argument("--pool", type=int, default=POOL,
                         help="fused units the reranker re-scores (default %(default)s)")
     parser.add_argument("--depth", type=int, default=None,
@@ -304,6 +346,8 @@ def main() -> int:
     if args.compare:
         side_by_side(args.index, load_encoder(args.model))
         return 0
+    if args.onnx_only:
+        return onnx_only(args.index, args.model)
     started = time.perf_counter()
     np.random.seed(args.seed)
     import torch
@@ -393,6 +437,8 @@ def main() -> int:
     leaves, monotone, rounds, rerank_cv = choose((), f"all {len(FEATURES)} features",
                                                  (False, True))
     params = lgb_params(leaves, args.seed, monotone)
+    keeps = Fusion.reranker_keeps  # as the product re-orders: the fused first ones kept
+    kept_cv, _ = cross_validate_reranker(data, folds, questions, params, keep=keeps)
     labelled = [i for i in range(len(data)) if data[i][1].any()]
     booster = fit(data, labelled, params, rounds)
     old_booster = fit(data, labelled, lgb_params(old_leaves, args.seed), old_rounds, drop=new)
@@ -400,7 +446,8 @@ def main() -> int:
     figures = {"dense (e5-small, plain)": plain, "dense + adapter": adapter_cv,
                "fused pool with adapter (no reranker)": fused_cv,
                f"+ reranker, {len(OLD)} features (before)": old_cv,
-               "+ reranker (full stack)": rerank_cv}
+               "+ reranker (full stack)": rerank_cv,
+               f"+ reranker, fused top {keeps} kept (as shipped)": kept_cv}
     print(table(figures, title=f"\ntrain-CV ({FOLDS} folds of train.jsonl, held-out folds)"))
     # dev, reported only: the pools of the adapter written, each reranker trained above
     from stard import DEV
@@ -418,7 +465,9 @@ def main() -> int:
                  f"+ reranker, {len(OLD)} features (before)":
                  mean(reranked_scores(dev_data, every, dev, old_booster, drop=new)),
                  f"+ reranker, {len(FEATURES)} features":
-                 mean(reranked_scores(dev_data, every, dev, booster))},
+                 mean(reranked_scores(dev_data, every, dev, booster)),
+                 f"+ reranker, fused top {keeps} kept":
+                 mean(reranked_scores(dev_data, every, dev, booster, keep=keeps))},
                 title="\nSTARD dev (reported, never chosen on)"))
     if args.ablation:
         ablation = {}
@@ -438,6 +487,7 @@ def main() -> int:
     if not args.keep_adapter:
         np.save(out / "adapter.npy", adapter, allow_pickle=False)
     (out / "reranker.txt").write_text(booster.model_to_string(), encoding="utf-8")
+    onnx = write_onnx(out, np.concatenate([x for x, _, _ in dev_data]))
     digest = {name: hashlib.sha256((out / name).read_bytes()).hexdigest()
               for name in ("adapter.npy", "reranker.txt")}
     # where and how these parts were made: with --keep-adapter only the reranker was, so
@@ -460,7 +510,10 @@ def main() -> int:
         "reranker": {"file": "reranker.txt", "sha256": digest["reranker.txt"],
                      "features": list(FEATURES), "pool": args.pool, "num_leaves": leaves,
                      "monotone": {f: c for f, c in MONOTONE.items()} if monotone else {},
-                     "rounds": rounds, "trained": provenance},
+                     "rounds": rounds, "onnx": onnx,
+                     **{k: v for k, v in shipped.get("reranker", {}).items()
+                        if k in ("default", "default_chosen_by")},
+                     "trained": provenance},
         "training": {
             **recorded,
             "questions": str(TRAIN.name),
@@ -477,6 +530,29 @@ def main() -> int:
     print(f"\nwrote {out}/manifest.json, adapter.npy, reranker.txt in "
           f"{time.perf_counter() - started:.0f} s")
     side_by_side(args.index, encoder)
+    return 0
+
+
+def onnx_only(index_path: Path, model: str) -> int:
+    """Convert the shipped reranker of ``model`` to ONNX, checked on the feature rows of
+    the dev questions' pools (reported questions; nothing is chosen on them), and record
+    it in the manifest."""
+    from stard import DEV
+
+    out = model_folder(model)
+    path = out / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    encoder = load_encoder(model)
+    index = open_index(index_path, encoder=encoder, trained=False)
+    adapter = np.load(out / manifest["adapter"]["file"], allow_pickle=False)
+    dev = load_questions(DEV)
+    prepared = [prepare(q["question"], index=index) for q in dev]
+    queries = np.concatenate([encoder.encode_queries([p.text for p in prepared[s:s + 64]])
+                              for s in range(0, len(prepared), 64)])
+    data = pools(index, encoder, dev, queries, [adapter] * len(dev),
+                 pool=int(manifest["reranker"]["pool"]))
+    manifest["reranker"]["onnx"] = write_onnx(out, np.concatenate([x for x, _, _ in data]))
+    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return 0
 
 

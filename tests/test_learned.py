@@ -19,7 +19,7 @@ from rag.search import Fusion, open_index, retrieve
 from rag.search.fusion import MEMORY_DEFAULTS
 from rag.search.rerank import FEATURES
 
-from .conftest import CORPUS
+from .conftest import CORPUS, REPO
 
 ENCODER = HashingEncoder(dimension=64)
 
@@ -140,7 +140,7 @@ def test_search_uses_the_adapter_and_the_reranker(parts: Path, tmp_path: Path) -
     folder = tmp_path / "index"
     index_paths([CORPUS / "seeds"], index=folder, encoder=ENCODER)
     index = open_index(folder, encoder=ENCODER)
-    reranking = Fusion(use_reranker=True)  # opt-in; the adapter is on by default
+    reranking = Fusion(use_reranker=True)  # these parts leave it off; the adapter is on
     hits = retrieve("打击证券违法活动", index=index, encoder=ENCODER, k=5, fusion=reranking)
     assert len(hits) == 5 and all("rerank" in h.scores for h in hits)
     default = retrieve("打击证券违法活动", index=index, encoder=ENCODER, k=5)
@@ -149,7 +149,9 @@ def test_search_uses_the_adapter_and_the_reranker(parts: Path, tmp_path: Path) -
                          fusion=Fusion(use_adapter=False))
     assert [h.scores["dense"] for h in default if "dense" in h.scores] != [
         h.scores["dense"] for h in unadapted if "dense" in h.scores]
-    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    # the fused first three stay first, each part in the reranker's order
+    for part in (hits[:3], hits[3:]):
+        assert [h.score for h in part] == sorted((h.score for h in part), reverse=True)
     plain = open_index(folder, encoder=ENCODER, trained=False)
     assert all("rerank" not in h.scores
                for h in retrieve("打击证券违法活动", index=plain, encoder=ENCODER, k=5))
@@ -158,6 +160,78 @@ def test_search_uses_the_adapter_and_the_reranker(parts: Path, tmp_path: Path) -
                        fusion=reranking)
     assert english and all("rerank" not in h.scores for h in english)
     assert english == retrieve("penalty for insider trading", index=plain, encoder=ENCODER, k=5)
+
+
+def test_kept_holds_the_fused_first_ones_first_in_the_new_order() -> None:
+    from rag.search.rerank import kept
+
+    assert kept([5, 2, 0, 7, 1, 3, 4, 6], 3) == [2, 0, 1, 5, 7, 3, 4, 6]
+    assert kept([5, 2, 0, 7, 1, 3, 4, 6], 0) == [5, 2, 0, 7, 1, 3, 4, 6]
+    assert kept([1, 0, 2], 3) == [1, 0, 2] and kept([], 3) == []
+    assert kept([3, 2, 1, 0], 8) == [3, 2, 1, 0]  # fewer candidates than kept
+    with pytest.raises(ValueError, match="reranker_keeps must be at least 0"):
+        Fusion(reranker_keeps=-1)
+
+
+def test_a_model_whose_parts_say_so_reranks_by_default(parts: Path, tmp_path: Path) -> None:
+    """``"default": true`` turns the reranker on where the search leaves it unset, keeping
+    the fused first three first; ``use_reranker=False`` still turns it off, and a default
+    that is not a boolean is refused."""
+    from rag.search import channel_results, prepare, rank
+
+    folder = tmp_path / "index"
+    index_paths([CORPUS / "seeds"], index=folder, encoder=ENCODER)
+    question = "打击证券违法活动"
+    before = retrieve(question, index=open_index(folder, encoder=ENCODER), encoder=ENCODER,
+                      k=10)
+    assert all("rerank" not in h.scores for h in before)
+    meta = json.loads((parts / "manifest.json").read_text("utf-8"))
+    meta["reranker"]["default"] = True
+    (parts / "manifest.json").write_text(json.dumps(meta), "utf-8")
+    learned_for.cache_clear()
+    index = open_index(folder, encoder=ENCODER)
+    hits = retrieve(question, index=index, encoder=ENCODER, k=10)
+    assert all("rerank" in h.scores for h in hits)
+    fused = retrieve(question, index=index, encoder=ENCODER, k=10,
+                     fusion=Fusion(use_reranker=False))
+    assert fused == before
+    assert {h.clause.unit_id for h in hits[:3]} == {h.clause.unit_id for h in fused[:3]}
+    assert [h.score for h in hits[:3]] == sorted((h.score for h in hits[:3]), reverse=True)
+    loose = retrieve(question, index=index, encoder=ENCODER, k=10,
+                     fusion=Fusion(reranker_keeps=0))
+    assert [h.score for h in loose] == sorted((h.score for h in loose), reverse=True)
+    query = prepare(question, index=index)
+    ranked = channel_results(query, index=index, encoder=ENCODER, depth=200)
+    assert rank(query, ranked, index=index, k=10, fusion=Fusion()) == hits
+    meta["reranker"]["default"] = "yes"
+    (parts / "manifest.json").write_text(json.dumps(meta), "utf-8")
+    learned_for.cache_clear()
+    with pytest.raises(LearnedError, match=r"reranker\.default must be true or false"):
+        learned_for(ENCODER.identity)
+
+
+def test_the_reranker_scored_by_onnx_runtime_as_by_lightgbm(parts: Path) -> None:
+    """train_retrieval converts the LightGBM model to ONNX, checked before it is written;
+    the parts then score with ONNX Runtime, and a tampered conversion is refused."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from train_retrieval import write_onnx
+
+    rng = np.random.default_rng(3)
+    rows = rng.standard_normal((300, len(FEATURES)))
+    rows[rng.random(rows.shape) < 0.1] = np.nan
+    meta = json.loads((parts / "manifest.json").read_text("utf-8"))
+    meta["reranker"]["onnx"] = write_onnx(parts, rows)
+    (parts / "manifest.json").write_text(json.dumps(meta), "utf-8")
+    learned_for.cache_clear()
+    learned = learned_for(ENCODER.identity)
+    assert learned is not None and learned.reranker_session is not None
+    np.testing.assert_allclose(learned.score(rows), learned.reranker.predict(rows), atol=1e-5)
+    (parts / "reranker.onnx").write_bytes((parts / "reranker.onnx").read_bytes() + b"\0")
+    learned_for.cache_clear()
+    with pytest.raises(LearnedError, match=r"reranker\.onnx: sha256 .* is not the"):
+        learned_for(ENCODER.identity)
 
 
 def test_the_shipped_parts_load_and_match_their_manifest() -> None:
@@ -192,7 +266,27 @@ def test_the_shipped_parts_load_and_match_their_manifest() -> None:
     assert Fusion().calibrated(tuned.memory).memory_settings() == tuple(
         tuned.memory[name] for name in MEMORY_DEFAULTS)
     assert base.memory == {}
-    assert Fusion().calibrated(base.memory) == Fusion()
+    assert Fusion().calibrated(base.memory) == Fusion(use_reranker=False)
+    # the default's reranker is on by default (it helps STARD dev and loses none of
+    # benchmarks/reranker_safety.py's questions, its fused top three kept); the base's is not
+    assert tuned.reranker_default and not base.reranker_default
+    assert Fusion().calibrated(tuned.memory, rerank=True).use_reranker is True
+    assert Fusion(use_reranker=False).calibrated(tuned.memory, rerank=True).use_reranker is False
+    # each is scored by ONNX Runtime from the LightGBM model's conversion, as LightGBM
+    # scores it: rows of every feature's range, missing values (NaN) included
+    rng = np.random.default_rng(0)
+    rows = rng.normal(0.0, 3.0, (500, len(FEATURES)))
+    rows[rng.random(rows.shape) < 0.2] = np.nan
+    for learned, meta in ((base, metas[BASE_MODEL]), (tuned, metas[TUNED_MODEL])):
+        onnx = root / meta_name(metas, meta) / meta["reranker"]["onnx"]["file"]
+        assert hashlib.sha256(onnx.read_bytes()).hexdigest() == meta["reranker"]["onnx"]["sha256"]
+        assert learned.reranker_session is not None
+        np.testing.assert_allclose(learned.score(rows), learned.reranker.predict(rows),
+                                   atol=1e-4)
+
+
+def meta_name(metas: dict[str, dict[str, object]], meta: dict[str, object]) -> str:
+    return next(name for name, other in metas.items() if other is meta)
 
 
 def test_the_question_as_asked_is_searched_beside_the_mapped_one(parts: Path,

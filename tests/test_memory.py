@@ -149,7 +149,8 @@ def test_memory_settings_come_from_the_model_unless_set() -> None:
     assert fitted.weight("memory") == 1.5
     # a setting the caller chose is kept; no calibration changes nothing
     assert Fusion(memory_null=0.9).calibrated(own).memory_settings().null == 0.9
-    assert Fusion().calibrated(None) == Fusion()
+    # (and with no trained parts to say otherwise, the reranker off)
+    assert Fusion().calibrated(None) == Fusion(use_reranker=False)
 
 
 def test_the_index_models_calibration_decides_who_votes(

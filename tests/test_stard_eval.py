@@ -108,7 +108,8 @@ def test_reranker_cv_early_stops_on_an_inner_split_never_on_the_scored_fold(
         seen.append((list(ids), list(valid or [])))
         return Booster()
 
-    def reranked(data, chosen, questions, booster, drop=()):  # type: ignore[no-untyped-def]
+    def reranked(data, chosen, questions, booster, drop=(), keep=0):  # type: ignore[no-untyped-def]
+        assert keep == 3  # scored as the product re-orders
         scored.append(list(chosen))
         return [{"R@10": 1.0} for _ in chosen]
 
@@ -116,7 +117,7 @@ def test_reranker_cv_early_stops_on_an_inner_split_never_on_the_scored_fold(
     monkeypatch.setattr(train_retrieval, "reranked_scores", reranked)
     data = [(None, np.ones(3), None) for _ in range(50)]
     folds = stard.folds_of(50, train_retrieval.FOLDS, 7)
-    _, rounds = train_retrieval.cross_validate_reranker(data, folds, [{}] * 50, {})
+    _, rounds = train_retrieval.cross_validate_reranker(data, folds, [{}] * 50, {}, keep=3)
     assert rounds == 7 and len(seen) == len(scored) == train_retrieval.FOLDS
     for (train, stop), held in zip(seen, scored, strict=True):
         assert stop and train and not set(stop) & set(train)

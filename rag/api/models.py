@@ -224,7 +224,9 @@ class VersionInfo(_Model):
     package_version: str
     api: Literal["v1"]
     index: IndexIdentity
-    reranker: None = Field(description="no reranker: ranking is the fixed fusion below")
+    reranker: str | None = Field(description="sha256 of the trained reranker that re-orders "
+                                 "the fused candidates of questions with Chinese; null "
+                                 "when none does")
     fusion: dict[str, object] = Field(description="how the dense and keyword channels "
                                       "are combined (weights tuned on STARD)")
     writes: bool = Field(description="whether this server accepts library writes")

@@ -146,6 +146,7 @@ def status_record(status: BuildStatus) -> ReindexStatus:
 def version_info(index: Index, *, writes: bool) -> VersionInfo:
     manifest = index.manifest
     model = model_section(manifest)
+    fusion = calibrated(None, index)
     dimension = model.get("dimension")
     return VersionInfo(
         package_version=__version__, api="v1",
@@ -156,6 +157,6 @@ def version_info(index: Index, *, writes: bool) -> VersionInfo:
             documents=len(index.documents), clauses=len(index.clauses),
             search=manifest.get("search"), tokenizer=manifest.get("tokenizer"),
             built_by=manifest.get("package_version")),
-        reranker=None, fusion={k: list(v) if isinstance(v, tuple) else v
-                               for k, v in asdict(calibrated(None, index)).items()},
+        reranker=index.learned.reranker_sha if fusion.use_reranker and index.learned else None,
+        fusion={k: list(v) if isinstance(v, tuple) else v for k, v in asdict(fusion).items()},
         writes=writes)

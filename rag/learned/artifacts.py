@@ -50,8 +50,10 @@ class Learned:
     ``adapter`` maps a query vector before the dense search (q' = W q, renormalised);
     ``reranker`` re-scores the fused candidates from :data:`features`; either may be
     absent. ``identity`` is what an index records and an answer's audit line names.
-    The reranker (opt-in when answering) is parsed from ``reranker_model`` on first use, so
-    opening an index does not import lightgbm (and scikit-learn, scipy.stats behind it).
+    The reranker (on by default where ``reranker_default``) is scored by ONNX Runtime from
+    ``reranker_onnx``, its LightGBM model converted when it was trained (the encoder's
+    runtime already; importing lightgbm, scikit-learn behind it, costs ``rag ask`` ~0.9 s),
+    else by LightGBM from ``reranker_model``; either is parsed on first use.
     """
 
     model_identity: str
@@ -65,6 +67,10 @@ class Learned:
     # the question memory's settings chosen for this model's similarity scale (a manifest's
     # "memory": {"settings": {...}}); empty: the search's defaults
     memory: dict[str, float] = field(default_factory=dict, compare=False)
+    # whether a search that leaves use_reranker unset re-orders with the reranker (the
+    # manifest's "reranker": {"default": true}; off where absent)
+    reranker_default: bool = False
+    reranker_onnx: bytes | None = field(default=None, compare=False, repr=False)
 
     @cached_property
     def reranker(self) -> Any:
@@ -74,6 +80,20 @@ class Learned:
         import lightgbm
 
         return lightgbm.Booster(model_str=self.reranker_model)
+
+    @cached_property
+    def reranker_session(self) -> Any:
+        """The ONNX Runtime session of ``reranker_onnx`` (None when there is none)."""
+        if self.reranker_onnx is None:
+            return None
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1  # a few hundred rows of 121 small trees
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        return ort.InferenceSession(self.reranker_onnx, options,
+                                    providers=["CPUExecutionProvider"])
 
     @property
     def identity(self) -> dict[str, str | None]:
@@ -95,8 +115,13 @@ class Learned:
         return (mapped / np.maximum(norms, 1e-12)).astype(np.float32)
 
     def score(self, rows: np.ndarray) -> np.ndarray:
-        """Reranker scores of feature rows ``[n, len(features)]``."""
-        return np.asarray(self.reranker.predict(rows), np.float64)
+        """Reranker scores of feature rows ``[n, len(features)]`` (NaN: missing)."""
+        session = self.reranker_session
+        if session is None:
+            return np.asarray(self.reranker.predict(rows), np.float64)
+        name = session.get_inputs()[0].name
+        out = session.run(None, {name: np.asarray(rows, np.float32)})[0]
+        return np.asarray(out, np.float64).reshape(-1)
 
 
 def _check(path: Path, expected: str) -> str:
@@ -117,8 +142,10 @@ def load(where: Path) -> Learned | None:
         return None
     data = json.loads(path.read_text(encoding="utf-8"))
     adapter = adapter_sha = reranker = reranker_sha = None
+    onnx: bytes | None = None
     features: tuple[str, ...] = ()
     pool = 0
+    default: object = False
     if data.get("adapter"):
         adapter_sha = _check(where / data["adapter"]["file"], data["adapter"]["sha256"])
         adapter = np.load(where / data["adapter"]["file"], allow_pickle=False).astype(np.float32)
@@ -128,8 +155,17 @@ def load(where: Path) -> Learned | None:
         reranker = (where / spec["file"]).read_text("utf-8")
         features = tuple(spec["features"])
         pool = int(spec["pool"])
-    return Learned(str(data["model_identity"]), adapter, adapter_sha, reranker, reranker_sha,
-                   features, pool, data, memory_settings(data.get("memory"), path))
+        if spec.get("onnx"):
+            _check(where / spec["onnx"]["file"], spec["onnx"]["sha256"])
+            onnx = (where / spec["onnx"]["file"]).read_bytes()
+        default = spec.get("default", False)
+        if not isinstance(default, bool):
+            raise LearnedError(f"{path}: reranker.default must be true or false, not "
+                               f"{default!r}; reinstall rag or correct the manifest")
+    return Learned(str(data["model_identity"]), adapter=adapter, adapter_sha=adapter_sha,
+                   reranker_model=reranker, reranker_sha=reranker_sha, features=features,
+                   pool=pool, meta=data, memory=memory_settings(data.get("memory"), path),
+                   reranker_default=default is True, reranker_onnx=onnx)
 
 
 def memory_settings(section: Any, path: Path) -> dict[str, float]:

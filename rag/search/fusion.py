@@ -81,12 +81,6 @@ class Fusion:
     # the trained parts (rag.learned), used when the index's model has them, for questions
     # with Chinese: they were trained on STARD's Chinese questions, and on the English set
     # they lowered hit@5 (0.957 plain, 0.900 with them), so English is searched without.
-    # The reranker is opt-in: it lifts STARD dev MRR@10 further (0.548 → 0.567; on train-CV
-    # it adds nothing since dense_plain) but, trained on lay criminal and civil questions,
-    # it still ranks the criminal clause above the securities law's own penalty
-    # (证券法第一百九十一条 4th, 刑法第一百八十条 1st for 利用内幕消息炒股会被罚多少钱) and
-    # loses 3 compliance questions (benchmarks/reranker_safety.py; README "Trained on real
-    # questions").
     use_adapter: bool = True  # map the question vector before the dense search
     # with the adapter on, the question as asked (not mapped) is searched too, as channel
     # "dense_plain" of this weight: the two vectors miss different gold, and 0.5 (of 0,
@@ -94,7 +88,19 @@ class Fusion:
     # corpus, each fold mapped by an adapter trained on the others (R@10 .667 → .681,
     # R@100 .872 → .879, MRR@10 .557 → .584; benchmarks/memory_eval.py --plain-dense)
     plain_dense_weight: float = 0.5
-    use_reranker: bool = False  # re-order the fused candidates with the learned model
+    # re-order the fused candidates with the learned reranker. None (the default): as the
+    # model's trained parts say (manifest "reranker": {"default": true}, set where the
+    # reranker helped STARD dev and lost none of benchmarks/reranker_safety.py's compliance
+    # questions: the fine-tuned default's; the base model's stays off, README "A model
+    # tuned to statutes")
+    use_reranker: bool | None = None
+    # the fused top this many units stay the first this many when the reranker re-orders:
+    # it orders them and everything after, never pushes them out. Trained on lay criminal
+    # and civil questions, it otherwise demoted governing clauses the search was sure of
+    # (刑法第一百八十二条 for 操纵股价构成犯罪吗); three is the answer's promise (the
+    # governing clause among the first three), and it costs nothing on train-CV (R@10 +
+    # MRR@10 + R@100/2: 1.7381 against 1.7382 unkept; benchmarks/train_retrieval.py)
+    reranker_keeps: int = 3
     # question memory (rag.search.memory): confirmed questions at least memory_floor
     # similar vote for their clauses, each weighing exp((similarity - memory_null) /
     # memory_temperature) against "none of them" weighing 1; the channel's weight in the
@@ -113,6 +119,8 @@ class Fusion:
         if self.depth < 1:
             raise ValueError(f"fusion depth must be at least 1, not {self.depth}")
         check_memory(self.memory_settings())
+        if self.reranker_keeps < 0:
+            raise ValueError(f"reranker_keeps must be at least 0, not {self.reranker_keeps}")
         if self.cross_lingual_bm25_factor <= 0:
             raise ValueError("cross_lingual_bm25_factor must be positive, not "
                              f"{self.cross_lingual_bm25_factor}")
@@ -123,11 +131,14 @@ class Fusion:
         return replace(self, bm25_weight=self.bm25_weight * self.cross_lingual_bm25_factor,
                        use_adapter=False, use_reranker=False)
 
-    def calibrated(self, own: Mapping[str, float] | None) -> Fusion:
+    def calibrated(self, own: Mapping[str, float] | None, *, rerank: bool = False) -> Fusion:
         """This fusion with each memory setting it leaves unset taken from ``own`` (the
-        model's calibration, :attr:`rag.learned.Learned.memory`), when that names it."""
+        model's calibration, :attr:`rag.learned.Learned.memory`), when that names it, and
+        ``use_reranker``, when unset, as ``rerank`` (the model's own choice)."""
         unset: dict[str, Any] = {name: float(value) for name, value in (own or {}).items()
                                  if name in MEMORY_DEFAULTS and getattr(self, name) is None}
+        if self.use_reranker is None:
+            unset["use_reranker"] = rerank
         return replace(self, **unset) if unset else self
 
     def memory_settings(self) -> MemorySettings:

@@ -16,6 +16,7 @@ from rag.encoders import Encoder
 from rag.search.catalog import Index
 from rag.search.fusion import Fused, Fusion, Ranked, fuse
 from rag.search.memory import memory_channel
+from rag.search.named import ARTICLE_REF
 from rag.search.query import MAX_QUESTION_CHARS, Hit, Query, prepare
 from rag.search.rerank import rerank
 from rag.search.signals import definitions, referenced
@@ -28,9 +29,13 @@ CHANNELS = ("dense", "bm25", "memory")  # memory: only when the index has one at
 
 def calibrated(fusion: Fusion | None, index: Index) -> Fusion:
     """``fusion`` (the default when None) with the memory settings it leaves unset taken
-    from the index model's trained parts: similarities live on each encoder's own scale."""
+    from the index model's trained parts (similarities live on each encoder's own scale),
+    and the reranker on or off as they say when it leaves that unset."""
     learned = index.learned
-    return (fusion or Fusion()).calibrated(learned.memory if learned is not None else None)
+    if learned is None:
+        return (fusion or Fusion()).calibrated(None)
+    return (fusion or Fusion()).calibrated(
+        learned.memory, rerank=learned.reranker_model is not None and learned.reranker_default)
 
 
 def channel_results(
@@ -136,11 +141,17 @@ def rank(
         fused = fuse(references, fusion, onto=fused)
     pinned = confirmed_units(query, ranked, index)
     learned = index.learned
-    if hybrid and fusion.use_reranker and learned is not None and learned.reranker is not None:
+    # a question that names an article (违反《证券法》第四十条…) is a look-up: its answer is
+    # that clause and what links to it. The reranker was trained on STARD's lay questions,
+    # none of which names one, so it leaves such a question in the fused order.
+    if (hybrid and fusion.use_reranker and learned is not None
+            and learned.reranker_model is not None and not ARTICLE_REF.search(query.question)):
         pool = collapse(index, fused, k=max(k, learned.pool), fusion=fusion,
                         versions=query.versions, pinned=pinned)
-        hits = rerank(query, pool, index=index, learned=learned, k=k)
-        return sorted(hits, key=lambda hit: hit.via != "memory")  # (a stable sort)
+        hits = rerank(query, pool, index=index, learned=learned, k=len(pool),
+                      keep=fusion.reranker_keeps)
+        # a clause confirmed for this very question comes first, wherever the reranker put it
+        return sorted(hits, key=lambda hit: hit.via != "memory")[:k]  # (a stable sort)
     return collapse(index, fused, k=k, fusion=fusion, versions=query.versions, pinned=pinned)
 
 

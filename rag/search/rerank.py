@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import NamedTuple
 
 import numpy as np
 
@@ -83,6 +84,29 @@ def enforces_top(hits: Sequence[Hit], *, index: Index, sanctions: Sequence[bool]
     return out
 
 
+class _Document(NamedTuple):
+    """What the features read of a candidate's document, once per document and question."""
+
+    kind: tuple[float, float, float, float]  # authority, law, interpretation, regulation
+    title: tuple[float, float, float]  # repealed, named in the question, bigram overlap
+    criminal: bool
+    implied: float
+    last: int
+
+
+def _document(index: Index, doc_id: str, *, asked: str, asked_grams: set[str],
+              families: tuple[str, ...]) -> _Document:
+    doc = index.documents[doc_id]
+    grams = _bigrams(compact(doc.title))
+    return _Document(
+        (AUTHORITY.get(doc.kind, 0), doc.kind == "law", doc.kind == "judicial_interpretation",
+         doc.kind == "regulation"),
+        (doc.status == "repealed", any(name in asked for name in title_aliases(doc.title)),
+         len(grams & asked_grams) / len(grams) if grams else 0.0),
+        criminal_law(doc.title), implied_law(families, doc.title),
+        index.last_article(doc_id))
+
+
 def features(query: Query, hits: Sequence[Hit], *, index: Index) -> np.ndarray:
     """One row of :data:`FEATURES` per hit, in order."""
     nan = math.nan
@@ -105,15 +129,19 @@ def features(query: Query, hits: Sequence[Hit], *, index: Index) -> np.ndarray:
     per_doc: dict[str, list[float]] = {}
     for hit in hits:
         per_doc.setdefault(hit.clause.doc_id, []).append(hit.scores.get("fused", hit.score))
+    per_document: dict[str, _Document] = {}
     rows = np.full((len(hits), len(FEATURES)), nan, np.float64)
     for i, hit in enumerate(hits):
         clause = hit.clause
         doc = index.documents[clause.doc_id]
+        known = per_document.get(clause.doc_id)
+        if known is None:
+            known = per_document[clause.doc_id] = _document(
+                index, clause.doc_id, asked=asked, asked_grams=asked_grams, families=families)
         scores, ranks = hit.scores, hit.ranks
         fused = scores.get("fused", hit.score)
-        title = compact(doc.title)
         number = _article_number(clause.id)
-        last = index.last_article(clause.doc_id)
+        last = known.last
         row = rows[i]
         if "dense" in scores:
             row[0] = scores["dense"]
@@ -128,15 +156,9 @@ def features(query: Query, hits: Sequence[Hit], *, index: Index) -> np.ndarray:
         row[8] = math.log1p(i)
         row[9] = scores.get("definition", 0.0)
         row[10] = scores.get("reference", 0.0)
-        row[11] = AUTHORITY.get(doc.kind, 0)
-        row[12] = doc.kind == "law"
-        row[13] = doc.kind == "judicial_interpretation"
-        row[14] = doc.kind == "regulation"
+        row[11:15] = known.kind
         row[15] = 1.0 if hit.version is None or hit.version.preferred else 0.0
-        row[16] = doc.status == "repealed"
-        row[17] = any(name in asked for name in title_aliases(doc.title))
-        grams = _bigrams(title)
-        row[18] = len(grams & asked_grams) / len(grams) if grams else 0.0
+        row[16:19] = known.title
         row[19] = number
         row[20] = number / last if number and last else nan
         row[21] = math.log1p(len(clause.text))
@@ -148,8 +170,8 @@ def features(query: Query, hits: Sequence[Hit], *, index: Index) -> np.ndarray:
         row[27] = any(word in part for part in clause.path for word in _LIABILITY)
         row[28] = penalty
         row[29] = length
-        criminal = criminal_law(doc.title)
-        row[30] = implied_law(families, doc.title)
+        criminal = known.criminal
+        row[30] = known.implied
         row[31] = criminal
         row[32] = criminal_text[i]
         row[33] = administrative[i]
@@ -174,13 +196,23 @@ def check_features(learned: Learned) -> None:
             "`python benchmarks/train_retrieval.py` or reinstall rag")
 
 
-def rerank(query: Query, hits: list[Hit], *, index: Index, learned: Learned, k: int) -> list[Hit]:
-    """The top ``k`` of ``hits`` in the reranker's order; each hit's score becomes its
-    reranker score (the fused one stays in ``scores["fused"]``)."""
+def kept(order: Sequence[int], keep: int) -> list[int]:
+    """``order`` (a re-ordering of fused positions 0…n-1) with the fused first ``keep``
+    still the first ``keep``: they, then everything after them, each in the re-order's
+    order."""
+    head = [p for p in order if p < keep]
+    return head + [p for p in order if p >= keep]
+
+
+def rerank(query: Query, hits: list[Hit], *, index: Index, learned: Learned, k: int,
+           keep: int = 0) -> list[Hit]:
+    """The top ``k`` of ``hits`` in the reranker's order, the first ``keep`` of ``hits``
+    kept first (:func:`kept`); each hit's score becomes its reranker score (the fused one
+    stays in ``scores["fused"]``)."""
     if not hits or learned.reranker_model is None:
         return hits[:k]
     check_features(learned)
     scores = learned.score(features(query, hits, index=index))
-    order = sorted(range(len(hits)), key=lambda i: (-scores[i], i))[:k]
+    order = kept(sorted(range(len(hits)), key=lambda i: (-scores[i], i)), keep)[:k]
     return [replace(hits[i], score=float(scores[i]),
                     scores={**hits[i].scores, "rerank": float(scores[i])}) for i in order]
