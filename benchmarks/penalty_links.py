@@ -81,6 +81,7 @@ from rag.core.clauses import Clause  # noqa: E402
 from rag.links import Link, LinkTable  # noqa: E402
 from rag.links.score import MODEL_FILE  # noqa: E402
 from rag.readers import load_documents  # noqa: E402
+from rag.search import Fusion  # noqa: E402
 
 SAMPLES = (REPO / "benchmarks" / "data" / "penalty_links.csv",
            REPO / "benchmarks" / "data" / "penalty_links_heldout_read.csv",
@@ -179,6 +180,9 @@ def main() -> None:
     parser.add_argument("--index", type=Path,
                         help="an index of the shipped corpus built with --model (default: "
                         "build one in a temporary folder)")
+    parser.add_argument("--reranker", choices=("default", "on", "off"), default="default",
+                        help="the question test's reranker: as the model's parts say "
+                        "(default), or forced on or off")
     parser.add_argument("--show-errors", action="store_true")
     parser.add_argument("--fit", action="store_true",
                         help="fit the implicit-link model on the read samples and write "
@@ -212,7 +216,9 @@ def main() -> None:
                for name, sample in samples.items()}
     summary(samples, made_by)
     if args.questions:
-        questions(samples, label_of, model=args.model, location=args.index)
+        questions(samples, label_of, model=args.model, location=args.index,
+                  fusion=Fusion(use_reranker={"default": None, "on": True,
+                                              "off": False}[args.reranker]))
 
 
 Made = dict[str, dict[str, list[tuple[str, str, str]]]]  # method → article → links
@@ -277,7 +283,7 @@ def report(name: str, sample: list[Checked], tables: dict[str, LinkTable],
 
 
 def questions(samples: dict[str, list[Checked]], label_of: dict[str, tuple[str, str]], *,
-              model: str | None, location: Path | None) -> None:
+              model: str | None, location: Path | None, fusion: Fusion | None = None) -> None:
     """Top-5 hit rate of the penalty article for 违反《X法》第N条的规定会受到什么处罚？"""
     from rag.answer import answer
     from rag.encoders import HashingEncoder, load_encoder
@@ -299,7 +305,7 @@ def questions(samples: dict[str, list[Checked]], label_of: dict[str, tuple[str, 
                     continue
                 asked += 1
                 question = f"违反《{SHORT[item.doc_id]}》{item.label}的规定会受到什么处罚？"
-                found = answer(question, index=index, encoder=encoder, k=5)
+                found = answer(question, index=index, encoder=encoder, k=5, fusion=fusion)
                 top = {label_of.get(c.clause_id, ("", "")) for c in found.citations[:5]}
                 shown = top | {label_of.get(p.clause_id, ("", ""))
                                for c in found.citations[:5] for p in c.penalties}
@@ -309,6 +315,8 @@ def questions(samples: dict[str, list[Checked]], label_of: dict[str, tuple[str, 
                 if item.gold["criminal"]:
                     crimes += 1
                     crime_hit += bool(item.gold["criminal"] & shown)
+                    if not item.gold["criminal"] & shown:
+                        print(f"  criminal not shown: {question}")
             took = time.perf_counter() - started
             using = f"model {model}" if model else "hashing encoder"
             print(f"\nquestions, sample {name} ({using}; {asked} asked, "

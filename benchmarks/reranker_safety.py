@@ -1,9 +1,10 @@
 """Whether the learned reranker loses anything on the compliance questions (issue 20).
 
-    python benchmarks/reranker_safety.py [--index DIR] [--model NAME]
+    python benchmarks/reranker_safety.py [--index DIR] [--model NAME] [--keeps N]
 
 Answers, with the reranker off and on (same run, same index of the shipped corpus, a
-real model: the base unless --model names another): every question of
+real model: the base unless --model names another; on as the product runs it, the fused
+first ``Fusion.reranker_keeps`` kept first, or N of them): every question of
 benchmarks/data/english_questions.jsonl in English and in its Chinese wording
 (``question_zh``), hit@1 and hit@5 of its gold clause among ``answer()``'s citations
 (the units, as tests/test_english_questions.py counts them), and the Chinese questions
@@ -56,13 +57,17 @@ def main() -> int:
     parser.add_argument("--model", default=BASE_MODEL,
                         help="the model (and so the trained parts) answered with (default "
                         "%(default)s)")
+    parser.add_argument("--keeps", type=int, default=Fusion.reranker_keeps,
+                        help="the fused first units the reranker keeps first (default "
+                        "%(default)s, the product's; 0: none)")
     args = parser.parse_args()
     encoder = load_encoder(args.model)
     index_paths([REPO / "corpus"], index=args.index, encoder=encoder, derived=(LINKS,))
     index = open_index(args.index, encoder=encoder)
     if index.learned is None or index.learned.reranker is None:
         raise SystemExit("no trained reranker for this model: run benchmarks/train_retrieval.py")
-    stacks = {"off": Fusion(use_reranker=False), "on": Fusion(use_reranker=True)}
+    stacks = {"off": Fusion(use_reranker=False),
+              "on": Fusion(use_reranker=True, reranker_keeps=args.keeps)}
     rows = [json.loads(line) for line in ENGLISH.read_text(encoding="utf-8").splitlines()]
     lost = 0
     for language, field in (("English", "question"), ("Chinese", "question_zh")):

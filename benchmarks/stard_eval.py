@@ -222,13 +222,17 @@ def main(argv: list[str] | None = None) -> int:
         unplain = replace(adapted, plain_dense_weight=0.0)
         rows["hybrid + adapter, mapped question only"] = evaluate(
             index, runs_adapted, questions, unplain, ("dense", "bm25"))
-        rows["hybrid + adapter (shipped default)"] = evaluate(
+        on = learned.reranker_default  # the model's parts turn the reranker on by default
+        rows["hybrid + adapter" + ("" if on else " (shipped default)")] = evaluate(
             index, runs_adapted, questions, adapted, ("dense", "bm25"))
         rows["hybrid + reranker (no adapter)"] = evaluate(
             index, runs, questions, replace(fusion, use_reranker=True), ("dense", "bm25"))
         full = replace(fusion, use_adapter=True, use_reranker=True)
-        rows["new stack (adapter + reranker)"] = evaluate(index, runs_adapted, questions, full,
-                                                          ("dense", "bm25"))
+        rows["adapter + reranker, nothing kept"] = evaluate(
+            index, runs_adapted, questions, replace(full, reranker_keeps=0), ("dense", "bm25"))
+        rows[f"adapter + reranker, fused top {full.reranker_keeps} kept" +
+             (" (shipped default)" if on else " (opt-in)")] = evaluate(
+            index, runs_adapted, questions, full, ("dense", "bm25"))
     if not args.no_memory:
         shipped = calibrated(Fusion(depth=args.depth), index)
         rows.update(memory_rows(index, encoder, questions, shipped))
@@ -285,7 +289,7 @@ def latency(index: Index, encoder: Any, questions: list[dict[str, Any]], learned
     from rag.search import retrieve
 
     sample = [q["question"] for q in questions[:100]]
-    stacks = ({"current stack": PLAIN, "shipped (adapter)": Fusion(),
+    stacks = ({"current stack": PLAIN, "adapter, reranker off": Fusion(use_reranker=False),
                "adapter + reranker": Fusion(use_reranker=True)} if learned
               else {"stack": PLAIN})
     calls = {
