@@ -196,6 +196,18 @@ def test_a_model_whose_parts_say_so_reranks_by_default(parts: Path, tmp_path: Pa
                      fusion=Fusion(use_reranker=False))
     assert fused == before
     assert {h.clause.unit_id for h in hits[:3]} == {h.clause.unit_id for h in fused[:3]}
+    assert {h.ranks["fused"] for h in hits[:3]} == {1, 2, 3}
+    assert all(h.ranks["fused"] > 3 for h in hits[3:])
+    assert [h.ranks["rerank"] for h in hits[3:]] == sorted(h.ranks["rerank"] for h in hits[3:])
+    # hit testing says where the fusion and the reranker put each, and what was kept
+    from rag.evaluate.explain import explain
+
+    rows = explain(question, index=index, encoder=ENCODER, k=10).rows
+    assert rows and all(r.via == "search" for r in rows)
+    for row in rows:
+        first, alone = row.ranks["fused"], row.ranks["rerank"]
+        assert f"fused #{first}, the reranker's #{alone}" in row.why
+        assert ("kept among the fused first 3" in row.why) == (first <= 3 < alone)
     assert [h.score for h in hits[:3]] == sorted((h.score for h in hits[:3]), reverse=True)
     loose = retrieve(question, index=index, encoder=ENCODER, k=10,
                      fusion=Fusion(reranker_keeps=0))

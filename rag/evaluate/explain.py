@@ -64,14 +64,19 @@ class Explanation:
         return asdict(self)
 
 
-def _why(via: str, ranks: dict[str, int], folded: tuple[str, ...], answered: bool) -> str:
+def _why(via: str, ranks: dict[str, int], folded: tuple[str, ...], answered: bool,
+         keeps: int = 0) -> str:
     if via == "lookup":
         reason = "named in the question (exact look-up): always first"
     elif via == "memory":
         reason = "a reader confirmed it for this very question: pinned first"
     else:
-        found = [f"{c} #{ranks[c]}" for c in CHANNEL_ORDER if c in ranks]
+        found = [f"{c} #{ranks[c]}" for c in CHANNEL_ORDER if c in ranks and c != "rerank"]
         reason = "fused from " + (", ".join(found) if found else "no channel")
+    if "rerank" in ranks and "fused" in ranks:
+        reason += f"; fused #{ranks['fused']}, the reranker's #{ranks['rerank']}"
+        if ranks["fused"] <= keeps < ranks["rerank"]:
+            reason += f" (kept among the fused first {keeps})"
     if folded:
         reason += f"; {len(folded)} restatement(s) folded under it"
     if not answered:
@@ -105,7 +110,7 @@ def explain(question: str, *, index: Index, encoder: Encoder, k: int = 20,
         rows.append(Row(len(rows) + 1, hit.clause.id, index.document_of(hit.clause).title,
                         hit.clause.label, round(hit.score, 6), hit.via, ranks,
                         {c: round(v, 6) for c, v in hit.scores.items()}, folded,
-                        _why(hit.via, ranks, folded, answered)))
+                        _why(hit.via, ranks, folded, answered, fusion.reranker_keeps)))
     voters: list[Voter] = []
     settings = fusion.memory_settings()
     if index.memory is not None and settings.weight > 0:

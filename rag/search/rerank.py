@@ -208,11 +208,15 @@ def rerank(query: Query, hits: list[Hit], *, index: Index, learned: Learned, k: 
            keep: int = 0) -> list[Hit]:
     """The top ``k`` of ``hits`` in the reranker's order, the first ``keep`` of ``hits``
     kept first (:func:`kept`); each hit's score becomes its reranker score (the fused one
-    stays in ``scores["fused"]``)."""
+    stays in ``scores["fused"]``), and its ranks say where the fusion and the reranker
+    alone put it (``ranks["fused"]``, ``ranks["rerank"]``, from 1)."""
     if not hits or learned.reranker_model is None:
         return hits[:k]
     check_features(learned)
     scores = learned.score(features(query, hits, index=index))
-    order = kept(sorted(range(len(hits)), key=lambda i: (-scores[i], i)), keep)[:k]
+    alone = sorted(range(len(hits)), key=lambda i: (-scores[i], i))
+    place = {i: n for n, i in enumerate(alone, 1)}
     return [replace(hits[i], score=float(scores[i]),
-                    scores={**hits[i].scores, "rerank": float(scores[i])}) for i in order]
+                    scores={**hits[i].scores, "rerank": float(scores[i])},
+                    ranks={**hits[i].ranks, "fused": i + 1, "rerank": place[i]})
+            for i in kept(alone, keep)[:k]]
