@@ -5,10 +5,11 @@ A penalty paragraph that names no article is compared with every duty of its doc
 conduct alternative) match gets features of its own (:data:`OWN`: how much of the
 conduct's term weight the duty has, how much of the duty's the conduct has, a shared
 verb, two distinct shared terms, whether the penalty names the duty's actor (or, by a
-word no actor list knows, 金融机构, the duty's subject) or another one, whether the penalty paragraph cites some other article, whether the hand-written
-rule links it) and features beside the document's other matches (:data:`RANKS`: how it
-ranks among the duties the same conduct reaches, how many it reaches, how it ranks among
-the penalties the same duty reaches). A logistic regression over some of them
+word no actor list knows, 金融机构, the duty's subject) or another one, whether the
+penalty paragraph cites some other article, whether the hand-written rule links it)
+and features beside the document's other matches (:data:`RANKS`: how it ranks among
+the duties the same conduct reaches, how many it reaches, how it ranks among the
+penalties the same duty reaches). A logistic regression over some of them
 (:data:`MODEL_FILE`, fitted by ``benchmarks/penalty_links.py --fit`` on every read sample,
 chosen by leave-one-sample-out) gives the probability that a lawyer would name the
 penalty for the pair's likeliest match; a pair is linked when it reaches the model's
