@@ -121,16 +121,17 @@ def test_a_fine_restating_a_conduct_is_read_as_the_conduct_it_restates() -> None
         "违反本法规定，虚报注册资本")
     first = next(iter(conducts(penalty)))
     assert restated(penalty, (first.start, first.end), first.paragraph, docs) == first.text
-    # the rule links 第三十条 to it, and the crime through it; the model fitted on every
-    # read sample (round 8) scores that pair by the same match, the rule's, but under its
-    # threshold (0.74 < 0.84: README, Round 8)
+    # the rule links 第三十条 to it, and the crime through it; so does the model refit in
+    # round 10 (round 8's scored the pair under its threshold, 0.74 < 0.84), by a match
+    # the rule makes too
     ruled = LinkTable(list(docs.values()), table().clauses, scorer="rules")
-    found = [(k.target.split("#")[1], k.kind) for k in ruled.penalties(f"{CO}#art30")]
-    assert ("art250", "implicit") in found and ("art158", "criminal") in found
+    for linker in (ruled, table()):
+        found = [(k.target.split("#")[1], k.kind) for k in linker.penalties(f"{CO}#art30")]
+        assert ("art250", "implicit") in found and ("art158", "criminal") in found
     pair = next(c for c in table().candidates_of(CO)
                 if (c.source, c.target) == (f"{CO}#art30", f"{CO}#art250"))
     best = pair.best(default_model())
-    assert best.conduct.text.startswith("对提交虚假材料") and best.features[FEATURES.index("rule")]
+    assert "提交虚假材料" in best.conduct.text and best.features[FEATURES.index("rule")]
 
 
 # --------------------------------------------------------------- the act, and who does it
@@ -242,7 +243,10 @@ print(" ".join(k.target for k in table.penalties(docs[0].doc_id + "#art39")))
 
 def test_the_links_are_the_same_whatever_the_hash_seed() -> None:
     # 期货交易管理条例第三十九条 (不得编造、传播…虚假信息) → 刑法第一百八十一条 sits at 0.6 of
-    # its act's term weight: a sum in set order dropped it under one hash seed in six
+    # its act's term weight: a sum in set order dropped it under one hash seed in six.
+    # Since round 10 the article is enforced by 第六十七条's third paragraph (任何单位或者个人
+    # 编造并且传播…虚假信息…), the doer 任何单位 its subject too, and reaches 181 through it
+    # (刑法第一百八十二条, 操纵, through 第七十条 is then missed: 0.765 < 0.779)
     futures = CORPUS / "lawrefbook" / "行政法规" / "期货交易管理条例(2017-03-01).md"
     crimes = CORPUS / "lawrefbook" / "刑法" / "刑法.md"
     seen = set()
@@ -252,4 +256,4 @@ def test_the_links_are_the_same_whatever_the_hash_seed() -> None:
             env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(REPO)},
             capture_output=True, text=True, check=True, timeout=120)
         seen.add(done.stdout.strip())
-    assert seen == {"刑法#art182 刑法#art181"}
+    assert seen == {"期货交易管理条例-2017-03-01#art67 刑法#art181"}

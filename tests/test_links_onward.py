@@ -29,13 +29,15 @@ def test_a_penalty_citing_penalty_articles_enforces_their_duties() -> None:
     # 第二十八条 (不得为身份不明的客户提供服务…) is punished by 第五十四条 (一); 第五十五条
     # (有本法第五十三条、第五十四条规定的行为，致使…) aggravates it and 第五十六条 (依照本法
     # 第五十二条至第五十四条规定对金融机构进行处罚的，还可以…对负有责任的董事…) fines the
-    # persons responsible; 第三十四条 (保存制度, punished by 第五十三条 (二)) likewise
+    # persons responsible; 第三十四条 (保存制度, punished by 第五十三条 (二) and, since
+    # round 10, 第五十四条 (六) 篡改、伪造或者…删除客户身份资料、交易记录) likewise
     assert penalties(28) == {"art54": "implicit", "art55": "implicit", "art56": "implicit"}
-    assert penalties(34) == {"art53": "implicit", "art55": "implicit", "art56": "implicit"}
+    assert penalties(34) == {"art53": "implicit", "art54": "implicit", "art55": "implicit",
+                             "art56": "implicit"}
     doc = table().documents[AML]
     onward = [k for k in table().penalties(f"{AML}#art34") if k.target == f"{AML}#art56"]
     (evidence,) = onward[0].evidence
-    assert evidence.text.endswith("第五十二条至第五十四条")
+    assert evidence.text.endswith("第五十四条")  # through 第五十三、五十四条 both
     assert doc.text[evidence.start:evidence.end] == evidence.text
 
 

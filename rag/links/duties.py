@@ -191,3 +191,15 @@ def leading_actors(before: str) -> tuple[str, ...]:
         if match:
             return actors_in(match.group(1))
     return ()
+
+
+def subject_leads(subject: str, duty: Duty) -> bool:
+    """Whether the nearest phrase before a duty's modal word starts with ``subject`` (a
+    doer no actor list knows: 金融机构依托第三方开展客户尽职调查的，应当… → 金融机构; not
+    …，相关部门应当依法予以支持, nor 与金融机构存在业务关系的单位和个人应当…)."""
+    cut = duty.text.find(duty.modal)
+    for phrase in reversed(_PHRASE_END.split(duty.text[:max(cut, 0)])):
+        phrase = phrase.strip()
+        if phrase:
+            return bool(subject) and phrase.lstrip("由凡但该各").startswith(subject)
+    return False

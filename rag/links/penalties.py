@@ -74,6 +74,9 @@ class Conduct:
     text: str
     actors: tuple[str, ...]
     sanction: str  # administrative | criminal | civil
+    # the word the paragraph names its doer by when no actor list knows it (金融机构有下列
+    # 情形之一的 → 金融机构); '' when it names a known actor or none
+    subject: str = ""
 
 
 def in_penalty_chapter(clause: Clause) -> bool:
@@ -140,6 +143,7 @@ def conducts(clause: Clause, *, civil_only: bool = False) -> Iterator[Conduct]:
         first = _PIECE.search(text, p_start, p_end)
         first_actors = actors_in(predicate_subject(_before_sanction(first.group()))) \
             if first else ()
+        subject = "" if first_actors or first is None else lead_subject(first.group())
         listing: str | None = None  # the sanction of a 有下列行为之一的 lead-in
         for piece in _PIECE.finditer(text, p_start, p_end):
             words = piece.group()
@@ -150,7 +154,8 @@ def conducts(clause: Clause, *, civil_only: bool = False) -> Iterator[Conduct]:
                     start = clause.start + piece.start() + item.end()
                     conduct = words[item.end():].rstrip("；。;.， ")
                     yield Conduct(clause.id, label, start, start + len(conduct), conduct,
-                                  actors_in(conduct) or first_actors, listing)
+                                  actors_in(conduct) or first_actors, listing,
+                                  "" if actors_in(conduct) else subject)
                 continue
             if PUNISHER.match(words, sanction.start()):
                 continue  # X依照本法第N条规定…处罚的，还可以…: who punishes, not a conduct
@@ -170,7 +175,25 @@ def conducts(clause: Clause, *, civil_only: bool = False) -> Iterator[Conduct]:
             yield Conduct(
                 clause_id=clause.id, paragraph=label, start=start, end=start + len(conduct),
                 text=conduct, actors=actors or first_actors, sanction=kind,
+                subject="" if actors else subject,
             )
+
+
+# a paragraph's doer named by a word no actor list knows: the words it starts with, up to
+# what it does (金融机构有下列情形之一的; 特定非金融机构违反本法规定的)
+_LEAD_SUBJECT = re.compile(r"([\u4e00-\u9fff]{2,12}?)(?=有下列|有本法|违反|未|不|拒绝|擅自|以外|"
+                           r"[、，,的]|和|或者|及)")
+
+
+def lead_subject(words: str) -> str:
+    """The word a penalty paragraph names its doer by when it starts with one no actor list
+    knows (金融机构有下列情形之一的 → 金融机构); '' when it starts otherwise (违反本法…) or
+    names who is left out (金融机构、特定非金融机构以外的单位和个人…)."""
+    found = _LEAD_SUBJECT.match(words.strip())
+    if found is None or "以外" in words.split("，")[0] \
+            or found.group(1).startswith(("违反", "未", "不", "对", "在", "为", "有")):
+        return ""
+    return found.group(1)
 
 
 def _before_sanction(words: str) -> str:

@@ -4,11 +4,12 @@ A penalty paragraph that names no article is compared with every duty of its doc
 (obligations and prohibitions no penalty cites by number). Each (duty sentence, penalty
 conduct alternative) match gets features of its own (:data:`OWN`: how much of the
 conduct's term weight the duty has, how much of the duty's the conduct has, a shared
-verb, two distinct shared terms, whether the penalty names the duty's actor or another
-one, whether the penalty paragraph cites some other article, whether the hand-written
-rule links it) and features beside the document's other matches (:data:`RANKS`: how it
-ranks among the duties the same conduct reaches, how many it reaches, how it ranks among
-the penalties the same duty reaches). A logistic regression over some of them
+verb, two distinct shared terms, whether the penalty names the duty's actor (or, by a
+word no actor list knows, 金融机构, the duty's subject) or another one, whether the
+penalty paragraph cites some other article, whether the hand-written rule links it)
+and features beside the document's other matches (:data:`RANKS`: how it ranks among
+the duties the same conduct reaches, how many it reaches, how it ranks among the
+penalties the same duty reaches). A logistic regression over some of them
 (:data:`MODEL_FILE`, fitted by ``benchmarks/penalty_links.py --fit`` on every read sample,
 chosen by leave-one-sample-out) gives the probability that a lawyer would name the
 penalty for the pair's likeliest match; a pair is linked when it reaches the model's
@@ -27,7 +28,7 @@ from importlib import resources
 
 from rag.core.clauses import Clause
 from rag.links.criminal import REFERENCE
-from rag.links.duties import Duty
+from rag.links.duties import Duty, subject_leads
 from rag.links.failures import failure, lacks_approval
 from rag.links.liability import HARM, generic
 from rag.links.model import actors_meet
@@ -170,8 +171,15 @@ def pair_features(alts: Sequence[Alternative], duty: Duty, have: frozenset[str],
     """The matches of one duty sentence with each alternative of one penalty conduct that
     shares a term with it (by the alternative's index), with their :data:`OWN` features
     (:data:`RANKS` are zero until :func:`ranked` fills them)."""
+    # the same doer: the actors meet, or the duty's subject starts with the word the
+    # penalty names its doer by where no actor list knows it (金融机构); another doer: the
+    # actors differ, or the duty names an actor and its subject is not that word. The
+    # rule's link counts as named (rule_named) only where actors meet: a doer no list
+    # knows binds every duty of its chapter, so it tells a conduct's duties apart less
     named = bool(conduct.actors and duty.actors)
     meet = actors_meet(conduct.actors, duty.actors, duty.text)
+    same = (named and meet) or (bool(conduct.subject) and subject_leads(conduct.subject, duty))
+    other = (named and not meet) or (bool(conduct.subject and duty.actors) and not same)
     out = []
     paragraph_cites = cites_other
     for index, (said, acts, wanted) in enumerate(alts):
@@ -184,8 +192,8 @@ def pair_features(alts: Sequence[Alternative], duty: Duty, have: frozenset[str],
         verb = bool(common & acts)
         two = len(distinct(common)) >= 2
         rule = found >= RULE_MIN and verb and two and meet and not cites_other
-        out.append((index, Option((found, share, float(verb), float(two), float(named and meet),
-                                   float(named and not meet), float(cites_other), float(rule),
+        out.append((index, Option((found, share, float(verb), float(two), float(same),
+                                   float(other), float(cites_other), float(rule),
                                    float(rule and named and meet)) + (0.0,) * len(RANKS),
                                   duty, conduct, common)))
     return out
@@ -278,6 +286,12 @@ def with_elided_actors(said: Sequence[Duty]) -> list[Duty]:
     return out
 
 
+def only_its_doer(conduct: Conduct) -> bool:
+    """Whether a conduct says only who does it (金融机构有下列情形之一的 → 金融机构的: the
+    items say what), by a word no actor list knows."""
+    return bool(conduct.subject) and not terms(conduct.text.replace(conduct.subject, ""))
+
+
 def prepare(doc_id: str, pairs: Sequence[tuple[Clause, Conduct]],
             duty_units: Mapping[str, Sequence[Duty]], named: set[str],
             mentions: Callable[[Clause], Sequence[tuple[int, int, int]]]) -> Prepared:
@@ -298,9 +312,9 @@ def prepare(doc_id: str, pairs: Sequence[tuple[Clause, Conduct]],
     for clause, conduct in pairs:
         named_failure = failure(conduct.text)
         if (named_failure is not None and named_failure.whole) or generic(conduct.text) \
-                or OWN_DUTY.search(conduct.text):
+                or OWN_DUTY.search(conduct.text) or only_its_doer(conduct):
             continue  # it names the failed duty (:mod:`rag.links.failures`; 前款规定的义务:
-            # its own article's), or no conduct
+            # its own article's), or no conduct (金融机构的: a list's lead-in)
         said = HARM.sub("", predicate(conduct.text))
         words = REFERENCE.sub("", said)
         conditions = [g for g in groups(words) if g[0]]
