@@ -13,23 +13,29 @@ from collections.abc import Mapping, Sequence
 
 from rag.core.clauses import Clause
 from rag.core.documents import Document
-from rag.links.criminal import CrimeMatcher, crime_link, doers_meet
-from rag.links.duties import Duty
+from rag.links.criminal import REFERENCE, CrimeMatcher, crime_link, doers_meet
+from rag.links.duties import ACTOR, Duty
 from rag.links.model import Link
 from rag.links.penalties import Conduct
 from rag.links.terms import terms, verbs
 
 
-def direct_links(matcher: CrimeMatcher, duty_units: Mapping[str, Sequence[Duty]], *,
-                 clauses: Sequence[Clause], row_of: Mapping[str, int],
+def direct_links(matcher: CrimeMatcher, duty_units: Mapping[str, Sequence[Duty]],
+                 made: Sequence[Link], *, clauses: Sequence[Clause], row_of: Mapping[str, int],
                  documents: Mapping[str, Document]) -> list[Link]:
-    """Crimes for prohibitions no administrative penalty enforces, compared with the
-    prohibited acts themselves (:func:`direct_matches`) or the duty they name
-    (:func:`breached_duties`)."""
-    found = direct_matches(matcher, duty_units)
-    made = {(unit, crime.clause_id) for unit, crime, _, _ in found}
-    found += [m for m in breached_duties(matcher, duty_units)
-              if (m[0], m[1].clause_id) not in made]
+    """Crimes for prohibitions no administrative penalty enforces in words of its own
+    (``made``: the document's links; enforced only civilly, by reference or not at all),
+    compared with the prohibited acts themselves (:func:`direct_matches`), or, for a duty
+    nothing administrative enforces, with the duty it names (:func:`breached_duties`)."""
+    worded = {k.source for k in made if k.kind != "civil" and k.source != k.target
+              and not by_reference(k, documents)}
+    cited = {k.source for k in made if k.kind != "civil" and k.source != k.target}
+    units = {u: d for u, d in duty_units.items() if u not in worded}
+    found = direct_matches(matcher, units)
+    made_crimes = {(unit, crime.clause_id) for unit, crime, _, _ in found}
+    found += [m for m in breached_duties(matcher, {
+        u: d for u, d in units.items() if u not in cited}) if (m[0], m[1].clause_id)
+        not in made_crimes]
     return [crime_link(unit, crime, shared, DIRECT_CONFIDENCE * score, clauses=clauses,
                        row_of=row_of, documents=documents)
             for unit, crime, score, shared in found]
@@ -43,13 +49,21 @@ _ITS_ACTS = re.compile(r"(?:规定的|所列|规定)?[^，。；]{0,12}?行为")
 
 
 def by_reference(link: Link, documents: Mapping[str, Document]) -> bool:
-    """Whether an explicit link's penalty names the duty's acts only by citing it."""
+    """Whether an explicit link's penalty names the duty's acts only by citing it: 有本法
+    第二十条所列行为之一的, or a conduct that, the reference aside, says no act of its own
+    (基金管理人的股东、实际控制人违反本法第二十三条规定的: only who; not 证券公司承销证券
+    违反本法第二十九条规定的, nor …违反本法第四十二条的规定买卖证券的)."""
     if link.kind != "explicit" or not link.evidence:
         return False
     cited = link.evidence[0]
     text = documents[cited.doc_id].text
-    return bool(_HAS.search(text[max(0, cited.start - 3):cited.start])
-                and _ITS_ACTS.match(text, cited.end))
+    if _HAS.search(text[max(0, cited.start - 3):cited.start]) \
+            and _ITS_ACTS.match(text, cited.end):
+        return True
+    if link.conduct is None:
+        return False
+    own = ACTOR.sub("", REFERENCE.sub("", text[slice(*link.conduct)]))
+    return len(terms(own)) < 2 and not verbs(own)
 
 
 def by_force(matcher: CrimeMatcher, crime: Conduct) -> bool:
@@ -101,15 +115,34 @@ def as_written(shared: frozenset[str], words: str) -> frozenset[str]:
 
 def objects(act: str) -> frozenset[str]:
     """The nouns of an act (what it is done to: 资金, 财产, 秘密, 业务), else the word it
-    ends on (收受其他非法收入 → 非法收入: a verb comes before its object)."""
+    ends on (收受其他非法收入 → 非法收入: a verb comes before its object), a verbal noun
+    after another word too (抽逃出资 → 出资)."""
     from jieba import posseg
 
 
     words = [(w, tag) for w, tag in posseg.lcut(act) if len(w) > 1]
     found = frozenset(w for w, tag in words if tag.startswith("n"))
-    # a last word that is a verb (非法买卖, 提供) names no object: the act has none
-    return found or frozenset(w for w, tag in words[-1:] if not tag.startswith("v")
-                              and not verbs(w))
+    # a last word that is a verb (非法买卖, 提供) names no object: the act has none; a
+    # verbal noun after another word is what is done (抽逃出资, 虚假出资: the contribution)
+    if found or not words:
+        return found
+    last, tag = words[-1]
+    thing = (tag == "vn" and len(words) > 1) or (not tag.startswith("v") and not verbs(last))
+    return frozenset({last}) if thing else frozenset()
+
+
+# a sentence saying what a word means (前款所称期货市场禁入，是指…不得进行期货交易…的制度):
+# its 不得 describes what the word names, it forbids no act a crime could be
+DEFINITION = re.compile(r"^(?:前款|本条|本法|本章|本条例)?所称[^，。；]{1,30}?，?是指")
+# a verb that only says an act is done (从事内幕交易, 进行…交易): the act is its object's
+_THROUGH = re.compile(r"^(?:从事|进行|实施)")
+
+
+def done_through(act: str, wanted: frozenset[str]) -> frozenset[str]:
+    """The act of a verbless act done through a light verb (从事内幕交易 → 交易: the word
+    its object ends on), else none."""
+    return frozenset(w for w in wanted if act.endswith(w)) if _THROUGH.match(act) \
+        else frozenset()
 
 
 def manner(act: str) -> frozenset[str]:
@@ -143,11 +176,11 @@ def direct_matches(matcher: CrimeMatcher, duty_units: Mapping[str, Sequence[Duty
     for unit, said in duty_units.items():
         found: dict[Conduct, tuple[float, frozenset[str]]] = {}
         for duty in said:
-            if duty.modality != "prohibition":
+            if duty.modality != "prohibition" or DEFINITION.match(duty.text):
                 continue
             for act in prohibited_acts(duty):
                 wanted = terms(act) - manner(act)  # 擅自披露: 披露
-                acts = verbs(act)
+                acts = verbs(act) or done_through(act, wanted)
                 things = objects(act) - {"公司"}  # what it is done to (公司资金: 本单位资金)
                 if len(wanted) < 2 or not acts or not things & wanted:
                     continue

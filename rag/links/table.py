@@ -33,7 +33,7 @@ from rag.core.clauses import Clause
 from rag.core.documents import Document
 from rag.links.conditions import wrong_matches
 from rag.links.criminal import CrimeMatcher
-from rag.links.direct import by_reference, direct_links
+from rag.links.direct import direct_links
 from rag.links.duties import Duty, duties
 from rag.links.failures import CONFIDENCE as FAILURE_CONFIDENCE
 from rag.links.failures import failure_matches
@@ -277,11 +277,9 @@ class LinkTable:
                 made, clauses=self.clauses, row_of=self.row_of, unit_rows=self.unit_rows,
                 documents=self.documents, duty_units=self._duty_units))
             # a prohibition enforced only civilly, by reference or not at all: its acts vs crimes
-            enforced = {k.source for k in self._penalties_in(doc_id) if k.kind != "civil"
-                        and k.source != k.target and not by_reference(k, self.documents)}
-            self._record(direct_links(
-                crimes, {u: d for u, d in units.items() if u not in enforced},
-                clauses=self.clauses, row_of=self.row_of, documents=self.documents))
+            self._record(direct_links(crimes, units, self._penalties_in(doc_id),
+                                      clauses=self.clauses, row_of=self.row_of,
+                                      documents=self.documents))
             self._done.add(doc_id)
 
     def _ensure_all(self) -> None:
