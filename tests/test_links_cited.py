@@ -2,12 +2,12 @@
 
 Real articles of the shipped 证券法 (2019), 证券投资基金法, 期货和衍生品法 and 刑法, linked
 together, with exact expected links and the near misses that must not link
-(rag/links/direct.py: by_reference, objects, done_through, DEFINITION).
+(rag/links/direct.py: by_reference, objects, done_through, DEFINITION, wrongs_of).
 """
 
 from __future__ import annotations
 
-from rag.links.direct import DEFINITION, by_reference, done_through, objects
+from rag.links.direct import DEFINITION, by_reference, done_through, objects, wrongs_of
 from rag.links.terms import terms
 
 from .test_links_institutions import FUND, FUT, SEC, crimes, table
@@ -76,3 +76,27 @@ def test_a_definition_forbids_no_act_a_crime_could_be() -> None:
     # a sentence naming 所称 later is no definition
     assert not DEFINITION.match("禁止证券公司及其从业人员从事下列损害客户利益的行为")
     assert not DEFINITION.match("证券公司不得从事本法所称的违法行为")
+
+
+# ------------------------------------------- a wrong named as a duty's condition
+
+def test_a_wrong_a_duty_names_as_its_condition_is_compared_with_the_crimes() -> None:
+    # 证券法第一百四十一条 证券公司的股东有虚假出资、抽逃出资行为的，国务院证券监督管理机构应当
+    # 责令其限期改正: the regulator's duty (enforced by 第二百一十六条), the shareholders' wrong:
+    # 刑法第一百五十九条 (公司发起人、股东…虚假出资…抽逃其出资), whoever enforces the duty;
+    # 期货和衍生品法第七十五条 says the same of a futures firm's shareholders
+    (order, _) = table().duties_of(f"{SEC}#art141")
+    assert [(w.actors, act) for w, act in wrongs_of(order, named_only=True)] == [
+        (("证券公司", "股东"), "虚假出资"), (("证券公司", "股东"), "抽逃出资")]
+    assert crimes(SEC, 141) == {"art159": ("出资", "虚假")}
+    assert crimes(FUT, 75) == {"art159": ("出资", "虚假")}
+
+
+def test_a_condition_that_names_no_wrong_done_is_not_compared() -> None:
+    # near misses: 第一百四十条 (治理结构…不符合规定的，…应当责令其限期改正; its measures
+    # 限制转让财产… are the regulator's) and 第一百四十二条 (…致使证券公司存在重大违法违规行为的)
+    # name no wrong someone 有…行为; 证券投资基金法第二十三条第二款 (…有前款行为…) names one only
+    # by reference, so 第二十三条 keeps its one crime from (一)
+    assert crimes(SEC, 140) == {}
+    assert crimes(SEC, 142) == {}
+    assert crimes(FUND, 23) == {"art159": ("出资", "虚假")}

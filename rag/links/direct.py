@@ -3,18 +3,21 @@
 For a prohibition no administrative penalty enforces (or only a civil one, or one that
 names its acts only by citing it: :func:`by_reference`), the crime is found from the
 prohibited act itself (挪用公司资金 → 挪用资金罪) or from the duty the
-sentence names and a crime names the breach of (负有忠实义务 → 违背对公司的忠实义务).
+sentence names and a crime names the breach of (负有忠实义务 → 违背对公司的忠实义务). A
+wrong any duty names as its condition (股东有虚假出资、抽逃出资行为的，…应当责令…) is
+compared the same way, as done by those it names, however the duty is enforced.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 
 from rag.core.clauses import Clause
 from rag.core.documents import Document
 from rag.links.criminal import REFERENCE, CrimeMatcher, crime_link, doers_meet
-from rag.links.duties import ACTOR, Duty
+from rag.links.duties import ACTOR, Duty, actors_in
 from rag.links.model import Link
 from rag.links.penalties import Conduct
 from rag.links.terms import terms, verbs
@@ -26,12 +29,13 @@ def direct_links(matcher: CrimeMatcher, duty_units: Mapping[str, Sequence[Duty]]
     """Crimes for prohibitions no administrative penalty enforces in words of its own
     (``made``: the document's links; enforced only civilly, by reference or not at all),
     compared with the prohibited acts themselves (:func:`direct_matches`), or, for a duty
-    nothing administrative enforces, with the duty it names (:func:`breached_duties`)."""
+    nothing administrative enforces, with the duty it names (:func:`breached_duties`);
+    and for any duty, the wrong it names as its condition (:func:`wrongs_of`)."""
     worded = {k.source for k in made if k.kind != "civil" and k.source != k.target
               and not by_reference(k, documents)}
     cited = {k.source for k in made if k.kind != "civil" and k.source != k.target}
     units = {u: d for u, d in duty_units.items() if u not in worded}
-    found = direct_matches(matcher, units)
+    found = direct_matches(matcher, duty_units, named_only=worded)
     made_crimes = {(unit, crime.clause_id) for unit, crime, _, _ in found}
     found += [m for m in breached_duties(matcher, {
         u: d for u, d in units.items() if u not in cited}) if (m[0], m[1].clause_id)
@@ -160,7 +164,25 @@ def covered_by(wanted: frozenset[str], have: frozenset[str]) -> frozenset[str]:
                      if any(t.startswith(a) and t[len(a):] in shared for a in shared)}
 
 
-def direct_matches(matcher: CrimeMatcher, duty_units: Mapping[str, Sequence[Duty]]
+# a wrong a duty names as its condition, done by whom: 证券公司的股东有虚假出资、抽逃出资
+# 行为的，国务院证券监督管理机构应当责令其限期改正 (the regulator's duty; the shareholders' wrong)
+_WRONG_DONE = re.compile(r"([^，。；]{2,30}?)有([^，。；]{2,30}?)行为的，")
+
+
+def wrongs_of(duty: Duty, *, named_only: bool = False) -> list[tuple[Duty, str]]:
+    """(whose, act) of each act a duty sentence forbids (:func:`prohibited_acts`; not with
+    ``named_only``) and of each wrong it names as its condition (…的股东有虚假出资、抽逃出资
+    行为的，: the duty read as binding those the condition names, whoever enforces it)."""
+    out = [] if named_only or duty.modality != "prohibition" or DEFINITION.match(duty.text) \
+        else [(duty, act) for act in prohibited_acts(duty)]
+    for match in _WRONG_DONE.finditer(duty.text):
+        whose = replace(duty, actors=actors_in(match.group(1)))
+        out.extend((whose, p) for p in _PIECE_SPLIT.split(match.group(2)) if p.strip())
+    return out
+
+
+def direct_matches(matcher: CrimeMatcher, duty_units: Mapping[str, Sequence[Duty]], *,
+                   named_only: Collection[str] = ()
                    ) -> list[tuple[str, Conduct, float, frozenset[str]]]:
     """(duty article, crime, score, shared terms) for prohibitions compared with the
     crimes directly: an act whose terms the crime has (≥ :data:`DIRECT_MIN` of their
@@ -175,34 +197,32 @@ def direct_matches(matcher: CrimeMatcher, duty_units: Mapping[str, Sequence[Duty
     out: list[tuple[str, Conduct, float, frozenset[str]]] = []
     for unit, said in duty_units.items():
         found: dict[Conduct, tuple[float, frozenset[str]]] = {}
-        for duty in said:
-            if duty.modality != "prohibition" or DEFINITION.match(duty.text):
+        only = unit in named_only
+        for duty, act in [pair for d in said for pair in wrongs_of(d, named_only=only)]:
+            wanted = terms(act) - manner(act)  # 擅自披露: 披露
+            acts = verbs(act) or done_through(act, wanted)
+            things = objects(act) - {"公司"}  # what it is done to (公司资金: 本单位资金)
+            if len(wanted) < 2 or not acts or not things & wanted:
                 continue
-            for act in prohibited_acts(duty):
-                wanted = terms(act) - manner(act)  # 擅自披露: 披露
-                acts = verbs(act) or done_through(act, wanted)
-                things = objects(act) - {"公司"}  # what it is done to (公司资金: 本单位资金)
-                if len(wanted) < 2 or not acts or not things & wanted:
+            total = weights.total(wanted)
+            best: tuple[tuple[bool, float], Conduct, frozenset[str]] | None = None
+            for crime, have in read:
+                if by_force(matcher, crime) and not FORCE.search(duty.text):
                     continue
-                total = weights.total(wanted)
-                best: tuple[tuple[bool, float], Conduct, frozenset[str]] | None = None
-                for crime, have in read:
-                    if by_force(matcher, crime) and not FORCE.search(duty.text):
-                        continue
-                    shared = covered_by(wanted, have)
-                    named = sum(t in shared or t in have or t in matcher.words[crime]
-                                for t in things)
-                    if len(shared) < 2 or not shared & acts or 3 * named < 2 * len(things):
-                        continue  # it must be done to what the crime names (two thirds)
-                    covered = weights.total(shared) / total
-                    doers = matcher._doers[crime]
-                    if covered < DIRECT_MIN or not doers_meet(doers, [duty]):
-                        continue
-                    rank = (bool(doers), covered)
-                    if best is None or rank > best[0]:
-                        best = (rank, crime, shared)
-                if best is not None and best[0][1] > found.get(best[1], (0.0,))[0]:
-                    found[best[1]] = (best[0][1], best[2])
+                shared = covered_by(wanted, have)
+                named = sum(t in shared or t in have or t in matcher.words[crime]
+                            for t in things)
+                if len(shared) < 2 or not shared & acts or 3 * named < 2 * len(things):
+                    continue  # it must be done to what the crime names (two thirds)
+                covered = weights.total(shared) / total
+                doers = matcher._doers[crime]
+                if covered < DIRECT_MIN or not doers_meet(doers, [duty]):
+                    continue
+                rank = (bool(doers), covered)
+                if best is None or rank > best[0]:
+                    best = (rank, crime, shared)
+            if best is not None and best[0][1] > found.get(best[1], (0.0,))[0]:
+                found[best[1]] = (best[0][1], best[2])
         out.extend((unit, crime, score, as_written(shared, matcher.words[crime]))
                    for crime, (score, shared) in found.items())
     return out
