@@ -10,7 +10,7 @@ from __future__ import annotations
 from rag.links.direct import DEFINITION, by_reference, done_through, objects, wrongs_of
 from rag.links.terms import terms
 
-from .test_links_institutions import FUND, FUT, SEC, crimes, table
+from .test_links_institutions import CO, FUND, FUT, SEC, crimes, table
 
 
 def cited(doc_id: str, article: int) -> dict[str, bool]:
@@ -100,3 +100,14 @@ def test_a_condition_that_names_no_wrong_done_is_not_compared() -> None:
     assert crimes(SEC, 140) == {}
     assert crimes(SEC, 142) == {}
     assert crimes(FUND, 23) == {"art159": ("出资", "虚假")}
+
+
+# ------------------------------------------- a duty to disclose, by its act
+
+def test_a_duty_to_disclose_information_is_the_disclosure_duty_by_name() -> None:
+    # 公司法第一百六十六条 上市公司应当依照法律、行政法规的规定披露相关信息 (no penalty in 公司法)
+    # is the 信息披露义务 刑法第一百六十一条's doer holds (依法负有信息披露义务的公司、企业)
+    assert crimes(CO, 166) == {"art161": ("义务", "披露")}
+    # near miss: 证券法第八十七条 证券交易场所应当…督促其依法及时、准确地披露信息: the exchange
+    # supervises, it is no 公司、企业 holding the duty
+    assert "art161" not in crimes(SEC, 87)

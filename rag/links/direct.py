@@ -232,8 +232,10 @@ def direct_matches(matcher: CrimeMatcher, duty_units: Mapping[str, Sequence[Duty
 # (上市公司的董事…违背对公司的忠实义务: 刑法第一百六十九条之一)
 _OWED = re.compile(r"负有(?:对[^，。；]{1,8}?的?)?([\u4e00-\u9fff]{2})义务")
 _BREACHED = re.compile(r"(?:违背|违反)(?:对[^，。；]{1,8}?的?)?([\u4e00-\u9fff]{2})义务")
-# a duty a sentence imposes by name (应当依照《证券法》的规定履行信息披露义务) …
-_PERFORMED = re.compile(r"履行[^，。；]{0,8}?([\u4e00-\u9fff]{2})义务")
+# a duty a sentence imposes by name (应当依照《证券法》的规定履行信息披露义务), or by its
+# act (上市公司应当依照法律、行政法规的规定披露相关信息: a duty to disclose information) …
+_PERFORMED = re.compile(r"履行[^，。；]{0,8}?([\u4e00-\u9fff]{2})义务"
+                        r"|应当[^，。；]{0,16}?(披露)[^，。；]{0,6}信息")
 # … and a crime whose doer is the holder of that duty (依法负有信息披露义务的公司、企业…不按照
 # 规定披露: 刑法第一百六十一条), its failure the crime
 _HOLDER = re.compile(r"^(?:依法)?负有[^，。；]{0,8}?([\u4e00-\u9fff]{2})义务的")
@@ -253,7 +255,7 @@ def breached_duties(matcher: CrimeMatcher, duty_units: Mapping[str, Sequence[Dut
     for unit, said in duty_units.items():
         for duty in said:
             owed = {m.group(1) for m in _OWED.finditer(duty.text)}
-            performed = {m.group(1) for m in _PERFORMED.finditer(duty.text)} \
+            performed = {m.group(1) or m.group(2) for m in _PERFORMED.finditer(duty.text)} \
                 if duty.modality == "obligation" else set()
             for crime, _ in table if (owed or performed) and duty.actors else ():
                 words = matcher.words[crime]
