@@ -14,9 +14,11 @@ written and printed beside them (a large gap = overfit). Dev is only reported, n
 to choose anything; stard_eval.py prints the full dev table and latencies.
 
 * adapter: q' = W q (W starts at the identity), trained with a contrastive loss: each
-  question's gold articles against hard negatives mined from the index (its own top
-  dense hits that are not gold) and the other questions' gold in the batch; the corpus
-  vectors stay as they are, so every existing index benefits at once.
+  question's gold articles against either hard negatives mined from the index (its own
+  top dense hits that are not gold) and the other questions' gold in the batch, or every
+  clause of the corpus (``"negatives": "all"``: a softmax over all of them, cheap at this
+  size: 32 questions × ~70,000 vectors a step); CV picks. The corpus vectors stay as they
+  are, so every existing index benefits at once.
 * reranker: LambdaMART (LightGBM) over rag.search.rerank.FEATURES of the fused pool,
   built with out-of-fold adapters so the adapter's scores are as honest as on new
   questions.
@@ -130,10 +132,16 @@ def hard_negatives(vectors: np.ndarray, queries: np.ndarray, gold: list[np.ndarr
 
 
 def train_adapter(vectors: np.ndarray, queries: np.ndarray, positives: list[np.ndarray],
-                  negatives: list[np.ndarray], *, temperature: float, reg: float,
+                  negatives: list[np.ndarray] | None, *, temperature: float, reg: float,
                   epochs: int, seed: int, lr: float = 2e-3, batch: int = 32) -> np.ndarray:
-    """W for q' = W q, by a multi-positive contrastive loss with a pull to the identity."""
+    """W for q' = W q, by a multi-positive contrastive loss with a pull to the identity:
+    each question's positives against its ``negatives`` and the batch's other rows, or,
+    with ``negatives`` None, against every row of ``vectors``."""
     import torch
+
+    if negatives is None:
+        return _train_against_all(vectors, queries, positives, temperature=temperature,
+                                  reg=reg, epochs=epochs, seed=seed, lr=lr, batch=batch)
 
     torch.manual_seed(seed)
     dim = queries.shape[1]
@@ -156,6 +164,39 @@ def train_adapter(vectors: np.ndarray, queries: np.ndarray, positives: list[np.n
             mask = torch.zeros_like(logits, dtype=torch.bool)
             for b, i in enumerate(ids):
                 mask[b, [where[int(r)] for r in positives[i]]] = True
+            positive = torch.logsumexp(logits.masked_fill(~mask, -1e9), dim=1)
+            loss = (torch.logsumexp(logits, dim=1) - positive).mean()
+            loss = loss + reg * ((weight - eye) ** 2).sum()
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+    return weight.detach().numpy().astype(np.float32)
+
+
+def _train_against_all(vectors: np.ndarray, queries: np.ndarray, positives: list[np.ndarray],
+                       *, temperature: float, reg: float, epochs: int, seed: int, lr: float,
+                       batch: int) -> np.ndarray:
+    """:func:`train_adapter` with every clause a candidate: a softmax over the corpus."""
+    import torch
+
+    torch.manual_seed(seed)
+    dim = queries.shape[1]
+    weight = torch.eye(dim, requires_grad=True)
+    eye = torch.eye(dim)
+    optimiser = torch.optim.Adam([weight], lr=lr)
+    usable = [i for i in range(len(queries)) if len(positives[i])]
+    rng = np.random.default_rng(seed)
+    table_v = torch.from_numpy(np.ascontiguousarray(vectors, np.float32))
+    table_q = torch.from_numpy(np.ascontiguousarray(queries, np.float32))
+    for _ in range(epochs):
+        order = rng.permutation(usable)
+        for start in range(0, len(order), batch):
+            ids = order[start:start + batch]
+            q = torch.nn.functional.normalize(table_q[ids] @ weight.T, dim=1)
+            logits = q @ table_v.T / temperature
+            mask = torch.zeros_like(logits, dtype=torch.bool)
+            for b, i in enumerate(ids):
+                mask[b, torch.from_numpy(positives[i])] = True
             positive = torch.logsumexp(logits.masked_fill(~mask, -1e9), dim=1)
             loss = (torch.logsumexp(logits, dim=1) - positive).mean()
             loss = loss + reg * ((weight - eye) ** 2).sum()
@@ -366,6 +407,9 @@ def main() -> int:
     folds = folds_of(len(questions), FOLDS, args.seed)
     negatives = hard_negatives(vectors, queries, gold, HARD_NEGATIVES)
 
+    def negatives_for(settings: dict[str, Any]) -> list[np.ndarray] | None:
+        return None if settings.get("negatives") == "all" else negatives
+
     # 1. adapter: settings by cross-validation (dense channel alone, article level)
     def cv_adapter(settings: dict[str, Any]) -> tuple[dict[str, float], list[np.ndarray]]:
         rows, weights = [], []
@@ -374,9 +418,9 @@ def main() -> int:
             held = [i for i in range(len(questions)) if folds[i] == fold]
             pos = [gold[i] if i in set(train) else np.zeros(0, np.int64)
                    for i in range(len(questions))]
-            weight = train_adapter(vectors, queries, pos, negatives, seed=args.seed,
-                                   temperature=settings["temperature"], reg=settings["reg"],
-                                   epochs=int(settings["epochs"]))
+            weight = train_adapter(vectors, queries, pos, negatives_for(settings),
+                                   seed=args.seed, temperature=settings["temperature"],
+                                   reg=settings["reg"], epochs=int(settings["epochs"]))
             weights.append(weight)
             ranked = dense_articles(index, vectors, adapt(weight, queries[held]))
             rows += [score(r, gold_keys(questions[i])) for r, i in zip(ranked, held, strict=True)]
@@ -391,10 +435,13 @@ def main() -> int:
         if shipped.get("model_identity") != encoder.identity or not shipped.get("adapter"):
             raise SystemExit(f"--keep-adapter: {out} holds no adapter for "
                              f"{args.model}; run without it")
-        grid = [{k: shipped["adapter"][k] for k in ("temperature", "reg", "epochs")}]
+        grid = [{k: shipped["adapter"][k] for k in ("temperature", "reg", "epochs", "negatives")
+                 if k in shipped["adapter"]}]
     else:
-        grid = [{"temperature": t, "reg": r, "epochs": e}
+        grid = [{"temperature": t, "reg": r, "epochs": e, "negatives": HARD_NEGATIVES}
                 for t in (0.05,) for r in (0.01, 0.1, 1.0) for e in (2, 5, 10)]
+        grid += [{"temperature": t, "reg": 0.01, "epochs": e, "negatives": "all"}
+                 for t in (0.02, 0.03, 0.05) for e in (5, 10)]
     results = []
     for settings in grid:
         cv, weights = cv_adapter(settings)
@@ -405,8 +452,8 @@ def main() -> int:
     if args.keep_adapter:
         adapter = np.load(out / shipped["adapter"]["file"], allow_pickle=False)
     else:
-        adapter = train_adapter(vectors, queries, gold, negatives, seed=args.seed,
-                                temperature=best_settings["temperature"],
+        adapter = train_adapter(vectors, queries, gold, negatives_for(best_settings),
+                                seed=args.seed, temperature=best_settings["temperature"],
                                 reg=best_settings["reg"], epochs=int(best_settings["epochs"]))
 
     # 2. reranker: pools with out-of-fold adapters, settings by cross-validation
