@@ -188,7 +188,9 @@ def fold_adapters(index: Index, encoder: Any, questions: list[dict[str, Any]],
     for fold in range(folds):
         positives = [g if assignment[i] != fold else np.zeros(0, np.int64)
                      for i, g in enumerate(gold)]
-        weights.append(train_adapter(vectors, queries, positives, negatives, seed=7,
+        weights.append(train_adapter(vectors, queries, positives,
+                                     None if settings.get("negatives") == "all" else negatives,
+                                     seed=7,
                                      temperature=settings["temperature"],
                                      reg=settings["reg"], epochs=int(settings["epochs"])))
     return [weights[assignment[i]] for i in range(len(questions))]
