@@ -256,6 +256,30 @@ def test_a_penalty_found_first_is_quoted_after_the_duty_it_enforces(
     assert [c.clause_id for c in found.citations] == ["刑法#art180", f"{SEC}#art191", f"{SEC}#art2"]
 
 
+def test_among_a_duty_s_penalties_the_one_the_search_ranked_comes_first(
+        shipped_index: Index, hashing_encoder: HashingEncoder,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """反洗钱法第三十五条 (report suspicious transactions) is enforced by several
+    administrative penalties; asked about the fine, the one the search ranked first (第五十三条)
+    is quoted right after the duty, before those the links list first."""
+    aml = "反洗钱法-2024-11-08"
+
+    def hit(clause_id: str, score: float) -> Hit:
+        return Hit(shipped_index.clauses[shipped_index.row_of[clause_id]], score,
+                   {"dense": score}, {"dense": 1})
+
+    searched = [hit(f"{aml}#art53", 0.9), hit(f"{aml}#art35", 0.8), hit(f"{SEC}#art2", 0.7)]
+    monkeypatch.setattr("rag.answer.compose.retrieve", lambda *a, **kw: list(searched))
+    found = answer("金融机构未按规定报告可疑交易会被罚多少钱？", index=shipped_index,
+                   encoder=hashing_encoder, k=3)
+    duty = found.citations[0]
+    administrative = [p.clause_id for p in duty.penalties if p.kind in ("explicit", "implicit")]
+    assert duty.clause_id == f"{aml}#art35" and f"{aml}#art53" in administrative[1:]
+    assert [(c.clause_id, c.via, c.enforces) for c in found.citations[1:3]] == [
+        (f"{aml}#art53", "search", f"{aml}#art35"),
+        (administrative[0], "penalty", f"{aml}#art35")]
+
+
 def test_a_consequence_question_naming_a_clause_is_searched_with_its_words(
         shipped_index: Index, hashing_encoder: HashingEncoder,
         monkeypatch: pytest.MonkeyPatch) -> None:

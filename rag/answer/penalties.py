@@ -10,7 +10,7 @@ penalty says so (:data:`rag.answer.wording.NO_PENALTY`); nothing is guessed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from rag.answer.types import Citation, LinkedClause
@@ -100,7 +100,8 @@ def with_penalties(
                 continue
             shown.add(target.unit_id)
             out.append(cite_penalty(target, len(out) + 1, cited))
-    out = _by_duty(index, out, leading)
+    found = {hit.clause.unit_id: position for position, hit in enumerate(hits)}
+    out = _by_duty(index, out, leading, found)
     named = len([c for c in out if c.via in ("lookup", "penalty")])
     return out[:max(k, named)]
 
@@ -135,26 +136,35 @@ def _with_duties(index: Index, citations: list[Citation], leading: list[Citation
 PINNED = ("lookup", "memory")  # named by the question, or confirmed for it: never moved
 
 
-def _by_duty(index: Index, out: list[Citation], leading: list[Citation]) -> list[Citation]:
+LIABILITY = {"explicit": 0, "implicit": 0, "criminal": 1, "civil": 2}  # administrative first
+OWN = (-1, -1, -1)  # a clause that heads its own group
+
+
+def _by_duty(index: Index, out: list[Citation], leading: list[Citation],
+             found: Mapping[str, int]) -> list[Citation]:
     """Each leading duty quoted first in its group, then the penalties that enforce it,
-    administrative, criminal, civil — also those the search found before the duty (刑法第一百八十条
-    ahead of 证券法第五十四条 for 利用内幕消息炒股会被罚多少钱): a group stands where its
-    first member stood; clauses the question names, or a reader confirmed for it, keep
-    their place."""
+    administrative, criminal, civil, and within each those the search ranked (``found``:
+    unit → place in the search's order) first, in its order — also those the search found
+    before the duty (刑法第一百八十条 ahead of 证券法第五十四条 for 利用内幕消息炒股会被罚多少钱): a
+    group stands where its first member stood; clauses the question names, or a reader
+    confirmed for it, keep their place."""
     def unit(clause_id: str) -> str:
         return index.clauses[index.row_of[clause_id]].unit_id
 
-    owner: dict[str, tuple[str, int]] = {}  # a penalty's unit → (its duty's unit, place)
+    # a penalty's unit → (its duty's unit, (liability, place in the search, place in links))
+    owner: dict[str, tuple[str, tuple[int, int, int]]] = {}
     for duty in leading:
         for place, penalty in enumerate(duty.penalties):
-            owner.setdefault(unit(penalty.clause_id), (unit(duty.clause_id), place))
+            own = unit(penalty.clause_id)
+            owner.setdefault(own, (unit(duty.clause_id), (
+                LIABILITY.get(penalty.kind, 0), found.get(own, len(found)), place)))
     cited = {unit(c.clause_id) for c in out}
 
-    def group(citation: Citation) -> tuple[str, int]:
+    def group(citation: Citation) -> tuple[str, tuple[int, int, int]]:
         own = unit(citation.clause_id)
         duty = owner.get(own)
         if citation.via in PINNED or duty is None or duty[0] == own or duty[0] not in cited:
-            return own, -1
+            return own, OWN
         return duty
 
     first: dict[str, int] = {}
@@ -165,7 +175,7 @@ def _by_duty(index: Index, out: list[Citation], leading: list[Citation]) -> list
 
     def enforces(citation: Citation) -> str | None:  # a penalty found by search: its duty
         duty, place = group(citation)
-        return citation.enforces or (duty_of[duty] if place >= 0 else None)
+        return citation.enforces or (duty_of[duty] if place != OWN else None)
 
     return [replace(out[i], rank=rank, enforces=enforces(out[i]))
             for rank, i in enumerate(ordered, start=1)]
