@@ -139,46 +139,6 @@ def train_adapter(vectors: np.ndarray, queries: np.ndarray, positives: list[np.n
     with ``negatives`` None, against every row of ``vectors``."""
     import torch
 
-    if negatives is None:
-        return _train_against_all(vectors, queries, positives, temperature=temperature,
-                                  reg=reg, epochs=epochs, seed=seed, lr=lr, batch=batch)
-
-    torch.manual_seed(seed)
-    dim = queries.shape[1]
-    weight = torch.eye(dim, requires_grad=True)
-    eye = torch.eye(dim)
-    optimiser = torch.optim.Adam([weight], lr=lr)
-    usable = [i for i in range(len(queries)) if len(positives[i])]
-    rng = np.random.default_rng(seed)
-    table_v = torch.from_numpy(vectors)
-    for _ in range(epochs):
-        order = rng.permutation(usable)
-        for start in range(0, len(order), batch):
-            ids = order[start:start + batch]
-            rows = np.unique(np.concatenate([np.concatenate([positives[i], negatives[i]])
-                                             for i in ids]))
-            where = {int(r): j for j, r in enumerate(rows)}
-            candidates = table_v[torch.from_numpy(rows)]
-            q = torch.nn.functional.normalize(torch.from_numpy(queries[ids]) @ weight.T, dim=1)
-            logits = q @ candidates.T / temperature
-            mask = torch.zeros_like(logits, dtype=torch.bool)
-            for b, i in enumerate(ids):
-                mask[b, [where[int(r)] for r in positives[i]]] = True
-            positive = torch.logsumexp(logits.masked_fill(~mask, -1e9), dim=1)
-            loss = (torch.logsumexp(logits, dim=1) - positive).mean()
-            loss = loss + reg * ((weight - eye) ** 2).sum()
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-    return weight.detach().numpy().astype(np.float32)
-
-
-def _train_against_all(vectors: np.ndarray, queries: np.ndarray, positives: list[np.ndarray],
-                       *, temperature: float, reg: float, epochs: int, seed: int, lr: float,
-                       batch: int) -> np.ndarray:
-    """:func:`train_adapter` with every clause a candidate: a softmax over the corpus."""
-    import torch
-
     torch.manual_seed(seed)
     dim = queries.shape[1]
     weight = torch.eye(dim, requires_grad=True)
@@ -187,16 +147,22 @@ def _train_against_all(vectors: np.ndarray, queries: np.ndarray, positives: list
     usable = [i for i in range(len(queries)) if len(positives[i])]
     rng = np.random.default_rng(seed)
     table_v = torch.from_numpy(np.ascontiguousarray(vectors, np.float32))
-    table_q = torch.from_numpy(np.ascontiguousarray(queries, np.float32))
     for _ in range(epochs):
         order = rng.permutation(usable)
         for start in range(0, len(order), batch):
             ids = order[start:start + batch]
-            q = torch.nn.functional.normalize(table_q[ids] @ weight.T, dim=1)
-            logits = q @ table_v.T / temperature
+            rows: np.ndarray | None = None
+            candidates = table_v
+            if negatives is not None:  # the batch's own rows only, sorted
+                rows = np.unique(np.concatenate([np.concatenate([positives[i], negatives[i]])
+                                                 for i in ids]))
+                candidates = table_v[torch.from_numpy(rows)]
+            q = torch.nn.functional.normalize(torch.from_numpy(queries[ids]) @ weight.T, dim=1)
+            logits = q @ candidates.T / temperature
             mask = torch.zeros_like(logits, dtype=torch.bool)
             for b, i in enumerate(ids):
-                mask[b, torch.from_numpy(positives[i])] = True
+                columns = positives[i] if rows is None else np.searchsorted(rows, positives[i])
+                mask[b, torch.from_numpy(np.asarray(columns, np.int64))] = True
             positive = torch.logsumexp(logits.masked_fill(~mask, -1e9), dim=1)
             loss = (torch.logsumexp(logits, dim=1) - positive).mean()
             loss = loss + reg * ((weight - eye) ** 2).sum()
