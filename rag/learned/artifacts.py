@@ -89,7 +89,7 @@ class Learned:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = 1  # a few hundred rows of 121 small trees
+        options.intra_op_num_threads = 1  # a few hundred rows of small trees
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         return ort.InferenceSession(self.reranker_onnx, options,
