@@ -38,6 +38,8 @@ from rag.encoders.onnx_model import (
 )
 
 MIN_COSINE = 0.9999
+# what a newcomer waits for on 2 cores (the export and its check; measured 25–30 s)
+EXPORT_SECONDS_ESTIMATE = 30
 OPSET = 17
 TOKENIZER_FILE = "tokenizer.json"
 # queries and passages, Chinese and English, short and past 512 tokens (truncation)
@@ -91,7 +93,8 @@ def export_model(st: Any, target: Path, *, weights_sha256: str, tokenizer_file: 
         found = read_record(target, weights_sha256=weights_sha256)
         if found is not None:  # another process finished while we waited
             return found
-        say(progress, f"exporting the model to ONNX → {target} (one time)…")
+        say(progress, f"exporting the model to ONNX → {target} (one time, ~"
+                      f"{EXPORT_SECONDS_ESTIMATE} s, checked against torch)…")
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
         try:
             record = _export_into(st, tmp, weights_sha256=weights_sha256,
