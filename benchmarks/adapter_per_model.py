@@ -48,6 +48,7 @@ from train_retrieval import (
     HARD_NEGATIVES,
     adapt,
     dense_articles,
+    encode_questions,
     gold_rows,
     hard_negatives,
     objective,
@@ -60,12 +61,6 @@ from rag.search import Fusion, Index, channel_results, open_index, prepare, rank
 
 GRID = [{"temperature": 0.05, "reg": r, "epochs": e}
         for r in (0.01, 0.1, 1.0) for e in (2, 5, 10)]  # train_retrieval.py's grid
-
-
-def encode(index: Index, encoder: Any, questions: list[dict[str, Any]]) -> np.ndarray:
-    prepared = [prepare(q["question"], index=index).text for q in questions]
-    return np.concatenate([encoder.encode_queries(prepared[s:s + 64])
-                           for s in range(0, len(prepared), 64)])
 
 
 def scored(index: Index, questions: list[dict[str, Any]], queries: np.ndarray,
@@ -98,7 +93,8 @@ def study(index_path: Path, model: str, seed: int
     vectors = np.ascontiguousarray(index.backend.vectors, np.float32)  # type: ignore[attr-defined]
     train, dev = load_questions(TRAIN), load_questions(DEV)
     gold = gold_rows(index, train)
-    queries, dev_queries = encode(index, encoder, train), encode(index, encoder, dev)
+    queries = encode_questions(index, encoder, train)
+    dev_queries = encode_questions(index, encoder, dev)
     folds = folds_of(len(train), FOLDS, seed)
     negatives = hard_negatives(vectors, queries, gold, HARD_NEGATIVES)
     print(f"{model}: {len(index.clauses)} clauses, queries encoded "

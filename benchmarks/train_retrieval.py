@@ -99,6 +99,14 @@ def gold_rows(index: Index, questions: list[dict[str, Any]]) -> list[np.ndarray]
             for q in questions]
 
 
+def encode_questions(index: Index, encoder: Any, questions: list[dict[str, Any]]
+                     ) -> np.ndarray:
+    """Each question's vector as search embeds it (the prepared text), in batches of 64."""
+    prepared = [prepare(q["question"], index=index).text for q in questions]
+    return np.concatenate([encoder.encode_queries(prepared[s:s + 64])
+                           for s in range(0, len(prepared), 64)])
+
+
 def dense_articles(index: Index, vectors: np.ndarray, queries: np.ndarray,
                    depth: int = 400) -> list[list[tuple[str, str]]]:
     """Each query's articles in dense order (exact search over the stored vectors)."""
@@ -371,9 +379,7 @@ def main() -> int:
     gold = gold_rows(index, questions)
     print(f"{len(questions)} training questions, {sum(len(g) > 0 for g in gold)} with gold "
           f"in the index; {len(index.clauses)} clauses", file=sys.stderr)
-    prepared = [prepare(q["question"], index=index) for q in questions]
-    queries = np.concatenate([encoder.encode_queries([p.text for p in prepared[s:s + 64]])
-                              for s in range(0, len(prepared), 64)])
+    queries = encode_questions(index, encoder, questions)
     folds = folds_of(len(questions), FOLDS, args.seed)
     negatives = hard_negatives(vectors, queries, gold, HARD_NEGATIVES)
 
@@ -471,10 +477,7 @@ def main() -> int:
     from stard import DEV
 
     dev = load_questions(DEV)
-    dev_prepared = [prepare(q["question"], index=index) for q in dev]
-    dev_queries = np.concatenate([encoder.encode_queries([p.text for p in
-                                                          dev_prepared[s:s + 64]])
-                                  for s in range(0, len(dev_prepared), 64)])
+    dev_queries = encode_questions(index, encoder, dev)
     dev_data = pools(index, encoder, dev, dev_queries, [adapter] * len(dev), pool=args.pool,
                      depth=args.depth)
     every = list(range(len(dev)))
@@ -564,9 +567,7 @@ def onnx_only(index_path: Path, model: str) -> int:
     index = open_index(index_path, encoder=encoder, trained=False)
     adapter = np.load(out / manifest["adapter"]["file"], allow_pickle=False)
     dev = load_questions(DEV)
-    prepared = [prepare(q["question"], index=index) for q in dev]
-    queries = np.concatenate([encoder.encode_queries([p.text for p in prepared[s:s + 64]])
-                              for s in range(0, len(prepared), 64)])
+    queries = encode_questions(index, encoder, dev)
     data = pools(index, encoder, dev, queries, [adapter] * len(dev),
                  pool=int(manifest["reranker"]["pool"]))
     manifest["reranker"]["onnx"] = write_onnx(out, np.concatenate([x for x, _, _ in data]))
