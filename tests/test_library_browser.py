@@ -70,7 +70,8 @@ def test_upload_answer_remove_in_the_browser(browser, tmp_path: Path) -> None:  
         assert str(server.library / MARS[0]) in table.inner_text()  # the admin sees where
 
         choose(page, "library-open", "火星矿产交易规定")  # read it with its structure
-        reader = page.locator("#library-reader .doc-reader")
+        # (the reader of the statute opened before is there until this one replaces it)
+        reader = page.locator('#library-reader .doc-reader[data-doc="火星矿产交易规定"]')
         reader.wait_for(timeout=TIMEOUT_MS)
         assert reader.locator(".clause .label").all_inner_texts() == ["题注", "第一条", "第二条"]
         assert "火星矿产交易规定#art1" in reader.inner_text()
